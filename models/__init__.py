@@ -1,0 +1,1 @@
+"""Trained model files shipped with spamguard (``default/`` is the shipped default model)."""

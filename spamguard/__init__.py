@@ -1,0 +1,43 @@
+"""spamguard: keep comment spam off web sites.
+
+An Akismet-compatible client and a local scikit-learn model behind one
+:class:`Classifier` interface.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import PackageNotFoundError, version
+
+from .classifier import Classifier
+from .comment import Comment
+from .errors import (
+    BackendUnavailableError,
+    ConfigurationError,
+    InvalidCommentError,
+    InvalidKeyError,
+    InvalidRequestError,
+    SpamGuardError,
+)
+from .verdict import Action, Verdict
+
+try:
+    __version__ = version("spamguard")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "Action",
+    "BackendUnavailableError",
+    "Classifier",
+    "Comment",
+    "ConfigurationError",
+    "InvalidCommentError",
+    "InvalidKeyError",
+    "InvalidRequestError",
+    "SpamGuardError",
+    "Verdict",
+    "__version__",
+]

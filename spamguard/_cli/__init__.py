@@ -1,0 +1,1 @@
+"""Subcommands of the ``spamguard`` command line; each module exposes ``register(subparsers)``."""

@@ -1,0 +1,401 @@
+"""The :class:`Comment`: one visitor comment, validated once, immutable afterwards.
+
+Field names are Akismet's parameters with short names (``content`` for
+``comment_content`` and so on); :meth:`Comment.from_mapping` takes either spelling and
+:meth:`Comment.to_akismet` gives the form fields Akismet expects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as _dt
+import ipaddress
+import os
+import types
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from .errors import InvalidCommentError
+
+__all__ = ["Comment", "comment_limits", "DEFAULT_MAX_CONTENT_CHARS", "MAX_FIELD_CHARS"]
+
+DEFAULT_MAX_CONTENT_CHARS = 65_536
+"""Longest ``content`` accepted unless configured (WordPress stores at most 65,525)."""
+MAX_FIELD_CHARS = 8_192
+"""Longest value accepted in any other field (names, URLs, user agents, extra parameters)."""
+MAX_EXTRA_FIELDS = 256
+"""Most extra parameters one comment may carry."""
+
+
+def _default_max_content() -> int:
+    raw = os.environ.get("SPAMGUARD_MAX_CONTENT_CHARS")
+    if not raw:
+        return DEFAULT_MAX_CONTENT_CHARS
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        from .errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"SPAMGUARD_MAX_CONTENT_CHARS must be a positive whole number, got {raw!r}"
+        )
+    return value
+
+
+_max_content: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "spamguard_max_content_chars", default=None
+)
+
+
+@contextlib.contextmanager
+def comment_limits(*, max_content_chars: int) -> Iterator[None]:
+    """Accept comments up to ``max_content_chars`` characters inside the ``with`` block.
+
+    The default is :data:`DEFAULT_MAX_CONTENT_CHARS`, or ``SPAMGUARD_MAX_CONTENT_CHARS``
+    from the environment. The setting is per thread and per asyncio task.
+    """
+    if max_content_chars <= 0:
+        raise ValueError(f"max_content_chars must be positive, got {max_content_chars!r}")
+    token = _max_content.set(max_content_chars)
+    try:
+        yield
+    finally:
+        _max_content.reset(token)
+
+
+def _current_max_content() -> int:
+    value = _max_content.get()
+    return value if value is not None else _default_max_content()
+
+
+# --- validators -------------------------------------------------------------------------
+
+
+def _text(name: str, value: Any, limit: int) -> None:
+    if not isinstance(value, str):
+        raise InvalidCommentError(name, f"must be text (str), got {type(value).__name__}")
+    if len(value) > limit:
+        raise InvalidCommentError(
+            name, f"is {len(value):,} characters long; the limit is {limit:,}"
+        )
+
+
+def _content_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    limit = _current_max_content()
+    if isinstance(value, bytes):
+        raise InvalidCommentError(
+            "content", "must be text (str), got bytes: decode it first (for example value.decode('utf-8'))"
+        )
+    _text("content", value, limit)
+
+
+def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _text(attribute.name, value, MAX_FIELD_CHARS)
+
+
+def _ip_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    _text("user_ip", value, 64)
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise InvalidCommentError(
+            "user_ip", f"{value!r} is not an IPv4 or IPv6 address"
+        ) from None
+
+
+def _url_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    _text(attribute.name, value, MAX_FIELD_CHARS)
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise InvalidCommentError(
+            attribute.name, f"{value!r} is not an http(s) URL; only http:// and https:// are accepted"
+        )
+
+
+def _date_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, _dt.datetime):
+        raise InvalidCommentError(attribute.name, f"must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidCommentError(
+            attribute.name,
+            f"{value.isoformat()!r} has no time zone; give a timezone-aware datetime "
+            "(for example with tzinfo=datetime.timezone.utc)",
+        )
+
+
+def _context_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    for item in value:
+        _text("context", item, MAX_FIELD_CHARS)
+
+
+def _extra_validator(instance: Any, attribute: attrs.Attribute[Any], value: Mapping[str, Any]) -> None:
+    if len(value) > MAX_EXTRA_FIELDS:
+        raise InvalidCommentError(
+            "extra", f"has {len(value)} parameters; the limit is {MAX_EXTRA_FIELDS}"
+        )
+    for key, item in value.items():
+        _text("extra", key, 256)
+        if key in _ALL_NAMES:
+            raise InvalidCommentError(
+                "extra", f"key {key!r} is a comment field; pass it as that field, not in extra"
+            )
+        _text(f"extra[{key!r}]", item, MAX_FIELD_CHARS)
+
+
+# --- converters -------------------------------------------------------------------------
+
+
+def _to_context(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Iterable):
+        return tuple(value)
+    return (value,)  # the validator names the wrong type
+
+
+def _to_extra(value: Any) -> Mapping[str, str]:
+    if value is None:
+        return types.MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise InvalidCommentError("extra", f"must be a mapping of names to text, got {type(value).__name__}")
+    return types.MappingProxyType(dict(value))
+
+
+def _empty_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _to_parent(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value  # the validator rejects it
+    if isinstance(value, int):
+        return str(value)
+    return _empty_to_none(value)
+
+
+def _mapping_eq(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
+    return dict(a) == dict(b)
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class Comment:
+    """One comment to judge, with the data Akismet's comment-check takes.
+
+    Every value is checked when the comment is made and a bad one raises
+    :class:`~spamguard.InvalidCommentError` naming the field. Only ``content`` is required;
+    the more you give, the better both backends judge. Akismet itself needs ``user_ip``.
+    """
+
+    content: str = attrs.field(validator=_content_validator)
+    author: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
+    author_email: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
+    author_url: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_url_validator)
+    user_ip: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_ip_validator)
+    user_agent: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
+    referrer: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_url_validator)
+    permalink: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_url_validator)
+    type: str = attrs.field(default="comment", validator=_optional_text)
+    date: _dt.datetime | None = attrs.field(default=None, validator=_date_validator)
+    post_modified: _dt.datetime | None = attrs.field(default=None, validator=_date_validator)
+    parent: str | None = attrs.field(default=None, converter=_to_parent, validator=_optional_text)
+    lang: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
+    charset: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
+    user_role: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
+    recheck_reason: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
+    honeypot_field_name: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
+    honeypot_value: str | None = attrs.field(default=None, validator=_optional_text)
+    context: tuple[str, ...] = attrs.field(default=(), converter=_to_context, validator=_context_validator)
+    extra: Mapping[str, str] = attrs.field(
+        factory=dict, converter=_to_extra, validator=_extra_validator,
+        eq=attrs.cmp_using(eq=_mapping_eq), hash=False, repr=lambda m: repr(dict(m)),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.honeypot_value is not None and self.honeypot_field_name is None:
+            raise InvalidCommentError(
+                "honeypot_value", "is set but honeypot_field_name is not; name the hidden field too"
+            )
+        if self.honeypot_field_name is not None and self.honeypot_field_name in _ALL_NAMES:
+            raise InvalidCommentError(
+                "honeypot_field_name",
+                f"{self.honeypot_field_name!r} is an Akismet parameter; choose another field name",
+            )
+
+    @property
+    def honeypot_filled(self) -> bool:
+        """True when the hidden honeypot field came back with something in it (a bot)."""
+        return bool(self.honeypot_value and self.honeypot_value.strip())
+
+    # --- conversion ---------------------------------------------------------------------
+
+    def to_akismet(self) -> dict[str, str | list[str]]:
+        """The comment as Akismet form fields (without ``api_key``, ``blog`` or ``is_test``).
+
+        ``comment_context[]`` is a list (sent repeated), dates are ISO 8601 in UTC and the
+        honeypot value is sent under the honeypot field's own name.
+        """
+        fields: dict[str, str | list[str]] = {}
+        for short, wire in _SHORT_TO_WIRE.items():
+            value = getattr(self, short)
+            if value is None:
+                continue
+            if isinstance(value, _dt.datetime):
+                value = _format_date(value)
+            fields[wire] = value
+        if self.context:
+            fields["comment_context[]"] = list(self.context)
+        if self.honeypot_field_name is not None:
+            fields["honeypot_field_name"] = self.honeypot_field_name
+            fields[self.honeypot_field_name] = self.honeypot_value or ""
+        for key, item in self.extra.items():
+            fields.setdefault(key, item)
+        return fields
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, max_content_chars: int | None = None
+    ) -> Comment:
+        """Build a comment from a dict with Akismet names or short names (or both).
+
+        Keys that are neither go to ``extra``; ``api_key``, ``blog`` and ``is_test`` are
+        request parameters, not comment data, and are dropped. Dates may be ISO 8601 text.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidCommentError("comment", f"must be a mapping of fields, got {type(data).__name__}")
+        kwargs: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        given_extra = data.get("extra")
+        if given_extra is not None:
+            if not isinstance(given_extra, Mapping):
+                raise InvalidCommentError("extra", f"must be a mapping, got {type(given_extra).__name__}")
+            extra.update(given_extra)
+        honeypot_name = data.get("honeypot_field_name") or None
+        for key, value in data.items():
+            if key == "extra" or key in _REQUEST_ONLY:
+                continue
+            short = _WIRE_TO_SHORT.get(key, key if key in _SHORT_NAMES else None)
+            if short is None:
+                if honeypot_name is not None and key == honeypot_name:
+                    short = "honeypot_value"
+                else:
+                    extra[key] = _scalar_text(key, value)
+                    continue
+            if short in kwargs and kwargs[short] != value:
+                raise InvalidCommentError(
+                    short, f"is given twice with different values ({kwargs[short]!r} and {value!r})"
+                )
+            kwargs[short] = value
+        for name in ("date", "post_modified"):
+            if isinstance(kwargs.get(name), str):
+                kwargs[name] = _parse_date(name, kwargs[name])
+        if "content" not in kwargs:
+            raise InvalidCommentError("content", "is missing (give 'content' or 'comment_content')")
+        if "type" in kwargs and kwargs["type"] in (None, ""):
+            del kwargs["type"]
+        if extra:
+            kwargs["extra"] = extra
+        try:
+            if max_content_chars is not None:
+                with comment_limits(max_content_chars=max_content_chars):
+                    return cls(**kwargs)
+            return cls(**kwargs)
+        except TypeError as exc:  # a wrong type attrs caught before our validators
+            raise InvalidCommentError("comment", str(exc)) from exc
+
+    def __repr__(self) -> str:
+        shown = []
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            if field.name != "content" and value == field.default:
+                continue
+            if field.name == "extra":
+                if not value:
+                    continue
+                value = dict(value)
+            if field.name == "content" and len(value) > 60:
+                value = value[:57] + "..."
+            shown.append(f"{field.name}={value!r}")
+        return f"Comment({', '.join(shown)})"
+
+    def replace(self, **changes: Any) -> Comment:
+        """A copy with some fields changed (validated again)."""
+        return attrs.evolve(self, **changes)
+
+
+# --- names ------------------------------------------------------------------------------
+
+_SHORT_TO_WIRE = {
+    "content": "comment_content",
+    "author": "comment_author",
+    "author_email": "comment_author_email",
+    "author_url": "comment_author_url",
+    "user_ip": "user_ip",
+    "user_agent": "user_agent",
+    "referrer": "referrer",
+    "permalink": "permalink",
+    "type": "comment_type",
+    "date": "comment_date_gmt",
+    "post_modified": "comment_post_modified_gmt",
+    "parent": "comment_parent",
+    "lang": "blog_lang",
+    "charset": "blog_charset",
+    "user_role": "user_role",
+    "recheck_reason": "recheck_reason",
+}
+_WIRE_TO_SHORT = {wire: short for short, wire in _SHORT_TO_WIRE.items()}
+_WIRE_TO_SHORT.update(
+    {
+        "comment_context[]": "context",
+        "comment_context": "context",
+        "honeypot_field_name": "honeypot_field_name",
+        "referer": "referrer",
+    }
+)
+_SHORT_NAMES = frozenset(a.name for a in attrs.fields(Comment)) - {"extra"}
+_ALL_NAMES = frozenset(_WIRE_TO_SHORT) | _SHORT_NAMES | {"api_key", "blog", "is_test", "key"}
+_REQUEST_ONLY = frozenset({"api_key", "key", "blog", "is_test"})
+
+
+def _scalar_text(key: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    raise InvalidCommentError(
+        f"extra[{key!r}]", f"must be text or a number, got {type(value).__name__}"
+    )
+
+
+def _format_date(value: _dt.datetime) -> str:
+    text = value.astimezone(_dt.timezone.utc).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def _parse_date(name: str, text: str) -> _dt.datetime | None:
+    if not text.strip():
+        return None
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        value = _dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidCommentError(name, f"{text!r} is not an ISO 8601 date and time") from None
+    return value

@@ -1,0 +1,48 @@
+"""One exception tree for everything spamguard raises, rooted at :class:`SpamGuardError`."""
+
+from __future__ import annotations
+
+__all__ = [
+    "SpamGuardError",
+    "InvalidCommentError",
+    "ConfigurationError",
+    "InvalidKeyError",
+    "InvalidRequestError",
+    "BackendUnavailableError",
+]
+
+
+class SpamGuardError(Exception):
+    """Base class of every error spamguard raises; catch it to catch them all."""
+
+
+class InvalidCommentError(SpamGuardError, ValueError):
+    """Raised when a comment field holds a value spamguard cannot accept."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class ConfigurationError(SpamGuardError):
+    """Raised when spamguard is set up wrongly: a missing key, a bad URL, a bad setting."""
+
+
+class InvalidKeyError(ConfigurationError):
+    """Raised when the spam service says the API key (or the key/site pair) is not valid."""
+
+
+class InvalidRequestError(SpamGuardError):
+    """Raised when the spam service answers ``invalid`` for a reason other than the key."""
+
+    def __init__(self, message: str, debug_help: str | None = None) -> None:
+        self.debug_help = debug_help
+        super().__init__(message)
+
+
+class BackendUnavailableError(SpamGuardError):
+    """Raised when a backend cannot give an answer: timeout, refused, 5xx or garbage."""
+
+    def __init__(self, message: str, cause: BaseException | None = None) -> None:
+        self.cause = cause
+        super().__init__(message)
