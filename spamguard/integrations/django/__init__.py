@@ -1,0 +1,1 @@
+"""spamguard for Django: the comment moderator for django-contrib-comments (``.moderation``)."""
