@@ -12,13 +12,13 @@ import io
 import ipaddress
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
 from ..comment import MAX_FIELD_CHARS, Comment
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, InvalidCommentError
 from ._honeypot import DEFAULT_HONEYPOT_FIELD, read_honeypot
 
 __all__ = [
@@ -33,8 +33,8 @@ __all__ = [
     "comment_from_wsgi",
 ]
 
-_Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-_Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 TRUSTED_PROXIES_ENV = "SPAMGUARD_TRUSTED_PROXIES"
 
@@ -99,7 +99,7 @@ class TrustedProxies:
     networks: tuple[_Network, ...] = ()
 
     @classmethod
-    def parse(cls, entries: TrustedProxies | Iterable[Any] | str | None, *, where: str = "trusted_proxies") -> TrustedProxies:
+    def parse(cls, entries: ProxySpec, *, where: str = "trusted_proxies") -> TrustedProxies:
         """Proxies from addresses/networks (objects or text); ``None`` means from the environment."""
         if entries is None:
             return cls.from_env()
@@ -126,7 +126,11 @@ class TrustedProxies:
         return any(address.version == net.version and address in net for net in self.networks)
 
 
-def client_ip(environ: Mapping[str, Any], trusted_proxies: TrustedProxies | Iterable[Any] | str | None = None) -> str | None:
+ProxySpec = TrustedProxies | Iterable[Any] | str | None
+"""What ``trusted_proxies`` accepts: proxies, addresses/networks (objects or text), or ``None`` (environment)."""
+
+
+def client_ip(environ: Mapping[str, Any], trusted_proxies: ProxySpec = None) -> str | None:
     """The visitor's IP address for a request, believing forwarding headers only from trusted proxies.
 
     When ``REMOTE_ADDR`` (the direct peer) is a trusted proxy, ``X-Forwarded-For`` is walked
@@ -243,7 +247,7 @@ def comment_from_wsgi(
     environ: Mapping[str, Any],
     form: Mapping[str, Any] | None = None,
     *,
-    trusted_proxies: TrustedProxies | Iterable[Any] | str | None = None,
+    trusted_proxies: ProxySpec = None,
     header_policy: HeaderPolicy | None = HeaderPolicy(),  # noqa: B008 - immutable default
     honeypot_field: str | None = DEFAULT_HONEYPOT_FIELD,
     form_fields: Mapping[str, Iterable[str]] = DEFAULT_FORM_FIELDS,
@@ -286,6 +290,9 @@ def comment_from_wsgi(
     data.update(fields)
     if extra:
         data["extra"] = extra
+    if data.get("content") is None:
+        names = "', '".join(form_fields.get("content", ()))
+        raise InvalidCommentError("content", f"is missing: the form has none of the fields '{names}'")
     return Comment(**{key: value for key, value in data.items() if value is not None})
 
 

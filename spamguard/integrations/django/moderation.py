@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -31,7 +30,7 @@ from django_comments.moderation import CommentModerator, moderator
 from ...comment import Comment
 from ...errors import SpamGuardError
 from ...verdict import Action, Verdict
-from .._request import HeaderPolicy, TrustedProxies, comment_from_django
+from .._request import HeaderPolicy, ProxySpec, comment_from_django
 
 __all__ = [
     "SpamGuardCommentsAdmin",
@@ -52,7 +51,7 @@ def _default_guard() -> Any:
     """One ``Guard.from_env()`` per process, made on first use."""
     with _shared_lock:
         if "guard" not in _shared:
-            from ... import Guard  # type: ignore[attr-defined]  # Guard lands with issue 4
+            from ... import Guard
 
             _shared["guard"] = Guard.from_env()
         return _shared["guard"]
@@ -82,7 +81,7 @@ def comment_from_django_comment(obj: Any, request: Any = None) -> Comment:
     )
 
 
-class SpamGuardModerator(CommentModerator):  # type: ignore[misc]  # django_comments has no type hints
+class SpamGuardModerator(CommentModerator):
     """A ``CommentModerator`` that holds, marks or refuses comments as a spamguard ``Guard`` decides.
 
     Class attributes to override: ``guard`` (``None``: one shared ``Guard.from_env()``),
@@ -93,7 +92,7 @@ class SpamGuardModerator(CommentModerator):  # type: ignore[misc]  # django_comm
     """
 
     guard: Any = None
-    trusted_proxies: TrustedProxies | Iterable[Any] | str | None = None
+    trusted_proxies: ProxySpec = None
     header_policy: HeaderPolicy | None = HeaderPolicy()
     honeypot_field: str | None = "honeypot"
 
@@ -119,7 +118,7 @@ class SpamGuardModerator(CommentModerator):  # type: ignore[misc]  # django_comm
         """The Guard's verdict for this comment, checked once and kept on the comment object."""
         cached = getattr(comment, _VERDICT_ATTR, None)
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         candidate = self.comment_for(comment, content_object, request)
         result: Verdict = self.get_guard().check(candidate)
         if candidate.user_ip:
@@ -180,7 +179,7 @@ def mark_ham(modeladmin: Any, request: Any, queryset: Any) -> None:
     _report(modeladmin, request, queryset, spam=False)
 
 
-class SpamGuardCommentsAdmin(CommentsAdmin):  # type: ignore[misc]  # django_comments has no type hints
+class SpamGuardCommentsAdmin(CommentsAdmin):
     """django-contrib-comments' admin with the spam / not-spam report actions added.
 
     ``admin.site.unregister(Comment); admin.site.register(Comment, SpamGuardCommentsAdmin)``.
