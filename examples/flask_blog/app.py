@@ -82,9 +82,6 @@ def create_app(*, db_path: str | None = None, guard: Any = None, trusted_proxies
     state: dict[str, Any] = {"guard": guard}
     lock = threading.Lock()
 
-    with sqlite3.connect(app.config["DB_PATH"]) as con:
-        con.executescript(SCHEMA)
-
     def get_guard() -> Any:
         with lock:
             if state["guard"] is None:
@@ -99,6 +96,9 @@ def create_app(*, db_path: str | None = None, guard: Any = None, trusted_proxies
     def db() -> Iterator[sqlite3.Connection]:
         con = sqlite3.connect(app.config["DB_PATH"], timeout=10)
         con.row_factory = sqlite3.Row
+        if not state.get("schema"):
+            con.executescript(SCHEMA)
+            state["schema"] = True
         try:
             with con:
                 yield con
