@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _webapps import HAM, REPO, SPAM, clean_env, load_flask_blog
 
 CHROMIUM = os.environ.get("SPAMGUARD_CHROMIUM", "/usr/bin/chromium")

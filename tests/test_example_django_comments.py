@@ -12,21 +12,23 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from _webapps import EXAMPLES
 
 MANAGE = EXAMPLES / "django_comments" / "manage.py"
 
 
 def run_manage(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    pytest.importorskip("django_comments", reason="the Django example needs django-contrib-comments: pip install -e '.[test]'")
+    pytest.importorskip(
+        "django_comments",
+        reason="the Django example needs django-contrib-comments: pip install -e '.[test]'",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SPAMGUARD_", "PYTHON_AKISMET_", "DJANGO_"))}
     env.update(
         DJANGO_COMMENTS_DB=str(tmp_path / "site.sqlite3"),
         SPAMGUARD_FEEDBACK_DB=str(tmp_path / "feedback.sqlite3"),
         PYTHONDONTWRITEBYTECODE="1",
     )
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - our own interpreter running the example
         [sys.executable, str(MANAGE), *args], env=env, capture_output=True, text=True, timeout=300, check=False
     )
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _webapps import EXAMPLES, HAM, SPAM, clean_env, csrf_token, load_flask_blog
 
 
@@ -182,7 +181,7 @@ def test_the_example_runs_with_one_command(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {"PATH": "/usr/bin:/bin", "FLASK_BLOG_DB": str(tmp_path / "blog.sqlite3"), "HOME": str(tmp_path)}
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter running the example
         [sys.executable, str(EXAMPLES / "flask_blog" / "app.py"), "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

@@ -1,7 +1,6 @@
+from blog import views
 from django.contrib import admin
 from django.urls import include, path
-
-from blog import views
 
 urlpatterns = [
     path("", views.index, name="index"),
