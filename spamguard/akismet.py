@@ -459,7 +459,7 @@ class AkismetClient:
             api_key=api_key,
             blog=blog,
             base_url=base_url,
-            timeout=timeout,  # type: ignore[arg-type]  # the converter takes a float too
+            timeout=timeout,  # the converter takes seconds or a pair
             retries=retries,
             backoff=backoff,
             user_agent=user_agent,

@@ -45,6 +45,7 @@ Behaviour switches (attributes; :meth:`FakeAkismet.reset` restores them):
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import io
@@ -91,10 +92,8 @@ class _Server(ThreadingHTTPServer):
             open_now = list(self.connections)
             self.connections.clear()
         for conn in open_now:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(BaseHTTPRequestHandler):

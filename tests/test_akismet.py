@@ -152,9 +152,9 @@ def test_invalid_with_debug_help(client: AkismetClient, server: FakeAkismet) -> 
 
 def test_invalid_key_on_comment_check(server: FakeAkismet) -> None:
     """comment-check with a key the service refuses -> InvalidKeyError (a ConfigurationError)."""
-    with AkismetClient("wrong-key-abcdef-1234", BLOG, base_url=server.url) as c:
-        with pytest.raises(InvalidKeyError, match="not valid") as info:
-            c.check(comment())
+    with AkismetClient("wrong-key-abcdef-1234", BLOG, base_url=server.url) as c, \
+            pytest.raises(InvalidKeyError, match="not valid") as info:
+        c.check(comment())
     assert isinstance(info.value, ConfigurationError)
     assert len(server.requests) == 1
 

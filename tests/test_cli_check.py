@@ -58,10 +58,13 @@ def run_main(capsys: pytest.CaptureFixture[str], argv: list[str], stdin: str | N
     return code, out, err
 
 
-def spamguard_cmd(args: list[str], stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def spamguard_cmd(
+    args: list[str], stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "spamguard", *args], input=stdin, capture_output=True,
+    return subprocess.run(  # noqa: S603 - our own interpreter running our own package
+        [sys.executable, "-m", "spamguard", *args], input=stdin, capture_output=True,
                           text=True, env=full_env, timeout=60, check=False)
 
 

@@ -153,16 +153,17 @@ def test_slow_mode_and_delay(server: FakeAkismet) -> None:
 def test_down_refuses_connections_then_reopens_same_port(server: FakeAkismet) -> None:
     """down really refuses connections; ok listens again on the same port."""
     port = server.port
+    form = {"api_key": KEY, "blog": BLOG}
     with requests.Session() as session:
-        assert session.post(server.url + "/1.1/verify-key", data={"api_key": KEY, "blog": BLOG}, timeout=5).text == "valid"
+        assert session.post(server.url + "/1.1/verify-key", data=form, timeout=5).text == "valid"
         server.mode = "down"
         with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=2):
             pass
         with pytest.raises(requests.ConnectionError):  # the kept-alive connection was closed too
-            session.post(server.url + "/1.1/verify-key", data={"api_key": KEY, "blog": BLOG}, timeout=5)
+            session.post(server.url + "/1.1/verify-key", data=form, timeout=5)
         server.mode = "ok"
         assert server.port == port
-        assert session.post(server.url + "/1.1/verify-key", data={"api_key": KEY, "blog": BLOG}, timeout=5).text == "valid"
+        assert session.post(server.url + "/1.1/verify-key", data=form, timeout=5).text == "valid"
 
 
 def test_unknown_path_is_404(server: FakeAkismet) -> None:

@@ -59,7 +59,8 @@ def choose_backend() -> Classifier:
         return AkismetClient.from_env()
     try:
         local = importlib.import_module("spamguard.local")
-        return local.LocalModel.load()  # type: ignore[no-any-return]
+        model: Classifier = local.LocalModel.load()
+        return model
     except ImportError:
         why = "this spamguard has no local model yet"
     except (SpamGuardError, AttributeError) as exc:
