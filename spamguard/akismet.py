@@ -263,7 +263,10 @@ def raise_for_invalid(endpoint: str, headers: Mapping[str, str], config: Akismet
     debug_help = _header(headers, "X-akismet-debug-help")
     if debug_help is not None:
         debug_help = _scrub(debug_help, config.api_key)
-    detail = f" (the service said: {debug_help})" if debug_help else ""
+    detail = (
+        f" (the service said: {debug_help})" if debug_help
+        else " (no debug help given; `spamguard verify-key` tells whether the key is the problem)"
+    )
     if endpoint == "verify-key" or (debug_help is not None and "key" in debug_help.lower()):
         raise InvalidKeyError(
             f"The Akismet API key {mask_key(config.api_key)} is not valid for {config.blog}{detail}; "
