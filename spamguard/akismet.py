@@ -642,5 +642,5 @@ class AkismetClient:
     def _fail(self, endpoint: str, message: str, exc: BaseException) -> NoReturn:
         cause = _sanitized(exc, self.config.api_key)
         text = _scrub(f"Akismet {endpoint} failed: {message}", self.config.api_key)
-        log.warning("%s", text)
+        log.info("%s", text)  # the exception carries it; callers decide how loud to be
         raise BackendUnavailableError(text, cause=cause) from cause
