@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
+from .akismet import AkismetClient, akismet_configured
 from .classifier import Classifier
 from .comment import Comment
 from .errors import (
@@ -30,6 +31,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Action",
+    "AkismetClient",
     "BackendUnavailableError",
     "Classifier",
     "Comment",
@@ -40,4 +42,5 @@ __all__ = [
     "SpamGuardError",
     "Verdict",
     "__version__",
+    "akismet_configured",
 ]
