@@ -16,6 +16,7 @@ from .errors import (
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
+    InvalidNoticeSettingError,
     InvalidRequestError,
     SpamGuardError,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "ConfigurationError",
     "InvalidCommentError",
     "InvalidKeyError",
+    "InvalidNoticeSettingError",
     "InvalidRequestError",
     "SpamGuardError",
     "Verdict",
