@@ -8,11 +8,16 @@ directory.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
-__all__ = ["DOMAIN", "compile_catalogs"]
+__all__ = ["DOMAIN", "CatalogError", "compile_catalogs"]
 
 DOMAIN = "spamguard"
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class CatalogError(Exception):
@@ -35,6 +40,7 @@ def compile_catalogs(source_dir: str | Path, dest_dir: str | Path, domain: str =
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=lang, domain=domain)
         problems = [f"{message.id!r}: {error}" for message, errors in catalog.check() for error in errors]
+        problems += _placeholder_problems(catalog)
         if problems:
             raise CatalogError(f"{po_path}: " + "; ".join(problems))
         mo_path = dest_dir / lang / "LC_MESSAGES" / f"{domain}.mo"
@@ -43,3 +49,20 @@ def compile_catalogs(source_dir: str | Path, dest_dir: str | Path, domain: str =
             write_mo(handle, catalog)
         written.append(mo_path)
     return written
+
+
+def _placeholder_problems(catalog: Any) -> list[str]:
+    """Translations that would render wrongly: a plural form left empty, placeholders that differ."""
+    problems = []
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        source = message.id if isinstance(message.id, str) else message.id[0]
+        forms = [message.string] if isinstance(message.string, str) else list(message.string)
+        if any(forms) and not all(forms):
+            problems.append(f"{message.id!r}: a plural form is empty")
+        wanted = set(_PLACEHOLDER.findall(source))
+        for form in filter(None, forms):
+            if set(_PLACEHOLDER.findall(form)) != wanted:
+                problems.append(f"{message.id!r}: placeholders of {form!r} differ from {sorted(wanted)}")
+    return problems

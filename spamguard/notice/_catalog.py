@@ -19,7 +19,7 @@ log = logging.getLogger("spamguard.notice")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def translations(lang: str, locale_dir: Path = LOCALE_DIR) -> gettext.NullTranslations:
     """The translations for a supported language code (English: the msgids themselves).
 

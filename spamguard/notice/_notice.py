@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from typing import Literal, Union
+from typing import Literal
 from urllib.parse import urlsplit
 
 import attrs
@@ -59,7 +59,9 @@ def _check_url(setting: str, value: object) -> str:
             "(javascript:, data: and relative URLs are refused)",
         )
     if value != value.strip() or any(ch.isspace() for ch in value) or _CONTROL.search(value):
-        raise InvalidNoticeSettingError(setting, f"{value!r} contains spaces or control characters; percent-encode them")
+        raise InvalidNoticeSettingError(
+            setting, f"{value!r} contains spaces or control characters; percent-encode them"
+        )
     return value
 
 
@@ -99,7 +101,7 @@ class Service:
 AKISMET = Service("Akismet", "https://akismet.com/privacy/")
 
 #: What ``service=`` accepts: ``"akismet"``, ``"local"`` (the site itself) or a :class:`Service`.
-ServiceSpec = Union[str, Service]
+ServiceSpec = str | Service
 
 
 def resolve_service(service: ServiceSpec) -> Service | None:
@@ -294,7 +296,9 @@ def policy_text(
     if retention_days is not None and (
         isinstance(retention_days, bool) or not isinstance(retention_days, int) or retention_days < 1
     ):
-        raise InvalidNoticeSettingError("retention_days", f"expected a whole number of days >= 1, got {retention_days!r}")
+        raise InvalidNoticeSettingError(
+            "retention_days", f"expected a whole number of days >= 1, got {retention_days!r}"
+        )
     contact = _check_name("erasure_contact", erasure_contact) if erasure_contact is not None else None
     catalog = translations(code)
     escape = _ESCAPERS[fmt]

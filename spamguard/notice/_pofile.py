@@ -93,10 +93,10 @@ def compile_po(text: str, name: str = "<po>") -> bytes:
     """The ``.mo`` bytes (GNU format, little-endian) of a ``.po`` file's text."""
     messages: dict[bytes, bytes] = {}
     for (context, msgid, plural), forms in parse_po(text, name):
-        key = msgid if plural is None else f"{msgid}\0{plural}"
+        original = msgid if plural is None else f"{msgid}\0{plural}"
         if context is not None:
-            key = f"{context}\x04{key}"
-        messages[key.encode("utf-8")] = "\0".join(forms).encode("utf-8")
+            original = f"{context}\x04{original}"
+        messages[original.encode("utf-8")] = "\0".join(forms).encode("utf-8")
     keys = sorted(messages)
     count = len(keys)
     originals_at = 7 * 4

@@ -20,7 +20,8 @@ register = template.Library()
 
 
 def _request_language(context: template.Context) -> str:
-    request = context.get("request")
+    # A RequestContext carries the request itself; a plain context may hold it as a variable.
+    request = getattr(context, "request", None) or context.get("request")
     if request is not None:
         code = normalize_language(getattr(request, "LANGUAGE_CODE", None))
         if code:

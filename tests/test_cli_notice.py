@@ -1,0 +1,85 @@
+"""``spamguard notice`` as a real subprocess: exit status, stdout and stderr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from spamguard.notice import Service, disclosure, policy_text
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "spamguard", "notice", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_prints_the_german_html_notice():
+    """--lang picks the language; the notice is the whole of stdout."""
+    result = run("--lang", "de-AT")
+    assert (result.returncode, result.stdout, result.stderr) == (0, disclosure("de") + "\n", "")
+
+
+def test_named_service_in_markdown():
+    """--service NAME with --service-url names another Akismet-compatible service."""
+    result = run(
+        "--service", "TypePad AntiSpam", "--service-url", "https://antispam.example/p", "--format", "markdown"
+    )
+    expected = disclosure(service=Service("TypePad AntiSpam", "https://antispam.example/p"), fmt="markdown")
+    assert (result.returncode, result.stdout, result.stderr) == (0, expected + "\n", "")
+
+
+def test_policy_paragraph_with_retention():
+    """--policy prints the privacy-policy paragraph."""
+    result = run("--policy", "--lang", "pl", "--format", "text", "--retention-days", "3", "--service", "local")
+    expected = policy_text("pl", service="local", retention_days=3, fmt="text")
+    assert (result.returncode, result.stdout, result.stderr) == (0, expected + "\n", "")
+    assert "3 dni" in result.stdout
+
+
+def test_unsafe_url_fails_with_a_message():
+    """A javascript: URL is refused: exit 1, nothing on stdout, the value named on stderr."""
+    result = run("--privacy-url", "javascript:alert(1)")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        "spamguard: error: privacy_url: 'javascript:alert(1)' is not an absolute http(s) URL"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--service", "Other"], "needs --service-url"),
+        (["--service", "akismet", "--service-url", "https://x.example/"], "use --privacy-url"),
+        (["--retention-days", "9"], "go with --policy"),
+        (["--format", "pdf"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2(args, message):
+    """Contradictory or missing options are usage errors."""
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert message in result.stderr
+
+
+def test_unknown_language_warns_and_writes_english():
+    """An unsupported language still gives a notice (English) and says so on stderr."""
+    result = run("--lang", "tlh", "--format", "text")
+    assert result.returncode == 0
+    assert result.stdout == disclosure("en", fmt="text") + "\n"
+    assert result.stderr == "spamguard: warning: no notice in language 'tlh'; writing English\n"
+
+
+def test_help_has_an_example():
+    """-h shows usage and an example."""
+    result = run("-h")
+    assert result.returncode == 0
+    assert "spamguard notice --lang de" in result.stdout
