@@ -83,3 +83,23 @@ def test_help_has_an_example():
     result = run("-h")
     assert result.returncode == 0
     assert "spamguard notice --lang de" in result.stdout
+
+
+def test_in_process_main_prints_the_notice(capsys):
+    """cli.main runs the same command in-process (the form other tools embed)."""
+    from spamguard.cli import main
+
+    assert main(["notice", "--lang", "cs", "--format", "text", "--service", "local", "--site-name", "Blog"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == disclosure("cs", service="local", site_name="Blog", fmt="text") + "\n"
+    assert captured.err == ""
+
+
+def test_in_process_usage_error_exits_2(capsys):
+    """A usage error in-process is argparse's SystemExit(2) with the message on stderr."""
+    from spamguard.cli import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(["notice", "--erasure-contact", "x@example.org"])
+    assert caught.value.code == 2
+    assert "go with --policy" in capsys.readouterr().err
