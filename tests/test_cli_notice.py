@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 from spamguard.notice import Service, disclosure, policy_text
+
+
+@pytest.fixture(autouse=True)
+def _no_display_override(monkeypatch):
+    """The notice is shown by default; a SPAMGUARD_NOTICE_DISPLAY in the caller's shell must not leak in."""
+    monkeypatch.delenv("SPAMGUARD_NOTICE_DISPLAY", raising=False)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -17,6 +24,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
         check=False,
+        env={k: v for k, v in os.environ.items() if k != "SPAMGUARD_NOTICE_DISPLAY"},
     )
 
 

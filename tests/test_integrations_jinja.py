@@ -11,6 +11,12 @@ from spamguard.integrations import jinja as spamguard_jinja  # noqa: E402
 from spamguard.notice import disclosure, policy_text  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _no_display_override(monkeypatch):
+    """The notice is shown by default; a SPAMGUARD_NOTICE_DISPLAY in the caller's shell must not leak in."""
+    monkeypatch.delenv("SPAMGUARD_NOTICE_DISPLAY", raising=False)
+
+
 def make_env(**defaults):
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return spamguard_jinja.install(env, **defaults)

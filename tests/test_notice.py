@@ -20,6 +20,12 @@ from spamguard.notice import (
     resolve_service,
 )
 
+@pytest.fixture(autouse=True)
+def _no_display_override(monkeypatch):
+    """The notice is shown by default; a SPAMGUARD_NOTICE_DISPLAY in the caller's shell must not leak in."""
+    monkeypatch.delenv("SPAMGUARD_NOTICE_DISPLAY", raising=False)
+
+
 HOSTILE = '"><script>alert(1)</script>'
 SITE_PRIVACY = "https://blog.example/privacy?lang=de&v=2"
 TYPEPAD = Service("TypePad AntiSpam", "https://antispam.example/privacy")
@@ -218,12 +224,23 @@ def test_policy_refuses_a_bad_retention(days):
         policy_text(retention_days=days)
 
 
-def test_display_defaults_to_display_and_hide_gives_nothing():
+def test_display_defaults_to_display_and_hide_gives_nothing(monkeypatch):
     """Shown by default (sites owe visitors the notice); 'hide' is an explicit opt-out."""
+    monkeypatch.delenv("SPAMGUARD_NOTICE_DISPLAY", raising=False)
     assert DEFAULT_DISPLAY == "display"
     assert disclosure().startswith("<p ")
     assert disclosure(display="hide") == ""
     assert disclosure_for("de", display="hide") == ""
+
+
+def test_display_setting_comes_from_the_environment_when_not_passed(monkeypatch):
+    """SPAMGUARD_NOTICE_DISPLAY hides the notice site-wide; an argument still wins."""
+    monkeypatch.setenv("SPAMGUARD_NOTICE_DISPLAY", " Hide ")
+    assert disclosure() == ""
+    assert disclosure(display="display").startswith("<p ")
+    monkeypatch.setenv("SPAMGUARD_NOTICE_DISPLAY", "sometimes")
+    with pytest.raises(InvalidNoticeSettingError, match="^SPAMGUARD_NOTICE_DISPLAY: 'sometimes'"):
+        disclosure()
 
 
 def test_unknown_and_regional_languages():

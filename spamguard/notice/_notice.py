@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable
 from typing import Literal
@@ -19,6 +20,7 @@ __all__ = [
     "AKISMET",
     "DEFAULT_CSS_CLASS",
     "DEFAULT_DISPLAY",
+    "DISPLAY_ENV",
     "FORMATS",
     "Service",
     "ServiceSpec",
@@ -37,6 +39,8 @@ DEFAULT_DISPLAY: Display = "display"
 DEFAULT_CSS_CLASS = "spamguard-notice"
 DEFAULT_POLICY_CSS_CLASS = "spamguard-policy"
 _DISPLAYS = ("display", "hide")
+#: Environment variable read when ``display`` is not passed (arguments first, then environment).
+DISPLAY_ENV = "SPAMGUARD_NOTICE_DISPLAY"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _MAX_NAME = 200
@@ -151,6 +155,15 @@ def _markdown_url(url: str) -> str:
     return url
 
 
+def _resolve_display(display: object) -> Display:
+    setting = "display"
+    if display is None:
+        setting, display = DISPLAY_ENV, os.environ.get(DISPLAY_ENV, "").strip().lower() or DEFAULT_DISPLAY
+    if display not in _DISPLAYS:
+        raise InvalidNoticeSettingError(setting, f"{display!r} is not a display setting; use 'display' or 'hide'")
+    return display  # type: ignore[return-value]
+
+
 def _check_format(fmt: object) -> Format:
     if fmt not in FORMATS:
         raise InvalidNoticeSettingError("fmt", f"{fmt!r} is not a format; use one of {', '.join(FORMATS)}")
@@ -188,7 +201,7 @@ def disclosure(
     target: str | None = "_blank",
     css_class: str | None = DEFAULT_CSS_CLASS,
     site_name: str | None = None,
-    display: Display = DEFAULT_DISPLAY,
+    display: Display | None = None,
 ) -> str:
     """The one-line data-processing notice to show next to a comment form.
 
@@ -205,16 +218,17 @@ def disclosure(
     ``"html"`` (a ``<p>`` with ``css_class``, the link with ``rel="nofollow noopener"`` and
     ``target``, every caller value escaped), ``"text"`` or ``"markdown"``.
 
-    ``display`` defaults to ``"display"``: a site that sends visitors' data to a third party
-    owes them the notice (GDPR Art. 13), so showing it is the safe default and hiding it is a
-    deliberate choice (say, when the privacy policy already covers it); ``"hide"`` returns
-    ``""``. Settings are checked even when hidden, so a mistake shows up at once.
+    ``display`` is ``"display"`` or ``"hide"`` (which returns ``""``); when not given, the
+    ``SPAMGUARD_NOTICE_DISPLAY`` environment variable decides, else ``"display"``. Shown is
+    the default because a site that sends visitors' data to a third party owes them the
+    notice (GDPR Art. 13): forgetting to configure it should err towards telling them, and
+    hiding it is a deliberate choice (say, when the privacy policy next to the form already
+    covers it). Settings are checked even when hidden, so a mistake shows up at once.
 
     Raises :class:`~spamguard.InvalidNoticeSettingError` (a ``ValueError``) for a non-http(s)
     URL, an unknown service, format or display value, or a name with control characters.
     """
-    if display not in _DISPLAYS:
-        raise InvalidNoticeSettingError("display", f"{display!r} is not a display setting; use 'display' or 'hide'")
+    display = _resolve_display(display)
     fmt = _check_format(fmt)
     code = _language(lang)
     resolved = resolve_service(service)
@@ -250,7 +264,7 @@ def disclosure_for(
     target: str | None = "_blank",
     css_class: str | None = DEFAULT_CSS_CLASS,
     site_name: str | None = None,
-    display: Display = DEFAULT_DISPLAY,
+    display: Display | None = None,
 ) -> str:
     """:func:`disclosure` in the language an ``Accept-Language`` header asks for.
 
