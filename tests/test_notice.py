@@ -20,6 +20,7 @@ from spamguard.notice import (
     resolve_service,
 )
 
+
 @pytest.fixture(autouse=True)
 def _no_display_override(monkeypatch):
     """The notice is shown by default; a SPAMGUARD_NOTICE_DISPLAY in the caller's shell must not leak in."""
