@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -51,10 +52,22 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.fixture(autouse=True)
+def _no_display_override(monkeypatch):
+    """The notice is shown by default; a SPAMGUARD_NOTICE_DISPLAY in the caller's shell must not leak in."""
+    monkeypatch.delenv("SPAMGUARD_NOTICE_DISPLAY", raising=False)
+
+
 @pytest.fixture(scope="module")
 def rendered():
     result = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, check=False)
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "SPAMGUARD_NOTICE_DISPLAY"},
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -63,6 +76,7 @@ def test_tag_takes_the_language_from_accept_language(rendered):
     """{% spamguard_notice %} negotiates the request's Accept-Language, with SPAMGUARD_NOTICE settings."""
     expected = disclosure("nl", service="local", privacy_url="https://blog.example/privacy")
     assert rendered["header"] == "<form></form>" + expected
+    assert 'lang="nl"' in rendered["header"]
 
 
 def test_tag_prefers_the_request_language_code(rendered):
