@@ -181,6 +181,8 @@ def test_urls_are_escaped_in_html_and_markdown():
         "https://",
         "https://x.example/a b",
         "https://x.example/\nSet-Cookie:1",
+        "http://[::1/privacy",
+        42,
     ],
 )
 def test_unsafe_urls_are_refused_naming_the_value(url):
