@@ -17,6 +17,7 @@ from .errors import (
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
+    InvalidNoticeSettingError,
     InvalidRequestError,
     SpamGuardError,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "ConfigurationError",
     "InvalidCommentError",
     "InvalidKeyError",
+    "InvalidNoticeSettingError",
     "InvalidRequestError",
     "SpamGuardError",
     "Verdict",

@@ -34,6 +34,7 @@ EXIT_SPAM = 3
 _COMMAND_MODULES: list[str] = [
     "verify_key",
     "check",
+    "notice",
 ]
 
 
