@@ -1,7 +1,11 @@
-"""spamguard inside web apps: a Comment from a request, trusted proxies, the honeypot field.
+"""Glue between spamguard and web apps; spamguard depends on no web framework.
 
-Nothing here imports Flask or Django; the framework-specific pieces live in submodules
-(``spamguard.integrations.django``) that import their framework when used.
+Here: a :class:`~spamguard.Comment` from a WSGI, Flask/Werkzeug or Django request (trusted
+proxies, forwarded headers, the honeypot field). Each submodule imports its framework only
+when used: ``spamguard.integrations.jinja`` (a Jinja2 global and filter for the
+data-processing notice) and ``spamguard.integrations.django`` (a Django app with the
+``{% spamguard_notice %}`` template tag, and ``.moderation``: a django-contrib-comments
+moderator and admin actions).
 """
 
 from __future__ import annotations
