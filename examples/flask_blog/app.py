@@ -32,7 +32,8 @@ from flask import Flask, abort, flash, redirect, render_template, request, sessi
 from markupsafe import Markup
 
 from spamguard import Action, Comment, InvalidCommentError, SpamGuardError, Verdict
-from spamguard.integrations import comment_from_flask, honeypot_html
+from spamguard.integrations import check_comment, comment_from_flask, honeypot_html
+from spamguard.notice import disclosure_for
 
 POSTS = {
     1: {
@@ -87,7 +88,7 @@ def create_app(*, db_path: str | None = None, guard: Any = None, trusted_proxies
             if state["guard"] is None:
                 from spamguard import Guard
 
-                state["guard"] = Guard.from_env()
+                state["guard"] = Guard.from_env(feedback=True)  # moderators' decisions kept for retraining
             return state["guard"]
 
     app.extensions["spamguard_guard"] = get_guard
@@ -139,8 +140,8 @@ def create_app(*, db_path: str | None = None, guard: Any = None, trusted_proxies
 
     def notice_html() -> Markup:
         """The data-processing notice in the visitor's language (from Accept-Language)."""
-        text = get_guard().notice(request.headers.get("Accept-Language", "en"))
-        return Markup(text)  # noqa: S704 - spamguard's notice is HTML it escaped itself
+        text = disclosure_for(request.headers.get("Accept-Language"), service=get_guard().backend)
+        return Markup(text)  # noqa: S704 - disclosure_for() escapes what it inserts
 
     # --- pages ------------------------------------------------------------------------
 
@@ -175,7 +176,7 @@ def create_app(*, db_path: str | None = None, guard: Any = None, trusted_proxies
             session["form"] = {k: request.form.get(k, "") for k in ("author", "email", "url", "content")}
             return redirect(url_for("post", post_id=post_id) + "#comment-form")
         try:
-            verdict: Verdict = get_guard().check(candidate)
+            verdict = check_comment(get_guard(), candidate)
         except SpamGuardError as exc:  # every backend failed: keep it for a person to decide
             app.logger.warning("spam check failed, holding the comment: %s", exc)
             verdict = Verdict(spam=False, action=Action.HOLD, source="none", fallback_reason=str(exc))

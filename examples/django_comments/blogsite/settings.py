@@ -9,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from spamguard.akismet import akismet_configured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # An example, run on 127.0.0.1: a fixed development key unless one is given.
@@ -24,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sites",
     "django_comments",
+    "spamguard.integrations.django",  # {% load spamguard_tags %}{% spamguard_notice %}
     "blog",
 ]
 
@@ -64,9 +67,11 @@ DATABASES = {
 
 SITE_ID = 1
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The notice names the service the Guard really uses: Akismet when a key is set, else this server.
+SPAMGUARD_NOTICE = {"service": "akismet" if akismet_configured() else "local"}
+
 LOGGING = {"version": 1, "disable_existing_loggers": False}

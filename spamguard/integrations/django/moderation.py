@@ -30,6 +30,7 @@ from django_comments.moderation import CommentModerator, moderator
 from ...comment import Comment
 from ...errors import SpamGuardError
 from ...verdict import Action, Verdict
+from .._check import check_comment
 from .._request import HeaderPolicy, ProxySpec, comment_from_django
 
 __all__ = [
@@ -51,9 +52,9 @@ def _default_guard() -> Any:
     """One ``Guard.from_env()`` per process, made on first use."""
     with _shared_lock:
         if "guard" not in _shared:
-            from ... import Guard
+            from ...guard import Guard
 
-            _shared["guard"] = Guard.from_env()
+            _shared["guard"] = Guard.from_env(feedback=True)  # moderators' reports kept for retraining
         return _shared["guard"]
 
 
@@ -120,7 +121,7 @@ class SpamGuardModerator(CommentModerator):
         if cached is not None:
             return cached
         candidate = self.comment_for(comment, content_object, request)
-        result: Verdict = self.get_guard().check(candidate)
+        result = check_comment(self.get_guard(), candidate)
         if candidate.user_ip:
             comment.ip_address = candidate.user_ip  # the client behind trusted proxies, not the proxy
         setattr(comment, _VERDICT_ATTR, result)
