@@ -86,21 +86,34 @@ def test_a_ham_comment_is_published(local_client: Any, blog_db: Path) -> None:
     assert statuses(blog_db) == {HAM: "published"}
 
 
-def test_a_spam_comment_is_held_from_the_page(local_client: Any, blog_db: Path) -> None:
-    """Spam is stored for the moderator, never shown on the post."""
+def test_blatant_spam_is_refused(local_client: Any, blog_db: Path) -> None:
+    """With the default policy the local model's surest spam is discarded: not shown, not stored."""
+    page = post_comment(local_client, SPAM)
+
+    assert "Your comment was rejected as spam." in page
+    assert "VIAGRA" not in page
+    assert statuses(blog_db) == {}
+
+
+def test_a_spam_comment_is_held_from_the_page(local_client: Any, blog_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the site keeps all spam for review (no discarding), spam waits in the spam queue, unseen."""
+    monkeypatch.setenv("SPAMGUARD_DISCARD_THRESHOLD", "off")
+
     page = post_comment(local_client, SPAM)
 
     assert "awaiting moderation" in page
     assert "VIAGRA" not in page
-    assert statuses(blog_db)[SPAM] in ("held", "spam")
+    assert statuses(blog_db) == {SPAM: "spam"}
 
 
-def test_a_filled_honeypot_is_caught(local_client: Any, blog_db: Path) -> None:
+def test_a_filled_honeypot_is_caught(local_client: Any, blog_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bot that fills the hidden field is not published, however harmless its text."""
+    monkeypatch.setenv("SPAMGUARD_DISCARD_THRESHOLD", "off")
+
     page = post_comment(local_client, HAM, honeypot="http://bot.example")
 
     assert "awaiting moderation" in page
-    assert statuses(blog_db)[HAM] in ("held", "spam")
+    assert statuses(blog_db) == {HAM: "spam"}
 
 
 @pytest.mark.parametrize(
@@ -116,10 +129,13 @@ def test_the_notice_is_in_the_browser_language(local_client: Any, accept_languag
     assert expected in notice
 
 
-def test_moderation_reports_not_spam_and_publishes(local_client: Any, blog_db: Path) -> None:
+def test_moderation_reports_not_spam_and_publishes(
+    local_client: Any, blog_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """"Not spam" on the moderation page publishes the comment and records the moderator's word."""
     from spamguard import FeedbackStore
 
+    monkeypatch.setenv("SPAMGUARD_DISCARD_THRESHOLD", "off")
     post_comment(local_client, SPAM)
     queue = local_client.get("/moderate").get_data(as_text=True)
     assert "VIAGRA" in queue
@@ -163,15 +179,26 @@ def test_with_a_key_akismet_decides_and_gets_the_request_data(akismet_client: tu
 
     post_comment(client, "Nice post", author="akismet-guaranteed-spam", **{"Accept-Language": "fr"})
     post_comment(client, HAM)
+    post_comment(client, "Lovely, thanks", honeypot="http://bot.example")  # Akismet says ham: the honeypot wins
 
-    assert statuses(blog_db) == {"Nice post": "spam", HAM: "published"}
+    assert statuses(blog_db) == {"Nice post": "spam", HAM: "published", "Lovely, thanks": "spam"}
     checks = [form for path, form in server.requests if path.endswith("comment-check")]
-    assert len(checks) == 2
+    assert len(checks) == 3
     sent = checks[0]
     assert (sent["user_ip"], sent["honeypot_field_name"], sent["spamguard_hp"]) == ("198.51.100.20", "spamguard_hp", "")
+    assert checks[2]["spamguard_hp"] == "http://bot.example"
     assert sent["HTTP_ACCEPT_LANGUAGE"] == "fr"
     assert sent["permalink"] == "http://localhost/posts/1"
     assert "HTTP_COOKIE" not in sent  # the session cookie stays home
+
+
+def test_with_a_key_the_notice_names_akismet(akismet_client: tuple[Any, Any]) -> None:
+    """The notice names the service really used: Akismet once a key is set."""
+    client, _ = akismet_client
+
+    page = client.get("/posts/1", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+    assert "akismet.com/privacy" in page
 
 
 @pytest.mark.slow
