@@ -95,7 +95,9 @@ def test_blatant_spam_is_refused(local_client: Any, blog_db: Path) -> None:
     assert statuses(blog_db) == {}
 
 
-def test_a_spam_comment_is_held_from_the_page(local_client: Any, blog_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_spam_comment_is_held_from_the_page(
+    local_client: Any, blog_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """When the site keeps all spam for review (no discarding), spam waits in the spam queue, unseen."""
     monkeypatch.setenv("SPAMGUARD_DISCARD_THRESHOLD", "off")
 

@@ -116,8 +116,8 @@ def create_app(*, db_path: str | None = None, guard: Any = None, trusted_proxies
     @app.before_request
     def check_csrf() -> None:
         if request.method == "POST":
-            sent = request.form.get("csrf_token", "")
-            if not hmac.compare_digest(sent, session.get("csrf", "")):
+            sent, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
+            if not expected or not hmac.compare_digest(sent, expected):
                 abort(400, "The form expired; reload the page and try again.")
 
     def require_moderator() -> None:
