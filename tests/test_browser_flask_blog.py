@@ -61,6 +61,7 @@ def live_blog(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple
     clean_env(monkeypatch)
     feedback = tmp_path / "feedback.sqlite3"
     monkeypatch.setenv("SPAMGUARD_FEEDBACK_DB", str(feedback))
+    monkeypatch.setenv("SPAMGUARD_DISCARD_THRESHOLD", "off")  # keep all spam for the moderation queue
     app = load_flask_blog().create_app(db_path=str(tmp_path / "blog.sqlite3"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
