@@ -12,7 +12,7 @@ from django_comments.forms import CommentForm
 from django_comments.models import Comment
 from spamguard.testing import FakeAkismet
 
-from spamguard import AkismetClient, FeedbackStore, Guard, LocalModel
+from spamguard import AkismetClient, FeedbackStore, Guard, LocalModel, Policy
 
 from .models import Entry
 from .moderation import EntryModerator
@@ -47,11 +47,20 @@ class CommentingTests(TestCase):
         self.assertContains(self.client.get(self.entry.get_absolute_url()), "lovely crust")
 
     def test_a_spam_comment_is_held(self) -> None:
+        # A site that keeps all spam for review: no discarding.
+        EntryModerator.guard = Guard(local=LocalModel.load(), policy=Policy(discard_threshold=None))
+
         self.post(SPAM)
 
         comment = Comment.objects.get()
-        self.assertFalse(comment.is_public)
+        self.assertEqual((comment.is_public, comment.is_removed), (False, True))
         self.assertNotContains(self.client.get(self.entry.get_absolute_url()), "VIAGRA")
+
+    def test_blatant_spam_is_refused_by_the_default_policy(self) -> None:
+        response = self.post(SPAM)
+
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(Comment.objects.exists())
 
     def test_a_filled_honeypot_is_caught(self) -> None:
         response = self.post(HAM, honeypot="http://bot.example")
