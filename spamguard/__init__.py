@@ -19,6 +19,7 @@ from .errors import (
     InvalidRequestError,
     SpamGuardError,
 )
+from .feedback import FeedbackStore
 from .verdict import Action, Verdict
 
 try:
@@ -34,6 +35,7 @@ __all__ = [
     "Classifier",
     "Comment",
     "ConfigurationError",
+    "FeedbackStore",
     "InvalidCommentError",
     "InvalidKeyError",
     "InvalidRequestError",
