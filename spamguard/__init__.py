@@ -20,6 +20,8 @@ from .errors import (
     SpamGuardError,
 )
 from .feedback import FeedbackStore
+from .guard import Guard
+from .policy import Policy
 from .verdict import Action, Verdict
 
 try:
@@ -36,9 +38,11 @@ __all__ = [
     "Comment",
     "ConfigurationError",
     "FeedbackStore",
+    "Guard",
     "InvalidCommentError",
     "InvalidKeyError",
     "InvalidRequestError",
+    "Policy",
     "SpamGuardError",
     "Verdict",
     "__version__",
