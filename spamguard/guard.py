@@ -131,7 +131,10 @@ class Guard:
         self.mode = mode
         self.policy = policy if policy is not None else Policy()
         self._owns_feedback = feedback is True
-        self.feedback: FeedbackStore | None = FeedbackStore() if feedback is True else (feedback or None)
+        # Not ``feedback or None``: an empty store is falsy (it has a length).
+        self.feedback: FeedbackStore | None = (
+            FeedbackStore() if feedback is True else feedback if isinstance(feedback, FeedbackStore) else None
+        )
         self.latency_budget = latency_budget
         self.strict = strict
         self.shadow_primary = shadow_primary

@@ -13,6 +13,7 @@ from .verdict import Action, Verdict
 __all__ = ["Policy"]
 
 LOCAL_SOURCE = "local"
+NO_ANSWER_SOURCE = "guard"  # the Guard's own verdict when no classifier could answer
 
 
 def _threshold(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
@@ -33,6 +34,7 @@ class Policy:
 
     For a **ham** verdict:
 
+    * ``HOLD`` when no classifier could answer (``source == "guard"``);
     * ``HOLD`` when it is provisional (``recheck_after`` set) and ``hold_provisional``;
     * ``HOLD`` when it has a score at or above ``hold_threshold`` (the band just below the
       model's spam threshold, where it is unsure);
@@ -73,6 +75,8 @@ class Policy:
             ):
                 return Action.DISCARD
             return Action.SPAM
+        if verdict.source == NO_ANSWER_SOURCE:
+            return Action.HOLD
         if self.hold_provisional and verdict.recheck_after is not None:
             return Action.HOLD
         if self.hold_threshold is not None and score is not None and score >= self.hold_threshold:

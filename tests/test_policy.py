@@ -25,7 +25,7 @@ POLICY = Policy(discard_threshold=0.98, hold_threshold=0.35)
         (Verdict(spam=False, score=0.35, source="local"), Action.HOLD),
         (Verdict(spam=False, score=0.34, source="local"), Action.APPROVE),
         (Verdict(spam=False, score=0.1, source="local", fallback_reason="timeout"), Action.APPROVE),
-        (Verdict(spam=False, source="guard", fallback_reason="unavailable"), Action.APPROVE),
+        (Verdict(spam=False, source="guard", fallback_reason="unavailable"), Action.HOLD),  # nobody answered
     ],
 )
 def test_default_policy_table(verdict: Verdict, action: Action) -> None:
