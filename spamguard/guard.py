@@ -530,13 +530,16 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 def _remote_from_env(client_class: type[AkismetClient], budget: float | None) -> AkismetClient | None:
-    """``AkismetClient.from_env()`` when a key is configured, else None."""
-    names = ("SPAMGUARD_AKISMET_KEY", "SPAMGUARD_AKISMET_API_KEY", "PYTHON_AKISMET_API_KEY", "AKISMET_API_KEY")
-    if not any(os.environ.get(name) for name in names):
-        return None
-    client = client_class.from_env()
-    if budget is not None:
-        with contextlib.suppress(Exception):  # a client that is not an attrs class keeps its own settings
-            client = attrs.evolve(client, timeout=budget * 0.9, retries=0)
-    return client
+    """``AkismetClient.from_env()`` when a key is configured, else None.
 
+    Unless ``SPAMGUARD_AKISMET_TIMEOUT`` says otherwise, the client's timeout sits inside the
+    latency budget, and it does not retry: the Guard's fallback is the retry.
+    """
+    from .akismet import TIMEOUT_ENV, akismet_configured
+
+    if not akismet_configured():
+        return None
+    overrides: dict[str, Any] = {"retries": 0}
+    if budget is not None and not os.environ.get(TIMEOUT_ENV, "").strip():
+        overrides["timeout"] = budget
+    return client_class.from_env(**overrides)
