@@ -475,6 +475,20 @@ class Guard:
             return "akismet"
         return "local"
 
+    def notice(self, lang: str | None = "en", **kwargs: Any) -> str:
+        """The data-processing notice for the comment form, for the backend in use.
+
+        :func:`spamguard.notice.disclosure` with ``service`` set from :attr:`backend`:
+        ``"akismet"`` when comment data goes to the remote service (remote-first, both, shadow),
+        ``"local"`` otherwise. Other keyword arguments (``privacy_url``, ``fmt``,
+        ``site_name``...) pass through; a remote that is not Akismet itself (a self-hosted
+        Akismet-compatible server) should pass ``service=spamguard.notice.Service(name, url)``.
+        """
+        from .notice import disclosure
+
+        kwargs.setdefault("service", self.backend)
+        return disclosure(lang, **kwargs)
+
     def close(self) -> None:
         """Stop the remote thread pool (without waiting) and close a feedback store the Guard opened."""
         with self._lock:

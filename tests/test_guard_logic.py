@@ -214,3 +214,14 @@ def test_acheck_runs_off_the_event_loop() -> None:
 
 async def _gather(guard: Guard) -> list[Verdict]:
     return list(await asyncio.gather(guard.acheck(C_HAM), guard.acheck(C_PILLS)))
+
+
+def test_notice_names_the_backend_in_use() -> None:
+    """notice(): the Akismet disclosure when comment data goes to the remote, the local one otherwise."""
+    from spamguard.notice import disclosure
+
+    remote_guard = Guard(keyword_remote(), keyword_local(), mode="shadow", shadow_primary="local")
+    local_guard = Guard(keyword_remote(), keyword_local(), mode="local-only")
+    assert remote_guard.notice("de", fmt="text") == disclosure("de", service="akismet", fmt="text")
+    assert local_guard.notice("fr") == disclosure("fr", service="local")
+    assert local_guard.notice("fr") != disclosure("fr", service="akismet")
