@@ -240,8 +240,9 @@ class Guard:
 
     def _remote_answered(self) -> None:
         self.breaker.success()
-        if self._key_rejected:
-            self._key_rejected = False
+        with self._lock:
+            was_rejected, self._key_rejected = self._key_rejected, False
+        if was_rejected:
             log.warning("the remote spam service accepts its configuration again")
 
     def _remote_failed(self, exc: BaseException) -> str:
@@ -255,8 +256,9 @@ class Guard:
             self.breaker.failure(reason)
             if self.strict:
                 raise exc
-            if not self._key_rejected:
-                self._key_rejected = True
+            with self._lock:
+                first, self._key_rejected = not self._key_rejected, True
+            if first:
                 log.error(
                     "THE REMOTE SPAM SERVICE REJECTS ITS CONFIGURATION (%s): %s. Comments are being judged "
                     "by the local model only until this is fixed; check the API key and blog URL settings.",

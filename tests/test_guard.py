@@ -16,8 +16,6 @@ import spamguard
 if not (hasattr(spamguard, "AkismetClient") and hasattr(spamguard, "LocalModel")):  # until issues 2 and 3 merge
     pytest.skip("needs AkismetClient/FakeAkismet (issue 2) and LocalModel (issue 3)", allow_module_level=True)
 
-from spamguard.testing import FakeAkismet  # noqa: E402
-
 from spamguard import (  # noqa: E402 - after the skip above
     Action,
     AkismetClient,
@@ -27,6 +25,7 @@ from spamguard import (  # noqa: E402 - after the skip above
     InvalidKeyError,
     LocalModel,
 )
+from spamguard.testing import FakeAkismet  # noqa: E402
 
 KEY = "guard-test-key-0123456789"
 BLOG = "https://blog.example/"
@@ -141,6 +140,18 @@ def test_invalid_key_logged_once_not_raised(
     assert len(errors) == 1
     assert "REJECTS ITS CONFIGURATION" in errors[0].getMessage()
     assert wrong_key not in caplog.text
+
+
+def test_invalid_key_logged_once_across_threads(
+    server: FakeAkismet, local: LocalModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """16 threads hitting a rejected key at once still produce a single ERROR line."""
+    guard = Guard(client(server, key="wrong-key-abcdef-123456"), local, failure_threshold=1000)
+    with caplog.at_level(logging.ERROR, logger="spamguard"):
+        results = _hammer(guard, [HAM, SPAM], rounds=2)
+    assert all(r == [("local", local.check(c).spam, "invalid-key") for c in (HAM, SPAM)] * 2 for r in results)
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
+    guard.close()
 
 
 def test_invalid_key_strict_raises(server: FakeAkismet, local: LocalModel) -> None:
