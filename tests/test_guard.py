@@ -127,6 +127,26 @@ def test_circuit_opens_after_n_failures_and_closes_after_probe(server: FakeAkism
     assert guard.stats()["circuit_opened"] == 2
 
 
+def test_half_open_sends_exactly_one_probe(server: FakeAkismet, local: LocalModel) -> None:
+    """After the cool-down, 16 threads checking at once send one probe; the rest use the local model."""
+    clock = Clock()
+    guard = Guard(client(server), local, failure_threshold=2, cooldown=10, clock=clock)
+    server.mode = "down"
+    guard.check(HAM)
+    guard.check(HAM)
+    assert guard.breaker.state == "open"
+    server.mode = "ok"
+    server.delay = 0.3  # the probe is still in flight while the other threads arrive
+    clock.now += 10
+    before = comment_checks(server)
+    results = _hammer(guard, [HAM], rounds=1)
+    reasons = sorted(str(r[0][2]) for r in results)
+    assert reasons == ["None"] + ["circuit-open"] * 15
+    assert comment_checks(server) - before == 1
+    assert guard.breaker.state == "closed"
+    guard.close()
+
+
 def test_invalid_key_logged_once_not_raised(
     server: FakeAkismet, local: LocalModel, caplog: pytest.LogCaptureFixture
 ) -> None:

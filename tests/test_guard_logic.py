@@ -225,3 +225,12 @@ def test_notice_names_the_backend_in_use() -> None:
     assert remote_guard.notice("de", fmt="text") == disclosure("de", service="akismet", fmt="text")
     assert local_guard.notice("fr") == disclosure("fr", service="local")
     assert local_guard.notice("fr") != disclosure("fr", service="akismet")
+
+
+def test_remote_verdicts_recorded_when_the_store_asks(tmp_path: Path) -> None:
+    """With record_remote_verdicts=True the Guard keeps the remote's verdicts as labels."""
+    store = FeedbackStore(tmp_path / "fb.sqlite3", record_remote_verdicts=True)
+    guard = Guard(keyword_remote(), keyword_local(), feedback=store)
+    guard.check_many([C_HAM, C_PILLS])
+    assert [(r.comment.content, r.label) for r in store.records(sources=["remote"])] == [
+        (C_HAM.content, False), (C_PILLS.content, True)]
