@@ -17,8 +17,10 @@ from .errors import (
     InvalidCommentError,
     InvalidKeyError,
     InvalidRequestError,
+    ModelIntegrityError,
     SpamGuardError,
 )
+from .local import LocalModel
 from .verdict import Action, Verdict
 
 try:
@@ -37,6 +39,8 @@ __all__ = [
     "InvalidCommentError",
     "InvalidKeyError",
     "InvalidRequestError",
+    "LocalModel",
+    "ModelIntegrityError",
     "SpamGuardError",
     "Verdict",
     "__version__",

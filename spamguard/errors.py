@@ -9,6 +9,7 @@ __all__ = [
     "InvalidKeyError",
     "InvalidRequestError",
     "BackendUnavailableError",
+    "ModelIntegrityError",
 ]
 
 
@@ -46,3 +47,7 @@ class BackendUnavailableError(SpamGuardError):
     def __init__(self, message: str, cause: BaseException | None = None) -> None:
         self.cause = cause
         super().__init__(message)
+
+
+class ModelIntegrityError(SpamGuardError):
+    """Raised when a model file does not match its manifest (or has none), so it is not loaded."""
