@@ -8,14 +8,21 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
-from ._features import META_FEATURES, MetadataFeatures, NgramHasher, as_comments, normalize_text, phrase_bucket
+from ._features import (
+    META_FEATURES,
+    MetadataFeatures,
+    NgramHasher,
+    OccurrenceTfidf,
+    as_comments,
+    normalize_text,
+    phrase_column,
+)
 
 __all__ = ["SpamClassifier"]
 
@@ -75,7 +82,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         def tfidf(analyzer: str, ngram_range: tuple[int, int]) -> Pipeline:
             return Pipeline([
                 ("ngrams", NgramHasher(analyzer, tuple(ngram_range), self.n_bits)),  # type: ignore[arg-type]
-                ("tfidf", TfidfTransformer(sublinear_tf=True)),
+                ("tfidf", OccurrenceTfidf()),
             ])
 
         features = FeatureUnion([
@@ -140,7 +147,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             for size in range(lo, hi + 1):
                 for i in range(len(words) - size + 1):
                     phrase = " ".join(words[i:i + size])
-                    bucket = phrase_bucket(phrase, self.n_bits)
+                    bucket = phrase_column(phrase, self.n_bits)
                     if bucket in top:
                         counts[(bucket, phrase)] += 1
         phrases: dict[int, str] = {}

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..comment import Comment
 from ._estimator import _PY_WORD, SpamClassifier
-from ._features import META_FEATURES, char_counts, link_hosts, meta_matrix, normalize_text, word_counts
+from ._features import META_FEATURES, TextBatch, link_hosts, meta_matrix
 
 __all__ = ["CompiledScorer"]
 
@@ -30,47 +29,44 @@ class CompiledScorer:
 
     def __init__(self, estimator: SpamClassifier) -> None:
         pipeline = estimator.pipeline_
-        union = pipeline.named_steps["features"]
-        parts = dict(union.transformer_list)
-        coef = pipeline.named_steps["clf"].coef_[0]
-        self.intercept = float(pipeline.named_steps["clf"].intercept_[0])
+        parts = dict(pipeline.named_steps["features"].transformer_list)
+        clf = pipeline.named_steps["clf"]
+        coef = clf.coef_[0]
+        self.intercept = float(clf.intercept_[0])
         word, char, meta = parts["word"], parts["char"], parts["meta"]
-        self.bits = word.named_steps["ngrams"].n_bits
-        self.word_range = tuple(word.named_steps["ngrams"].ngram_range)
-        self.char_range = tuple(char.named_steps["ngrams"].ngram_range)
-        self.word_idf = word.named_steps["tfidf"].idf_
-        self.char_idf = char.named_steps["tfidf"].idf_
-        nw, nc = self.word_idf.shape[0], self.char_idf.shape[0]
-        self.word_coef = coef[:nw]
-        self.char_coef = coef[nw:nw + nc]
+        self.word_hasher = word.named_steps["ngrams"]
+        self.char_hasher = char.named_steps["ngrams"]
+        word_idf, char_idf = word.named_steps["tfidf"].idf_, char.named_steps["tfidf"].idf_
+        nw, nc = word_idf.shape[0], char_idf.shape[0]
+        # Per column: idf**2 (for the norm) and idf * coefficient (for the dot product).
+        self.word_idf2, self.word_w = word_idf * word_idf, word_idf * coef[:nw]
+        self.char_idf2, self.char_w = char_idf * char_idf, char_idf * coef[nw:nw + nc]
         self.meta_weight = coef[nw + nc:] / meta.named_steps["scale"].scale_
         self.phrases: dict[int, str] = dict(getattr(estimator, "phrases_", {}))
 
     # --- scoring --------------------------------------------------------------------------
 
-    def _tfidf_dot(self, counts: sp.csr_matrix, idf: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per row: the l2-normalised sublinear TF-IDF dotted with ``coef``; and per entry contributions."""
-        n = counts.shape[0]
-        rows = np.repeat(np.arange(n), np.diff(counts.indptr))
-        values = (np.log(counts.data) + 1.0) * idf[counts.indices]
-        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n))
+    @staticmethod
+    def _part(rows: np.ndarray, cols: np.ndarray, idf2: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+        """Per text: the normalised TF-IDF dotted with the coefficients; also the norms."""
+        norms = np.sqrt(np.bincount(rows, weights=idf2[cols], minlength=n))
         norms[norms == 0.0] = 1.0
-        contrib = values * coef[counts.indices] / norms[rows]
-        return np.bincount(rows, weights=contrib, minlength=n), contrib
+        return np.bincount(rows, weights=w[cols], minlength=n) / norms, norms
 
     def decision(self, comments: Sequence[Comment], *, explain: bool = False) -> tuple[np.ndarray, Any]:
-        """Log-odds of spam for each comment, and (with ``explain``) what a reason needs."""
-        texts = [normalize_text(c.content) for c in comments]
-        words = word_counts(texts, self.word_range, self.bits)  # type: ignore[arg-type]
-        chars = char_counts(texts, self.char_range, self.bits)  # type: ignore[arg-type]
-        meta = meta_matrix(comments)
-        word_z, word_contrib = self._tfidf_dot(words, self.word_idf, self.word_coef)
-        char_z, _ = self._tfidf_dot(chars, self.char_idf, self.char_coef)
+        """Log-odds of spam for each comment, and (with ``explain``) what :meth:`reasons` needs."""
+        n = len(comments)
+        batch = TextBatch([c.content for c in comments])
+        word_rows, word_cols = self.word_hasher.occurrences(batch)
+        char_rows, char_cols = self.char_hasher.occurrences(batch)
+        word_z, word_norms = self._part(word_rows, word_cols, self.word_idf2, self.word_w, n)
+        char_z, _ = self._part(char_rows, char_cols, self.char_idf2, self.char_w, n)
+        meta = meta_matrix(comments, batch)
         meta_contrib = meta * self.meta_weight
         z = word_z + char_z + meta_contrib.sum(axis=1) + self.intercept
         if not explain:
             return z, None
-        return z, (texts, words, word_contrib, meta, meta_contrib)
+        return z, (batch, word_rows, word_cols, word_norms, meta, meta_contrib)
 
     def probabilities(self, comments: Sequence[Comment]) -> np.ndarray:
         """Probability of spam for each comment."""
@@ -81,25 +77,28 @@ class CompiledScorer:
 
     def reasons(self, comments: Sequence[Comment], spam: np.ndarray, state: Any) -> list[tuple[str, ...]]:
         """For each comment, the few features that pushed its score most toward its verdict."""
-        texts, words, word_contrib, meta, meta_contrib = state
+        batch, word_rows, word_cols, word_norms, meta, meta_contrib = state
         sign = np.where(spam, 1.0, -1.0)
-        found: list[list[tuple[float, str]]] = [[] for _ in comments]
-        # Word n-grams that moved the score enough, toward the verdict.
-        rows = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
-        pushed = word_contrib * sign[rows]
-        for k in np.flatnonzero(pushed >= _REASON_MIN / 2):
-            phrase = self.phrases.get(int(words.indices[k]))
-            if phrase is not None:
-                found[rows[k]].append((float(pushed[k]), phrase))
+        # Word n-grams that moved the score enough toward the verdict (summed over repeats).
+        pushed = self.word_w[word_cols] / word_norms[word_rows] * sign[word_rows]
+        found: dict[tuple[int, int], float] = {}
+        for k in np.flatnonzero(pushed >= _REASON_MIN / 4).tolist():
+            key = (int(word_rows[k]), int(word_cols[k]))
+            found[key] = found.get(key, 0.0) + float(pushed[k])
+        by_row: dict[int, list[tuple[float, str]]] = {}
+        for (row, col), weight in found.items():
+            phrase = self.phrases.get(col)
+            if phrase is not None and weight >= _REASON_MIN:
+                by_row.setdefault(row, []).append((weight, phrase))
         out = []
         for i, comment in enumerate(comments):
             reasons: list[tuple[float, str]] = []
-            if found[i]:
-                seen_words = " " + " ".join(_PY_WORD.findall(texts[i])) + " "
-                for weight, phrase in found[i]:
-                    if f" {phrase} " in seen_words:
-                        reasons.append((weight, _phrase_reason(phrase)))
-            for j in np.flatnonzero(meta_contrib[i] * sign[i] >= _REASON_MIN):
+            if i in by_row:
+                seen_words = " " + " ".join(_PY_WORD.findall(batch.text(i))) + " "
+                reasons.extend(
+                    (weight, _phrase_reason(phrase)) for weight, phrase in by_row[i] if f" {phrase} " in seen_words
+                )
+            for j in np.flatnonzero(meta_contrib[i] * sign[i] >= _REASON_MIN).tolist():
                 if META_FEATURES[j] == "length":
                     continue  # a length on its own explains nothing to a moderator
                 reasons.append((float(meta_contrib[i, j] * sign[i]), _meta_reason(META_FEATURES[j], meta[i, j], comment)))
@@ -109,11 +108,16 @@ class CompiledScorer:
 
 
 def _dedupe(texts: list[str]) -> tuple[str, ...]:
+    """Drop repeats, and a word that a phrase among the reasons already holds."""
+    phrases = [t.split("'", 1)[1].rstrip("'") for t in texts if t.startswith("the phrase '")]
     kept: list[str] = []
     for text in texts:
-        inner = text.split("'", 1)[-1].rstrip("'")
-        if any(inner and inner in k for k in kept):
-            continue  # "the word 'channel'" adds nothing beside "the phrase 'my channel'"
+        if text in kept:
+            continue
+        if text.startswith("the word '"):
+            word = text.split("'", 1)[1].rstrip("'")
+            if any(word in p.split(" ") for p in phrases):
+                continue  # "the word 'channel'" adds nothing beside "the phrase 'my channel'"
         kept.append(text)
     return tuple(kept)
 
