@@ -377,7 +377,7 @@ def meta_matrix(comments: Sequence[Comment], batch: TextBatch | None = None) -> 
     if not n:
         return out
     out[:, :7] = [_link_row(c) for c in comments]
-    raw = _code_array([c.content for c in comments])
+    raw = _code_array([c.content.replace("\x00", " ") if "\x00" in c.content else c.content for c in comments])
     doc = np.concatenate(([0], np.cumsum(raw == 0)))[:-1]
     letters = np.bincount(doc, weights=_classes(raw, _ALPHA), minlength=n + 1)[:n]
     upper = np.bincount(doc, weights=_classes(raw, _UPPER), minlength=n + 1)[:n]
@@ -439,21 +439,40 @@ class OccurrenceTfidf(TransformerMixin, BaseEstimator):
     """
 
     def fit(self, X: Any, y: Any = None) -> OccurrenceTfidf:
-        """Learn the idf of each column from a sparse count matrix; returns ``self``."""
-        X = sp.csr_matrix(X)
+        """Learn the idf of each column from a (sparse) count matrix; returns ``self``."""
+        X = sp.csr_matrix(_validate(self, X, reset=True))
         n = X.shape[0]
-        df = np.bincount(X.indices, minlength=X.shape[1])
+        df = np.bincount(X.indices[X.data != 0], minlength=X.shape[1])
         self.idf_ = np.log((1.0 + n) / (1.0 + df)) + 1.0
-        self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X: Any) -> sp.csr_matrix:
-        """Weight and normalise a sparse count matrix."""
+        """Weight and normalise a (sparse) count matrix."""
         check_is_fitted(self, "idf_")
-        X = sp.csr_matrix(X, dtype=np.float64, copy=True)
+        X = sp.csr_matrix(_validate(self, X, reset=False), dtype=np.float64, copy=True)
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         idf = self.idf_[X.indices]
         norms = np.sqrt(np.bincount(rows, weights=X.data * idf * idf, minlength=X.shape[0]))
         norms[norms == 0.0] = 1.0
         X.data = X.data * idf / norms[rows]
         return X
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        return tags
+
+
+def _validate(estimator: BaseEstimator, X: Any, *, reset: bool) -> Any:
+    """scikit-learn's input validation (counts: non-negative numbers, sparse or dense)."""
+    from sklearn.utils.validation import check_non_negative
+
+    try:
+        from sklearn.utils.validation import validate_data
+    except ImportError:  # scikit-learn < 1.6
+        X = estimator._validate_data(X, accept_sparse="csr", dtype=np.float64, reset=reset)  # type: ignore[attr-defined]
+    else:
+        X = validate_data(estimator, X, accept_sparse="csr", dtype=np.float64, reset=reset)
+    check_non_negative(X, f"{type(estimator).__name__} (counts)")
+    return X

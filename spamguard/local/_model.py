@@ -37,7 +37,9 @@ class LocalModel:
 
     Satisfies :class:`~spamguard.Classifier`. ``check`` gives a :class:`~spamguard.Verdict`
     with ``source="local"``, ``score`` (probability of spam), ``spam`` (``score >=
-    threshold``) and ``reasons``. Make one with :meth:`load` (a trained model file) or from a
+    threshold``) and ``reasons``: up to four things that made the comment look like spam, in
+    words a moderator understands ("2 links", "author name is a URL", "the phrase 'check
+    out'"), strongest first; none when nothing did. Make one with :meth:`load` (a trained model file) or from a
     fitted :class:`SpamClassifier`.
     """
 
@@ -117,7 +119,7 @@ class LocalModel:
             z, state = self._scorer.decision(chunk, explain=True)
             scores = self._adjust(chunk, 1.0 / (1.0 + np.exp(-z)))
             spam = scores >= self.threshold
-            reasons = self._scorer.reasons(chunk, spam, state)
+            reasons = self._scorer.reasons(chunk, state)
             for c, score, is_spam, why in zip(chunk, scores.tolist(), spam.tolist(), reasons, strict=True):
                 if c.honeypot_filled:
                     why = ("the hidden honeypot field was filled in", *why[: 3])

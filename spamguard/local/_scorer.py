@@ -75,12 +75,14 @@ class CompiledScorer:
 
     # --- reasons --------------------------------------------------------------------------
 
-    def reasons(self, comments: Sequence[Comment], spam: np.ndarray, state: Any) -> list[tuple[str, ...]]:
-        """For each comment, the few features that pushed its score most toward its verdict."""
+    def reasons(self, comments: Sequence[Comment], state: Any) -> list[tuple[str, ...]]:
+        """For each comment, the few features that pushed its score up most (toward spam), strongest first.
+
+        A comment nothing made look like spam gets no reasons.
+        """
         batch, word_rows, word_cols, word_norms, meta, meta_contrib = state
-        sign = np.where(spam, 1.0, -1.0)
         # Word n-grams that moved the score enough toward the verdict (summed over repeats).
-        pushed = self.word_w[word_cols] / word_norms[word_rows] * sign[word_rows]
+        pushed = self.word_w[word_cols] / word_norms[word_rows]
         found: dict[tuple[int, int], float] = {}
         for k in np.flatnonzero(pushed >= _REASON_MIN / 4).tolist():
             key = (int(word_rows[k]), int(word_cols[k]))
@@ -98,10 +100,10 @@ class CompiledScorer:
                 reasons.extend(
                     (weight, _phrase_reason(phrase)) for weight, phrase in by_row[i] if f" {phrase} " in seen_words
                 )
-            for j in np.flatnonzero(meta_contrib[i] * sign[i] >= _REASON_MIN).tolist():
+            for j in np.flatnonzero(meta_contrib[i] >= _REASON_MIN).tolist():
                 if META_FEATURES[j] == "length":
                     continue  # a length on its own explains nothing to a moderator
-                reasons.append((float(meta_contrib[i, j] * sign[i]), _meta_reason(META_FEATURES[j], meta[i, j], comment)))
+                reasons.append((float(meta_contrib[i, j]), _meta_reason(META_FEATURES[j], meta[i, j], comment)))
             reasons.sort(key=lambda r: (-r[0], r[1]))
             out.append(_dedupe([text for _, text in reasons])[:_MAX_REASONS])
         return out
