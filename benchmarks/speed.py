@@ -142,8 +142,8 @@ def main() -> int:
           f"(import spamguard apart: {np.median([x['import_s'] for x in loads]) * 1000:.0f} ms)")
     print(f"batch of {len(_BATCH):,}: scores() {scores_1:,.0f}/s on one core; "
           f"{best2:,.0f}/s split over 2 processes; check_many() with reasons {check_many_1:,.0f}/s on one core")
-    print(f"one comment, check(): p50 {np.percentile(lat, 50) * 1000:.3f} ms  p99 {np.percentile(lat, 99) * 1000:.3f} ms"
-          f"  ({len(lat):,} calls)")
+    p50, p99 = np.percentile(lat, 50) * 1000, np.percentile(lat, 99) * 1000
+    print(f"one comment, check(): p50 {p50:.3f} ms  p99 {p99:.3f} ms  ({len(lat):,} calls)")
     print(f"peak RSS, load + score {args.batch:,} (+ check_many 20,000): {rss['peak_rss_mb']:.0f} MB "
           f"(of which {rss['before_model_mb']:.0f} MB before loading: interpreter, libraries, the comments)")
     return 0

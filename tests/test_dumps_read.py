@@ -138,7 +138,9 @@ def test_forced_format_wins_over_detection(tmp_path):
     """format= forces a reader: here a JSON-looking line read as plain lines."""
     path = write(tmp_path, "spam-lines.txt", '{"content": "x"}\n\nsecond\n')
     records = list(read_records(path, format="lines"))
-    assert [(r.comment.content, r.label, r.line) for r in records] == [('{"content": "x"}', True, 1), ("second", True, 3)]
+    assert [(r.comment.content, r.label, r.line) for r in records] == [
+        ('{"content": "x"}', True, 1), ("second", True, 3)
+    ]
 
 
 def test_lines_take_the_label_from_the_file_name(tmp_path):

@@ -74,7 +74,8 @@ def test_scores_refuse_a_bare_string(small_model):
 def test_reasons_name_links_and_phrases():
     """The default model explains a spam verdict in moderator words: links, domains, phrases."""
     model = LocalModel.load()
-    verdict = model.check(Comment(content="Hey check out my channel http://bit.ly/abc http://bit.ly/def please subscribe"))
+    text = "Hey check out my channel http://bit.ly/abc http://bit.ly/def please subscribe"
+    verdict = model.check(Comment(content=text))
     assert verdict.spam
     text = " | ".join(verdict.reasons)
     assert 1 <= len(verdict.reasons) <= 4

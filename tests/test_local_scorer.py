@@ -77,7 +77,7 @@ def test_phrase_columns_match_the_vectorised_hash():
     phrases = ["check", "out", "my", "channel", "check out", "out my", "my channel", "привет", "мир", "мир",
                "привет мир", "мир мир"]
     expected = [phrase_column(p, 18) for p in phrases]
-    assert sorted(zip(rows.tolist(), cols.tolist())) == sorted(
+    assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == sorted(
         [(0, c) for c in expected[:7]] + [(1, c) for c in expected[7:]]
     )
 

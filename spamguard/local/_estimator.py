@@ -60,11 +60,11 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        C: float = 30.0,
+        C: float = 100.0,
         word_ngram_range: tuple[int, int] = (1, 2),
         char_ngram_range: tuple[int, int] = (2, 5),
         n_bits: int = 18,
-        class_weight: Any = None,
+        class_weight: Any = "balanced",
         max_iter: int = 3000,
         meta_priors: dict[str, float] | None = None,
     ) -> None:

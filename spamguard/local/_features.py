@@ -471,7 +471,7 @@ def _validate(estimator: BaseEstimator, X: Any, *, reset: bool) -> Any:
     try:
         from sklearn.utils.validation import validate_data
     except ImportError:  # scikit-learn < 1.6
-        X = estimator._validate_data(X, accept_sparse="csr", dtype=np.float64, reset=reset)  # type: ignore[attr-defined]
+        X = estimator._validate_data(X, accept_sparse="csr", dtype=np.float64, reset=reset)
     else:
         X = validate_data(estimator, X, accept_sparse="csr", dtype=np.float64, reset=reset)
     check_non_negative(X, f"{type(estimator).__name__} (counts)")

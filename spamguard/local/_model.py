@@ -29,7 +29,7 @@ _HONEYPOT_SCORE = 0.99
 
 def default_model_path() -> Path:
     """The model file shipped with spamguard (``models/default/model.joblib``)."""
-    return Path(str(importlib.resources.files("spamguard.models").joinpath("default", "model.joblib")))
+    return Path(str(importlib.resources.files("spamguard.models") / "default" / "model.joblib"))
 
 
 class LocalModel:
@@ -120,10 +120,11 @@ class LocalModel:
             scores = self._adjust(chunk, 1.0 / (1.0 + np.exp(-z)))
             spam = scores >= self.threshold
             reasons = self._scorer.reasons(chunk, state)
-            for c, score, is_spam, why in zip(chunk, scores.tolist(), spam.tolist(), reasons, strict=True):
+            for i, c in enumerate(chunk):
+                why: list[str] = list(reasons[i])
                 if c.honeypot_filled:
-                    why = ("the hidden honeypot field was filled in", *why[: 3])
-                verdicts.append(Verdict(spam=is_spam, score=score, source="local", reasons=why))
+                    why = ["the hidden honeypot field was filled in", *why[:3]]
+                verdicts.append(Verdict(spam=bool(spam[i]), score=float(scores[i]), source="local", reasons=why))
         return verdicts
 
     @staticmethod

@@ -170,7 +170,7 @@ def best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
 def _clone(estimator: SpamClassifier) -> SpamClassifier:
     from sklearn.base import clone
 
-    return clone(estimator)  # type: ignore[no-any-return]
+    return clone(estimator)
 
 
 def evaluate(model: LocalModel, records: Iterable[Record]) -> dict[str, Any]:
