@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from _localdata import synthetic
 
+from spamguard import LocalModel
 from spamguard.dumps import Record
 from spamguard.local import SpamClassifier, evaluate, metrics, train
 
@@ -26,6 +27,20 @@ def test_train_returns_a_model_and_a_report():
     assert report.cv_metrics["n"] == 80 and report.cv_metrics["f1"] > 0.9
     assert report.test_metrics is None
     assert model.check_many([r.comment for r in records(6, seed=4)])
+
+
+def test_cross_validation_calibrates_scores_and_the_manifest_keeps_it(tmp_path):
+    """Platt scaling fitted on out-of-fold log-odds is applied to scores and survives save/load."""
+    model, report = train(records(), seed=0, cv=3, estimator=SpamClassifier(n_bits=12))
+    assert model.calibration == report.calibration != (1.0, 0.0)
+    probe = [r.comment for r in records(20, seed=8)]
+    z, _ = model._scorer.decision(probe)
+    slope, intercept = model.calibration
+    np.testing.assert_allclose(model.scores(probe), 1 / (1 + np.exp(-(slope * z + intercept))), rtol=1e-12)
+    model.save(tmp_path / "m.joblib")
+    loaded = LocalModel.load(tmp_path / "m.joblib")
+    assert loaded.calibration == model.calibration
+    np.testing.assert_array_equal(loaded.scores(probe), model.scores(probe))
 
 
 def test_test_size_holds_data_out_and_measures_it():

@@ -36,7 +36,8 @@ class LocalModel:
     """A spam classifier that runs in process, with no network and no key.
 
     Satisfies :class:`~spamguard.Classifier`. ``check`` gives a :class:`~spamguard.Verdict`
-    with ``source="local"``, ``score`` (probability of spam), ``spam`` (``score >=
+    with ``source="local"``, ``score`` (probability of spam, calibrated on cross-validated
+    predictions when the model was trained with :func:`~spamguard.local.train`), ``spam`` (``score >=
     threshold``) and ``reasons``: up to four things that made the comment look like spam, in
     words a moderator understands ("2 links", "author name is a URL", "the phrase 'check
     out'"), strongest first; none when nothing did. Make one with :meth:`load` (a trained model file) or from a
@@ -44,7 +45,7 @@ class LocalModel:
     """
 
     def __init__(
-        self, estimator: SpamClassifier, *, threshold: float = 0.5,
+        self, estimator: SpamClassifier, *, threshold: float = 0.5, calibration: tuple[float, float] = (1.0, 0.0),
         manifest: Mapping[str, Any] | None = None, path: str | os.PathLike[str] | None = None,
     ) -> None:
         if not 0.0 < threshold < 1.0:
@@ -53,6 +54,7 @@ class LocalModel:
             raise ValueError("the estimator is not fitted; call fit() or use spamguard.local.train()")
         self.estimator = estimator
         self.threshold = float(threshold)
+        self.calibration = (float(calibration[0]), float(calibration[1]))
         self.manifest: dict[str, Any] = dict(manifest or {})
         self.path = Path(path) if path is not None else None
         self._scorer = CompiledScorer(estimator)
@@ -84,13 +86,18 @@ class LocalModel:
             raise ConfigurationError(
                 f"{os.fspath(path)!r} holds a {type(estimator).__name__}, not a spamguard model"
             )
-        return cls(estimator, threshold=float(manifest.get("threshold", 0.5)), manifest=manifest, path=path)
+        calibration = manifest.get("calibration") or {"slope": 1.0, "intercept": 0.0}
+        return cls(
+            estimator, threshold=float(manifest.get("threshold", 0.5)),
+            calibration=(float(calibration["slope"]), float(calibration["intercept"])), manifest=manifest, path=path,
+        )
 
     def save(self, path: str | os.PathLike[str], **manifest: Any) -> dict[str, Any]:
         """Write the model file and its manifest (``threshold`` and ``manifest`` added); returns the manifest."""
         data = {k: v for k, v in self.manifest.items() if k not in ("sha256", "size_bytes", "created", "model_file")}
         data.update(manifest)
         data["threshold"] = self.threshold
+        data["calibration"] = {"slope": self.calibration[0], "intercept": self.calibration[1]}
         written = write_model(path, self.estimator, data)
         self.manifest, self.path = written, Path(path)
         return written
@@ -103,7 +110,8 @@ class LocalModel:
         out = np.empty(len(items))
         for start in range(0, len(items), _CHUNK):
             chunk = items[start:start + _CHUNK]
-            out[start:start + len(chunk)] = self._adjust(chunk, self._scorer.probabilities(chunk))
+            z, _ = self._scorer.decision(chunk)
+            out[start:start + len(chunk)] = self._adjust(chunk, self._probability(z))
         return out
 
     def check(self, comment: Comment | Mapping[str, Any] | str) -> Verdict:
@@ -117,7 +125,7 @@ class LocalModel:
         for start in range(0, len(items), _CHUNK):
             chunk = items[start:start + _CHUNK]
             z, state = self._scorer.decision(chunk, explain=True)
-            scores = self._adjust(chunk, 1.0 / (1.0 + np.exp(-z)))
+            scores = self._adjust(chunk, self._probability(z))
             spam = scores >= self.threshold
             reasons = self._scorer.reasons(chunk, state)
             for i, c in enumerate(chunk):
@@ -126,6 +134,11 @@ class LocalModel:
                     why = ["the hidden honeypot field was filled in", *why[:3]]
                 verdicts.append(Verdict(spam=bool(spam[i]), score=float(scores[i]), source="local", reasons=why))
         return verdicts
+
+    def _probability(self, z: np.ndarray) -> np.ndarray:
+        """Calibrated probability of spam from the pipeline's log-odds (Platt scaling fitted in training)."""
+        slope, intercept = self.calibration
+        return 1.0 / (1.0 + np.exp(-(slope * z + intercept)))
 
     @staticmethod
     def _adjust(comments: list[Comment], probabilities: np.ndarray) -> np.ndarray:

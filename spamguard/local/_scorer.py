@@ -68,11 +68,6 @@ class CompiledScorer:
             return z, None
         return z, (batch, word_rows, word_cols, word_norms, meta, meta_contrib)
 
-    def probabilities(self, comments: Sequence[Comment]) -> np.ndarray:
-        """Probability of spam for each comment."""
-        z, _ = self.decision(comments)
-        return _sigmoid(z)
-
     # --- reasons --------------------------------------------------------------------------
 
     def reasons(self, comments: Sequence[Comment], state: Any) -> list[tuple[str, ...]]:
@@ -130,10 +125,6 @@ def _phrase_reason(phrase: str) -> str:
     if set(phrase) <= {"0", " "}:
         return "numbers"
     return f"the {'phrase' if ' ' in phrase else 'word'} {phrase!r}"
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _meta_reason(name: str, value: float, comment: Comment) -> str:

@@ -39,6 +39,7 @@ class TrainingReport:
     cv_metrics: dict[str, Any] | None
     test_metrics: dict[str, Any] | None
     threshold: float
+    calibration: tuple[float, float]
     seed: int
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,7 +101,8 @@ def train(
     """Fit a :class:`LocalModel` on labelled records; returns the model and a :class:`TrainingReport`.
 
     ``cv`` folds (stratified, shuffled with ``seed``) give cross-validated metrics (0 skips
-    them). ``test_size`` > 0 keeps that share of the data out of training (stratified,
+    them) and calibrate the scores: Platt scaling fitted on the out-of-fold log-odds.
+    ``test_size`` > 0 keeps that share of the data out of training (stratified,
     ``seed``) and reports the model's metrics on it. The same records and seed give the same
     model. ``threshold`` is the spam cut-off; ``"auto"`` picks the one (0.2-0.8) that gives the
     best cross-validated F1, or 0.5 without cross-validation. Raises ``ValueError`` when the
@@ -138,26 +140,38 @@ def train(
     y_train = y[index]
 
     cv_metrics = None
+    calibration = (1.0, 0.0)
     folds = min(cv, int(y_train.sum()), int((~y_train).sum()))
     if cv and folds >= 2:
-        out_of_fold = np.empty(len(y_train))
+        log_odds = np.empty(len(y_train))
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
         for fit_idx, score_idx in splitter.split(np.zeros(len(y_train)), y_train):
             fold = _clone(base).fit([train_comments[i] for i in fit_idx], y_train[fit_idx])
-            out_of_fold[score_idx] = LocalModel(fold).scores([train_comments[i] for i in score_idx])
+            log_odds[score_idx] = LocalModel(fold)._scorer.decision([train_comments[i] for i in score_idx])[0]
+        calibration = platt(y_train, log_odds)
+        out_of_fold = 1.0 / (1.0 + np.exp(-(calibration[0] * log_odds + calibration[1])))
         if threshold == "auto":
             threshold = best_threshold(y_train, out_of_fold)
         cv_metrics = metrics(y_train, out_of_fold, float(threshold))
     threshold = 0.5 if threshold == "auto" else float(threshold)
     fitted = _clone(base).fit(train_comments, y_train)
-    model = LocalModel(fitted, threshold=threshold)
+    model = LocalModel(fitted, threshold=threshold, calibration=calibration)
     if test_size > 0:
         test_metrics = metrics(y[test_index], model.scores([comments[i] for i in test_index]), threshold)
     report = TrainingReport(
         n=len(y_train), n_spam=int(y_train.sum()), sources=per_source, cv_folds=folds if cv_metrics else 0,
-        cv_metrics=cv_metrics, test_metrics=test_metrics, threshold=threshold, seed=seed,
+        cv_metrics=cv_metrics, test_metrics=test_metrics, threshold=threshold,
+        calibration=calibration, seed=seed,
     )
     return model, report
+
+
+def platt(labels: np.ndarray, log_odds: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: (slope, intercept) so that sigmoid(slope * z + intercept) is calibrated on these labels."""
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(log_odds.reshape(-1, 1), labels.astype(int))
+    return float(fit.coef_[0, 0]), float(fit.intercept_[0])
 
 
 def best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
