@@ -83,6 +83,15 @@ def test_reasons_name_links_and_phrases():
     assert any(r.startswith(("the phrase '", "the word '")) for r in verdict.reasons), text
 
 
+def test_clear_ham_has_no_reasons_and_numbers_are_named_by_length():
+    """A comment far below the threshold gets no reasons; folded digits read as 'a 5-digit number'."""
+    model = LocalModel.load()
+    assert model.check(Comment(content="I love this song, it reminds me of my childhood")).reasons == ()
+    spam = model.check(Comment(content="FREE entry, txt WIN to 87121 now"))
+    assert spam.spam and "00000" not in " ".join(spam.reasons)
+    assert any("5-digit number" in r for r in spam.reasons), spam.reasons
+
+
 def test_author_url_as_name_is_a_reason():
     """Metadata the public data never shows still counts (prior weight) and is named."""
     model = LocalModel.load()

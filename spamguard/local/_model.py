@@ -40,13 +40,19 @@ class LocalModel:
     predictions when the model was trained with :func:`~spamguard.local.train`), ``spam`` (``score >=
     threshold``) and ``reasons``: up to four things that made the comment look like spam, in
     words a moderator understands ("2 links", "author name is a URL", "the phrase 'check
-    out'"), strongest first; none when nothing did. Make one with :meth:`load` (a trained model file) or from a
-    fitted :class:`SpamClassifier`.
+    out'"), strongest first; none when its score is below half the threshold. Make one with :meth:`load` (a trained model file) or from a
+    fitted :class:`SpamClassifier` (``calibration`` is the (slope, intercept) of the Platt
+    scaling applied to its log-odds).
     """
 
     def __init__(
-        self, estimator: SpamClassifier, *, threshold: float = 0.5, calibration: tuple[float, float] = (1.0, 0.0),
-        manifest: Mapping[str, Any] | None = None, path: str | os.PathLike[str] | None = None,
+        self,
+        estimator: SpamClassifier,
+        *,
+        threshold: float = 0.5,
+        calibration: tuple[float, float] = (1.0, 0.0),
+        manifest: Mapping[str, Any] | None = None,
+        path: str | os.PathLike[str] | None = None,
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold!r}")
@@ -127,7 +133,12 @@ class LocalModel:
             z, state = self._scorer.decision(chunk, explain=True)
             scores = self._adjust(chunk, self._probability(z))
             spam = scores >= self.threshold
-            reasons = self._scorer.reasons(chunk, state)
+            # Reasons for comments that look at least a little like spam; a clear ham has none.
+            suspicious = np.flatnonzero(scores >= self.threshold / 2)
+            found = self._scorer.reasons([chunk[i] for i in suspicious], state, rows=suspicious)
+            reasons: list[tuple[str, ...]] = [()] * len(chunk)
+            for k, i in enumerate(suspicious.tolist()):
+                reasons[i] = found[k]
             for i, c in enumerate(chunk):
                 why: list[str] = list(reasons[i])
                 if c.honeypot_filled:

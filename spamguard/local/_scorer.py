@@ -9,6 +9,7 @@ it agrees with ``pipeline_.decision_function`` to 1e-9.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = ["CompiledScorer"]
 
 _REASON_MIN = 0.25  # log-odds a feature must move the score by to be named
 _MAX_REASONS = 4
+_NUMBER = re.compile(r"\b0+\b")
 
 
 class CompiledScorer:
@@ -70,12 +72,19 @@ class CompiledScorer:
 
     # --- reasons --------------------------------------------------------------------------
 
-    def reasons(self, comments: Sequence[Comment], state: Any) -> list[tuple[str, ...]]:
+    def reasons(self, comments: Sequence[Comment], state: Any, rows: np.ndarray) -> list[tuple[str, ...]]:
         """For each comment, the few features that pushed its score up most (toward spam), strongest first.
 
-        A comment nothing made look like spam gets no reasons.
+        ``state`` comes from :meth:`decision` on a batch and ``rows`` says which of its rows
+        ``comments`` are.
         """
         batch, word_rows, word_cols, word_norms, meta, meta_contrib = state
+        if not len(rows):
+            return []
+        wanted = np.zeros(batch.n, dtype=bool)
+        wanted[rows] = True
+        keep = wanted[word_rows]
+        word_rows, word_cols = word_rows[keep], word_cols[keep]
         # Word n-grams that moved the score enough toward the verdict (summed over repeats).
         pushed = self.word_w[word_cols] / word_norms[word_rows]
         found: dict[tuple[int, int], float] = {}
@@ -88,7 +97,7 @@ class CompiledScorer:
             if phrase is not None and weight >= _REASON_MIN:
                 by_row.setdefault(row, []).append((weight, phrase))
         out = []
-        for i, comment in enumerate(comments):
+        for i, comment in zip(rows.tolist(), comments, strict=True):
             reasons: list[tuple[float, str]] = []
             if i in by_row:
                 seen_words = " " + " ".join(_PY_WORD.findall(batch.text(i))) + " "
@@ -120,11 +129,11 @@ def _dedupe(texts: list[str]) -> tuple[str, ...]:
 
 
 def _phrase_reason(phrase: str) -> str:
+    """How a moderator reads a hashed phrase; digits were folded to 0, so numbers are named by length."""
     if set(phrase) <= {"0"}:
-        return f"a {len(phrase)}-digit number"  # digits are folded to 0 before hashing
-    if set(phrase) <= {"0", " "}:
-        return "numbers"
-    return f"the {'phrase' if ' ' in phrase else 'word'} {phrase!r}"
+        return f"a {len(phrase)}-digit number"
+    shown = _NUMBER.sub(lambda m: f"<{len(m.group())}-digit number>", phrase)
+    return f"the {'phrase' if ' ' in phrase else 'word'} {shown!r}"
 
 
 def _meta_reason(name: str, value: float, comment: Comment) -> str:
