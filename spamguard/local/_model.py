@@ -37,12 +37,14 @@ class LocalModel:
 
     Satisfies :class:`~spamguard.Classifier`. ``check`` gives a :class:`~spamguard.Verdict`
     with ``source="local"``, ``score`` (probability of spam, calibrated on cross-validated
-    predictions when the model was trained with :func:`~spamguard.local.train`), ``spam`` (``score >=
-    threshold``) and ``reasons``: up to four things that made the comment look like spam, in
-    words a moderator understands ("2 links", "author name is a URL", "the phrase 'check
-    out'"), strongest first; none when its score is below half the threshold. Make one with :meth:`load` (a trained model file) or from a
-    fitted :class:`SpamClassifier` (``calibration`` is the (slope, intercept) of the Platt
-    scaling applied to its log-odds).
+    predictions when the model was trained with :func:`~spamguard.local.train`), ``spam``
+    (``score >= threshold``) and ``reasons``: up to four things that made the comment look
+    like spam, in words a moderator understands ("2 links", "author name is a URL", "the
+    phrase 'check out'"), strongest first; none when its score is below half the threshold.
+
+    Make one with :meth:`load` (a trained model file) or from a fitted
+    :class:`SpamClassifier` (``calibration`` is the (slope, intercept) of the Platt scaling
+    applied to its log-odds).
     """
 
     def __init__(
