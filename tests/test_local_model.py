@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -122,7 +124,8 @@ def test_threshold_decides_spam(small_model):
 def test_save_writes_manifest_and_load_round_trips(small_model, saved):
     """save writes the model and a manifest with versions, SHA-256 and threshold; load gives the same scores."""
     manifest = json.loads(saved.with_suffix(".json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
+    assert manifest["scorer_file"] == "m.npz" and len(manifest["scorer_sha256"]) == 64
     assert manifest["sklearn_version"] and manifest["spamguard_version"] == spamguard.__version__
     assert manifest["threshold"] == 0.5 and manifest["note"] == "test"
     assert len(manifest["sha256"]) == 64 and manifest["model_file"] == "m.joblib"
@@ -154,6 +157,28 @@ def test_replaced_pickle_is_refused_and_never_run(saved, tmp_path):
     with pytest.raises(ModelIntegrityError):
         LocalModel.load(saved)
     assert not marker.exists()
+
+
+def test_tampered_scorer_file_is_refused(saved):
+    """The compiled scorer's .npz is checked against the manifest too."""
+    npz = saved.with_suffix(".npz")
+    npz.write_bytes(npz.read_bytes()[:-10])
+    with pytest.raises(ModelIntegrityError, match="scorer file .* does not match its manifest"):
+        LocalModel.load(saved)
+
+
+def test_loading_and_scoring_do_not_import_scikit_learn(tmp_path):
+    """Judging comments needs only numpy: a fresh process never imports scikit-learn; .estimator does."""
+    code = (
+        "import sys, spamguard\n"
+        "m = spamguard.LocalModel.load()\n"
+        "m.check_many(['check out my channel http://bit.ly/x', 'hello'])\n"
+        "print('sklearn' in sys.modules)\n"
+        "m.estimator\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    assert proc.stdout.split() == ["False", "True"]
 
 
 def test_missing_manifest_is_refused(saved):
@@ -198,6 +223,7 @@ def test_bad_threshold_is_refused(small_model):
         LocalModel(small_model.estimator, threshold=1.5)
 
 
-def test_default_model_file_is_small_enough():
-    """The shipped model file stays under 20 MB."""
-    assert default_model_path().stat().st_size <= 20 * 1024 * 1024
+def test_default_model_files_are_small_enough():
+    """The shipped model files (pickle and scorer arrays) stay under 20 MB together."""
+    path = default_model_path()
+    assert path.stat().st_size + path.with_suffix(".npz").stat().st_size <= 20 * 1024 * 1024

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from spamguard import Comment, LocalModel
 from spamguard.local import SpamClassifier
-from spamguard.local._features import TextBatch, normalize_text, phrase_column
+from spamguard.local._hashing import TextBatch, normalize_text, phrase_column
 
 VARIED = [
     Comment(content=""),

@@ -60,6 +60,17 @@ def test_same_data_and_seed_give_the_same_predictions():
     assert ra.cv_metrics == rb.cv_metrics
 
 
+def test_same_data_and_seed_give_the_same_file_bytes(tmp_path):
+    """Training twice and saving gives byte-identical model and scorer files."""
+    data = records(60)
+    for name in ("a", "b"):
+        model, _ = train(data, seed=2, cv=2, estimator=SpamClassifier(n_bits=12))
+        model.save(tmp_path / name / "m.joblib", created="fixed")
+    for suffix in (".joblib", ".npz", ".json"):
+        a = (tmp_path / "a" / f"m{suffix}").read_bytes()
+        assert a == (tmp_path / "b" / f"m{suffix}").read_bytes(), suffix
+
+
 @pytest.mark.parametrize("label", [True, False])
 def test_one_class_is_refused(label):
     """Only spam or only ham cannot train a classifier; the error says which."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
@@ -14,15 +13,8 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
-from ._features import (
-    META_FEATURES,
-    MetadataFeatures,
-    NgramHasher,
-    OccurrenceTfidf,
-    as_comments,
-    normalize_text,
-    phrase_column,
-)
+from ._features import MetadataFeatures, NgramHasher, OccurrenceTfidf
+from ._hashing import META_FEATURES, PY_WORD, as_comments, normalize_text, phrase_column
 
 __all__ = ["SpamClassifier"]
 
@@ -45,8 +37,6 @@ instead (the directions and rough sizes the Akismet plugin and comparable filter
 once training data holds the signal (for example moderator feedback from a site), the
 learned weight replaces the prior.
 """
-# The words NgramHasher sees: letters, digits, underscore and combining marks (BMP).
-_PY_WORD = re.compile(r"[\w\u0300-\u036f]+")
 
 
 class SpamClassifier(ClassifierMixin, BaseEstimator):
@@ -143,7 +133,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         counts: Counter[tuple[int, str]] = Counter()
         lo, hi = self.word_ngram_range
         for c in comments:
-            words = _PY_WORD.findall(normalize_text(c.content))
+            words = PY_WORD.findall(normalize_text(c.content))
             for size in range(lo, hi + 1):
                 for i in range(len(words) - size + 1):
                     phrase = " ".join(words[i:i + size])

@@ -7,17 +7,19 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..comment import Comment
 from ..errors import ConfigurationError
 from ..verdict import Verdict
-from ._estimator import SpamClassifier
-from ._features import as_comments
-from ._files import read_model, write_model
+from ._files import read_estimator, read_manifest, read_scorer, write_model
+from ._hashing import as_comments
 from ._scorer import CompiledScorer
+
+if TYPE_CHECKING:
+    from ._estimator import SpamClassifier
 
 __all__ = ["LocalModel", "default_model_path"]
 
@@ -56,16 +58,42 @@ class LocalModel:
         manifest: Mapping[str, Any] | None = None,
         path: str | os.PathLike[str] | None = None,
     ) -> None:
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold!r}")
         if not hasattr(estimator, "pipeline_"):
             raise ValueError("the estimator is not fitted; call fit() or use spamguard.local.train()")
-        self.estimator = estimator
+        self._setup(CompiledScorer.from_estimator(estimator), threshold, calibration, manifest, path)
+        self._estimator: SpamClassifier | None = estimator
+
+    def _setup(
+        self, scorer: CompiledScorer, threshold: float, calibration: tuple[float, float],
+        manifest: Mapping[str, Any] | None, path: str | os.PathLike[str] | None,
+    ) -> None:
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold!r}")
         self.threshold = float(threshold)
         self.calibration = (float(calibration[0]), float(calibration[1]))
         self.manifest: dict[str, Any] = dict(manifest or {})
         self.path = Path(path) if path is not None else None
-        self._scorer = CompiledScorer(estimator)
+        self._scorer = scorer
+
+    @property
+    def estimator(self) -> SpamClassifier:
+        """The fitted scikit-learn estimator (read from the model file on first use, after its SHA-256 check).
+
+        Judging comments does not need it (the compiled scorer does that); inspecting or
+        retraining does.
+        """
+        if self._estimator is None:
+            from ._estimator import SpamClassifier
+
+            if self.path is None:  # pragma: no cover - models without a file are made from an estimator
+                raise ConfigurationError("this model has no model file to read its estimator from")
+            estimator = read_estimator(self.path, self.manifest)
+            if not isinstance(estimator, SpamClassifier):
+                raise ConfigurationError(
+                    f"{os.fspath(self.path)!r} holds a {type(estimator).__name__}, not a spamguard model"
+                )
+            self._estimator = estimator
+        return self._estimator
 
     def __repr__(self) -> str:
         where = os.fspath(self.path) if self.path else "in memory"
@@ -89,20 +117,22 @@ class LocalModel:
                 f"no model file at {os.fspath(path)!r}; give the path of a model trained with `spamguard train` "
                 "(or unset SPAMGUARD_MODEL to use the default model)"
             )
-        estimator, manifest = read_model(path)
-        if not isinstance(estimator, SpamClassifier):
-            raise ConfigurationError(
-                f"{os.fspath(path)!r} holds a {type(estimator).__name__}, not a spamguard model"
-            )
+        manifest = read_manifest(path)
+        scorer = read_scorer(path, manifest)
         calibration = manifest.get("calibration") or {"slope": 1.0, "intercept": 0.0}
-        return cls(
-            estimator, threshold=float(manifest.get("threshold", 0.5)),
-            calibration=(float(calibration["slope"]), float(calibration["intercept"])), manifest=manifest, path=path,
+        model = cls.__new__(cls)
+        model._setup(
+            scorer, float(manifest.get("threshold", 0.5)),
+            (float(calibration["slope"]), float(calibration["intercept"])), manifest, path,
         )
+        model._estimator = None
+        return model
 
     def save(self, path: str | os.PathLike[str], **manifest: Any) -> dict[str, Any]:
         """Write the model file and its manifest (``threshold`` and ``manifest`` added); returns the manifest."""
-        data = {k: v for k, v in self.manifest.items() if k not in ("sha256", "size_bytes", "created", "model_file")}
+        written_by_save = ("sha256", "size_bytes", "created", "model_file", "scorer_sha256", "scorer_size_bytes",
+                           "scorer_file")
+        data = {k: v for k, v in self.manifest.items() if k not in written_by_save}
         data.update(manifest)
         data["threshold"] = self.threshold
         data["calibration"] = {"slope": self.calibration[0], "intercept": self.calibration[1]}

@@ -1,50 +1,98 @@
-"""The compiled scorer: the fitted pipeline's arithmetic without scikit-learn's per-call overhead.
+"""The compiled scorer: the fitted pipeline's arithmetic as flat arrays, with no scikit-learn in the loop.
 
-It reads the fitted hashers' settings, the TF-IDF ``idf_`` vectors, the scaler and the
-logistic regression's coefficients out of a :class:`SpamClassifier` and computes the same
-log-odds with a handful of numpy operations per batch. ``tests/test_local_scorer.py`` checks
-it agrees with ``pipeline_.decision_function`` to 1e-9.
+:meth:`CompiledScorer.from_estimator` reads the hashers' settings, the TF-IDF ``idf_``
+vectors, the scaler and the logistic regression's coefficients out of a fitted
+:class:`~spamguard.local.SpamClassifier`; :meth:`to_arrays` / :meth:`from_arrays` keep them
+in a plain ``.npz`` file (no pickle), so judging comments needs neither scikit-learn nor
+unpickling. ``tests/test_local_scorer.py`` checks it agrees with
+``pipeline_.decision_function`` to 1e-9.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..comment import Comment
-from ._estimator import _PY_WORD, SpamClassifier
-from ._features import META_FEATURES, TextBatch, link_hosts, meta_matrix
+from ._hashing import META_FEATURES, PY_WORD, TextBatch, link_hosts, meta_matrix
 
 __all__ = ["CompiledScorer"]
 
 _REASON_MIN = 0.25  # log-odds a feature must move the score by to be named
 _MAX_REASONS = 4
 _NUMBER = re.compile(r"\b0+\b")
+_ARRAYS = ("word_idf2", "word_w", "char_idf2", "char_w", "meta_weight")
 
 
 class CompiledScorer:
-    """Scores comments with the arrays of a fitted :class:`SpamClassifier`."""
+    """Scores comments with the arrays of a fitted :class:`~spamguard.local.SpamClassifier`."""
 
-    def __init__(self, estimator: SpamClassifier) -> None:
+    def __init__(
+        self, *, bits: int, word_range: tuple[int, int], char_range: tuple[int, int], intercept: float,
+        word_idf2: np.ndarray, word_w: np.ndarray, char_idf2: np.ndarray, char_w: np.ndarray,
+        meta_weight: np.ndarray, phrases: Mapping[int, str],
+    ) -> None:
+        if meta_weight.shape != (len(META_FEATURES),):
+            raise ValueError(f"expected {len(META_FEATURES)} metadata weights, got {meta_weight.shape}")
+        self.bits = int(bits)
+        self.word_range = (int(word_range[0]), int(word_range[1]))
+        self.char_range = (int(char_range[0]), int(char_range[1]))
+        self.intercept = float(intercept)
+        # Per column: idf**2 (for the norm) and idf * coefficient (for the dot product).
+        self.word_idf2, self.word_w = word_idf2, word_w
+        self.char_idf2, self.char_w = char_idf2, char_w
+        self.meta_weight = meta_weight
+        self.phrases = dict(phrases)
+
+    @classmethod
+    def from_estimator(cls, estimator: Any) -> CompiledScorer:
+        """Compile a fitted SpamClassifier."""
         pipeline = estimator.pipeline_
         parts = dict(pipeline.named_steps["features"].transformer_list)
         clf = pipeline.named_steps["clf"]
         coef = clf.coef_[0]
-        self.intercept = float(clf.intercept_[0])
         word, char, meta = parts["word"], parts["char"], parts["meta"]
-        self.word_hasher = word.named_steps["ngrams"]
-        self.char_hasher = char.named_steps["ngrams"]
         word_idf, char_idf = word.named_steps["tfidf"].idf_, char.named_steps["tfidf"].idf_
         nw, nc = word_idf.shape[0], char_idf.shape[0]
-        # Per column: idf**2 (for the norm) and idf * coefficient (for the dot product).
-        self.word_idf2, self.word_w = word_idf * word_idf, word_idf * coef[:nw]
-        self.char_idf2, self.char_w = char_idf * char_idf, char_idf * coef[nw:nw + nc]
-        self.meta_weight = coef[nw + nc:] / meta.named_steps["scale"].scale_
-        self.phrases: dict[int, str] = dict(getattr(estimator, "phrases_", {}))
+        return cls(
+            bits=word.named_steps["ngrams"].n_bits,
+            word_range=tuple(word.named_steps["ngrams"].ngram_range),
+            char_range=tuple(char.named_steps["ngrams"].ngram_range),
+            intercept=float(clf.intercept_[0]),
+            word_idf2=word_idf * word_idf, word_w=word_idf * coef[:nw],
+            char_idf2=char_idf * char_idf, char_w=char_idf * coef[nw:nw + nc],
+            meta_weight=coef[nw + nc:] / meta.named_steps["scale"].scale_,
+            phrases=getattr(estimator, "phrases_", {}),
+        )
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The scorer as named numpy arrays (for ``np.savez_compressed``; no objects, no pickle)."""
+        keys = sorted(self.phrases)
+        return {
+            "settings": np.array([self.bits, *self.word_range, *self.char_range], dtype=np.int64),
+            "intercept": np.array([self.intercept]),
+            **{name: getattr(self, name) for name in _ARRAYS},
+            "phrase_columns": np.array(keys, dtype=np.int64),
+            "phrase_texts": np.array([self.phrases[k] for k in keys], dtype=np.str_),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> CompiledScorer:
+        """Rebuild a scorer from :meth:`to_arrays`' output."""
+        try:
+            bits, w_lo, w_hi, c_lo, c_hi = (int(v) for v in arrays["settings"])
+            return cls(
+                bits=bits, word_range=(w_lo, w_hi), char_range=(c_lo, c_hi),
+                intercept=float(arrays["intercept"][0]),
+                **{name: np.asarray(arrays[name], dtype=np.float64) for name in _ARRAYS},
+                phrases=dict(zip(arrays["phrase_columns"].tolist(), arrays["phrase_texts"].tolist(), strict=True)),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"not a spamguard scorer file: {exc}") from exc
 
     # --- scoring --------------------------------------------------------------------------
 
@@ -59,8 +107,8 @@ class CompiledScorer:
         """Log-odds of spam for each comment, and (with ``explain``) what :meth:`reasons` needs."""
         n = len(comments)
         batch = TextBatch([c.content for c in comments])
-        word_rows, word_cols = self.word_hasher.occurrences(batch)
-        char_rows, char_cols = self.char_hasher.occurrences(batch)
+        word_rows, word_cols = batch.word_ngrams(self.word_range, self.bits)
+        char_rows, char_cols = batch.char_ngrams(self.char_range, self.bits)
         word_z, word_norms = self._part(word_rows, word_cols, self.word_idf2, self.word_w, n)
         char_z, _ = self._part(char_rows, char_cols, self.char_idf2, self.char_w, n)
         meta = meta_matrix(comments, batch)
@@ -100,7 +148,7 @@ class CompiledScorer:
         for i, comment in zip(rows.tolist(), comments, strict=True):
             reasons: list[tuple[float, str]] = []
             if i in by_row:
-                seen_words = " " + " ".join(_PY_WORD.findall(batch.text(i))) + " "
+                seen_words = " " + " ".join(PY_WORD.findall(batch.text(i))) + " "
                 reasons.extend(
                     (weight, _phrase_reason(phrase)) for weight, phrase in by_row[i] if f" {phrase} " in seen_words
                 )
