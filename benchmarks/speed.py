@@ -98,6 +98,7 @@ def main() -> int:
     from spamguard.local import default_model_path
 
     size = default_model_path().stat().st_size
+    scorer_size = default_model_path().with_suffix(".npz").stat().st_size
     loads = [json.loads(subprocess.run([sys.executable, __file__, "--child", "load"], capture_output=True,
                                        text=True, check=True).stdout) for _ in range(5)]
     model = LocalModel.load()
@@ -136,10 +137,11 @@ def main() -> int:
                                     capture_output=True, text=True, check=True).stdout)
 
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, numpy {np.__version__}")
-    print(f"model file: {size / 1e6:.2f} MB ({default_model_path()})")
-    print(f"load: {min(x['load_s'] for x in loads) * 1000:.0f} ms best / "
-          f"{np.median([x['load_s'] for x in loads]) * 1000:.0f} ms median of 5 fresh processes "
-          f"(import spamguard apart: {np.median([x['import_s'] for x in loads]) * 1000:.0f} ms)")
+    print(f"model files: {(size + scorer_size) / 1e6:.2f} MB: model.joblib {size / 1e6:.2f} MB (the estimator, read "
+          f"only to inspect or retrain) + model.npz {scorer_size / 1e6:.2f} MB (the scorer) ({default_model_path().parent})")
+    print(f"load: LocalModel.load() {np.median([x['load_s'] for x in loads]) * 1000:.0f} ms, "
+          f"import spamguard {np.median([x['import_s'] for x in loads]) * 1000:.0f} ms "
+          f"(medians of 5 fresh processes)")
     print(f"batch of {len(_BATCH):,}: scores() {scores_1:,.0f}/s on one core; "
           f"{best2:,.0f}/s split over 2 processes; check_many() with reasons {check_many_1:,.0f}/s on one core")
     p50, p99 = np.percentile(lat, 50) * 1000, np.percentile(lat, 99) * 1000
