@@ -58,10 +58,13 @@ def test_train_refuses_one_class_data(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_train_bad_test_size_is_a_usage_error(data, tmp_path, capsys):
-    """--test-size outside [0, 1) exits 2."""
-    assert main(["train", str(data[0]), "-o", str(tmp_path / "m.joblib"), "--test-size", "1.5"]) == 2
-    assert "--test-size" in capsys.readouterr().err
+@pytest.mark.parametrize(("option", "value"), [("--test-size", "1.5"), ("--threshold", "2"), ("--threshold", "x")])
+def test_train_bad_numbers_are_usage_errors(data, tmp_path, capsys, option, value):
+    """--test-size outside [0, 1) and a threshold that is neither 'auto' nor in (0, 1) exit 2."""
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(data[0]), "-o", str(tmp_path / "m.joblib"), option, value])
+    assert exc.value.code == 2
+    assert option in capsys.readouterr().err
 
 
 def test_train_missing_output_is_a_usage_error(data, capsys):

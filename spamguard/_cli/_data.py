@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -28,8 +29,8 @@ def expand(paths: Sequence[str]) -> list[str]:
     return files
 
 
-class RejectCounter:
-    """Reads the DATA files, yields their Records and reports Rejects on stderr (file:line: reason)."""
+class LabelledRecords:
+    """The Records of the DATA files, in order; Rejects are counted and reported on stderr (file:line: reason)."""
 
     def __init__(self, files: Sequence[str], fmt: str | None) -> None:
         self.files = files
@@ -46,12 +47,12 @@ class RejectCounter:
                     print(f"spamguard: skipped {item}", file=sys.stderr)
 
 
-def add_data_arguments(parser: object) -> None:
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """DATA... and --format, shared by train and evaluate."""
-    parser.add_argument(  # type: ignore[attr-defined]
+    parser.add_argument(
         "data", nargs="+", metavar="DATA",
         help="labelled dump files (JSONL, CSV, TSV, or .txt lines labelled by file name; gzip ok) or directories",
     )
-    parser.add_argument(  # type: ignore[attr-defined]
+    parser.add_argument(
         "--format", choices=FORMATS, default=None, help="force the input format (default: detected per file)",
     )

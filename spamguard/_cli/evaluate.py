@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..dumps import DumpFormatError
-from ._data import RejectCounter, add_data_arguments, expand
+from ._data import LabelledRecords, add_data_arguments, expand
 from .train import _format_metrics
 
 EPILOG = """\
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     model = LocalModel.load(args.model)
     try:
         files = expand(args.data)
-        records = RejectCounter(files, args.format)
+        records = LabelledRecords(files, args.format)
         result = evaluate(model, records)
     except (OSError, ValueError, DumpFormatError) as exc:
         print(f"spamguard evaluate: error: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..dumps import DumpFormatError
-from ._data import RejectCounter, add_data_arguments, expand
+from ._data import LabelledRecords, add_data_arguments, expand
 
 EPILOG = """\
 example:
@@ -29,10 +29,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="PATH",
                         help="model file to write (its manifest goes beside it as .json)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the folds and the test split (default 0)")
-    parser.add_argument("--test-size", type=float, default=0.0, metavar="F",
+    parser.add_argument("--test-size", type=_test_size, default=0.0, metavar="F",
                         help="share of the data to hold out and test on, 0-1 (default 0: train on all)")
     parser.add_argument("--cv", type=int, default=5, metavar="K", help="cross-validation folds (0: none; default 5)")
-    parser.add_argument("--threshold", default="auto", metavar="T",
+    parser.add_argument("--threshold", type=_threshold, default="auto", metavar="T",
                         help="spam cut-off 0-1, or 'auto': the best cross-validated F1 (default; 0.5 without --cv)")
     parser.add_argument("--json", action="store_true", help="print the training report as JSON")
     parser.set_defaults(handler=run)
@@ -41,34 +41,19 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train, save, print the metrics."""
     from ..local import train
+    from ..local._files import sha256_file
 
-    if not 0.0 <= args.test_size < 1.0:
-        print(f"spamguard train: error: --test-size must be at least 0 and below 1, got {args.test_size}",
-              file=sys.stderr)
-        return 2
-    threshold: float | str = args.threshold
-    if threshold != "auto":
-        try:
-            threshold = float(threshold)
-        except ValueError:
-            threshold = -1.0
-        if not 0.0 < threshold < 1.0:
-            print(f"spamguard train: error: --threshold must be 'auto' or between 0 and 1, got {args.threshold!r}",
-                  file=sys.stderr)
-            return 2
     try:
         files = expand(args.data)
-        records = RejectCounter(files, args.format)
+        records = LabelledRecords(files, args.format)
         print(f"spamguard: training on {len(files)} file(s)...", file=sys.stderr)
-        model, report = train(records, seed=args.seed, test_size=args.test_size, cv=args.cv, threshold=threshold)
+        model, report = train(records, seed=args.seed, test_size=args.test_size, cv=args.cv, threshold=args.threshold)
     except (OSError, ValueError, DumpFormatError) as exc:
         print(f"spamguard train: error: {exc}", file=sys.stderr)
         return 1
     if records.rejected:
         print(f"spamguard: skipped {records.rejected} unreadable row(s) (listed above)", file=sys.stderr)
     training_data = []
-    from ..local._files import sha256_file
-
     for path in files:
         src = report.sources.get(path, {"rows": 0, "spam": 0})
         training_data.append({"file": path, "rows": src["rows"], "spam": src["spam"], "sha256": sha256_file(path)})
@@ -91,6 +76,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"held out ({args.test_size:.0%}):")
         print(_format_metrics(report.test_metrics))
     return 0
+
+
+def _test_size(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number at least 0 and below 1, got {text!r}")
+    return value
+
+
+def _threshold(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a number between 0 and 1, got {text!r}")
+    return value
 
 
 def _params(params: dict[str, Any]) -> dict[str, Any]:
