@@ -49,6 +49,14 @@ def test_content_label_csv_takes_other_fields_by_name(tmp_path):
     ]
 
 
+def test_csv_column_names_match_whatever_their_case(tmp_path):
+    """Text/Label/Author columns in any case map to the comment's fields; unknown columns go to extra."""
+    path = write(tmp_path, "d.csv", "Text,Label,Comment_Author,X-Site\nbuy now,SPAM,Ann,blog1\n")
+    [record] = list(read_records(path))
+    assert (record.comment.content, record.label, record.comment.author) == ("buy now", True, "Ann")
+    assert dict(record.comment.extra) == {"X-Site": "blog1"}
+
+
 def test_tsv_sms_layout(tmp_path):
     """label<TAB>text lines; tabs inside the text stay in it."""
     path = write(tmp_path, "sms.tsv", "ham\tOk lar...\nspam\tFree entry\tnow\n")

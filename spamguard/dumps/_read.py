@@ -37,6 +37,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
+from ..comment import _ALL_NAMES as _FIELD_NAMES
 from ..comment import Comment
 from ..errors import SpamGuardError
 from ._records import Record, Reject
@@ -342,8 +343,12 @@ def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
                 f"(one of {', '.join(_CONTENT_COLUMNS)})"
             )
         content_name = next(n for n in _CONTENT_COLUMNS if n in lowered)
-        names = ["content" if n == content_name and n not in ("content", "comment_content") else orig
-                 for orig, n in zip(names, lowered, strict=True)]
+        # The content column becomes "content"; comment fields match whatever their case; other columns
+        # (extra parameters) keep their names.
+        names = [
+            "content" if low == content_name else low if low in _FIELD_NAMES or low in _LABEL_KEYS else orig
+            for orig, low in zip(names, lowered, strict=True)
+        ]
     position = 0
     previous_end = reader.line_num
     while True:
