@@ -10,7 +10,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ._features import MetadataFeatures, NgramHasher, OccurrenceTfidf
@@ -89,16 +88,15 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != len(comments):
             raise ValueError(f"y must be one label per comment: got {y.shape} labels for {len(comments)} comments")
-        kind = type_of_target(y)
-        if kind not in ("binary", "unknown") or np.unique(y).shape[0] != 2:
-            if np.unique(y).shape[0] < 2:
-                raise ValueError(
-                    f"training needs both spam and not-spam examples; all {len(comments)} labels are {y[0]!r}"
-                    if len(comments) else "training needs comments; got none"
-                )
-            raise ValueError(f"labels must be spam/not spam (two classes), got {np.unique(y)!r}")
-        self.classes_ = np.unique(y)
-        spam = y == self.classes_[1]
+        classes = np.unique(y)
+        if not len(comments):
+            raise ValueError("training needs comments; got none")
+        if len(classes) == 1:
+            raise ValueError(f"training needs both spam and not-spam examples; all {len(comments)} labels are {y[0]!r}")
+        if len(classes) > 2:
+            raise ValueError(f"labels must be spam/not spam (two classes), got {classes!r}")
+        self.classes_ = classes
+        spam = y == classes[1]
         self.pipeline_ = self.build_pipeline().fit(comments, spam.astype(np.int64))
         self.priors_applied_ = self._apply_priors(comments)
         self.phrases_ = self._phrases(comments)

@@ -128,8 +128,7 @@ def _hash_str(text: str) -> int:
 
 def _code_array(texts: Sequence[str]) -> np.ndarray:
     """All texts' code points in one uint32 array, each text followed by a 0 separator."""
-    joined = "\x00".join(texts) + "\x00"
-    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    return _codes_of("\x00".join(texts) + "\x00")
 
 
 def _codes_of(joined: str) -> np.ndarray:
@@ -262,7 +261,6 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z
                   re.IGNORECASE)
 _HOST = re.compile(r"^(?:https?://)?(?:www\.)?([^/:?#\s]+)", re.IGNORECASE)
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}", re.IGNORECASE)
-_WORD = re.compile(r"\w+")
 
 META_FEATURES: tuple[str, ...] = (
     "links",
