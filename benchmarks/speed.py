@@ -137,8 +137,8 @@ def main() -> int:
                                     capture_output=True, text=True, check=True).stdout)
 
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, numpy {np.__version__}")
-    print(f"model files: {(size + scorer_size) / 1e6:.2f} MB: model.joblib {size / 1e6:.2f} MB (the estimator, read "
-          f"only to inspect or retrain) + model.npz {scorer_size / 1e6:.2f} MB (the scorer) ({default_model_path().parent})")
+    print(f"model files: {(size + scorer_size) / 1e6:.2f} MB: model.joblib {size / 1e6:.2f} MB (the estimator, "
+          f"read only to inspect or retrain) + model.npz {scorer_size / 1e6:.2f} MB (the scorer)")
     print(f"load: LocalModel.load() {np.median([x['load_s'] for x in loads]) * 1000:.0f} ms, "
           f"import spamguard {np.median([x['import_s'] for x in loads]) * 1000:.0f} ms "
           f"(medians of 5 fresh processes)")
