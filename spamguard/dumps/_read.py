@@ -72,7 +72,7 @@ def detect_format(path_or_file: PathOrFile, *, sample: str | None = None) -> str
     """
     name = _name_of(path_or_file)
     if sample is None:
-        with _open_text(path_or_file) as (stream, _):
+        with _open_text(path_or_file) as stream:
             sample = "".join(_first_lines(stream, 5))
             if not isinstance(path_or_file, (str, os.PathLike)) and hasattr(path_or_file, "seek"):
                 path_or_file.seek(0)
@@ -93,7 +93,7 @@ def read_records(
         raise DumpFormatError(f"unknown dump format {format!r}; use one of {', '.join(FORMATS)}")
     name = _name_of(path_or_file)
     source = source if source is not None else name
-    with _open_text(path_or_file) as (stream, _):
+    with _open_text(path_or_file) as stream:
         head = _first_lines(stream, 5)
         fmt = format or _detect("".join(head), name)
         lines = _chain(head, stream)
@@ -121,10 +121,10 @@ class _open_text:
         self._owned: IO[bytes] | None = None
         self._layers: list[Any] = []
 
-    def __enter__(self) -> tuple[IO[str], str]:
+    def __enter__(self) -> IO[str]:
         target = self._target
         if isinstance(target, io.TextIOBase):
-            return target, _name_of(target)  # type: ignore[return-value]
+            return target  # type: ignore[return-value]
         if isinstance(target, (str, os.PathLike)):
             if os.fspath(target) == "-":
                 raw: Any = sys.stdin.buffer
@@ -143,7 +143,7 @@ class _open_text:
             self._layers.append(raw)
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         self._layers.append(text)
-        return text, _name_of(target)
+        return text
 
     def __exit__(self, *exc: object) -> None:
         # Detach our wrappers (closing them would close the caller's stream), then close our own file.
