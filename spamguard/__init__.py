@@ -19,8 +19,10 @@ from .errors import (
     InvalidKeyError,
     InvalidNoticeSettingError,
     InvalidRequestError,
+    ModelIntegrityError,
     SpamGuardError,
 )
+from .local import LocalModel
 from .verdict import Action, Verdict
 
 try:
@@ -41,6 +43,8 @@ __all__ = [
     "InvalidKeyError",
     "InvalidNoticeSettingError",
     "InvalidRequestError",
+    "LocalModel",
+    "ModelIntegrityError",
     "SpamGuardError",
     "Verdict",
     "__version__",
