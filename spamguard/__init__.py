@@ -19,10 +19,12 @@ from .errors import (
     InvalidKeyError,
     InvalidNoticeSettingError,
     InvalidRequestError,
+    ModelIntegrityError,
     SpamGuardError,
 )
 from .feedback import FeedbackStore
 from .guard import Guard
+from .local import LocalModel
 from .policy import Policy
 from .verdict import Action, Verdict
 
@@ -46,6 +48,8 @@ __all__ = [
     "InvalidKeyError",
     "InvalidNoticeSettingError",
     "InvalidRequestError",
+    "LocalModel",
+    "ModelIntegrityError",
     "Policy",
     "SpamGuardError",
     "Verdict",

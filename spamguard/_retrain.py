@@ -81,12 +81,16 @@ def retrain_from_feedback(
     seed: int = 0,
     feedback_weight: int = 3,
     sources: Iterable[str] | None = None,
+    cv: int = 5,
+    threshold: float | str = "auto",
 ) -> RetrainResult:
     """Train a new local model on ``base`` records plus the store's feedback; measure it against
     ``current`` (a :class:`~spamguard.LocalModel`, or None) on held-out feedback.
 
-    Nothing is written: the caller saves ``result.model`` when ``result.worse`` is false (or
-    when told to anyway). Raises ``ValueError`` when there is nothing to learn from.
+    ``cv`` and ``threshold`` go to :func:`spamguard.local.train` (cross-validation calibrates
+    the scores and, with ``"auto"``, picks the threshold). Nothing is written: the caller
+    saves ``result.model`` when ``result.worse`` is false (or when told to anyway). Raises
+    ``ValueError`` when there is nothing to learn from.
     """
     from .local import evaluate, train
 
@@ -98,8 +102,7 @@ def retrain_from_feedback(
     fb_train, fb_test = split_feedback(feedback, held_out, seed)
     base_rows = list(base)
     training = base_rows + fb_train * feedback_weight
-    threshold = current.threshold if current is not None else 0.5
-    model, _report = train(training, seed=seed, cv=0, threshold=threshold)
+    model, _report = train(training, seed=seed, cv=cv, threshold=threshold)
     evaluable = len({r.label for r in fb_test}) == 2
     before = evaluate(current, fb_test) if current is not None and evaluable else None
     after = evaluate(model, fb_test) if evaluable else None

@@ -14,14 +14,8 @@ from pathlib import Path
 
 import pytest
 
-import spamguard
-
-if not hasattr(spamguard, "LocalModel"):  # until issue 3 merges
-    pytest.skip("needs LocalModel and `spamguard train` (issue 3)", allow_module_level=True)
-
-from spamguard.local import train  # noqa: E402
-
-from spamguard import Comment, FeedbackStore  # noqa: E402
+from spamguard import Comment, FeedbackStore, LocalModel
+from spamguard.local import train
 
 SITE_SPAM = ["Claim your free crypto airdrop now, DM our telegram admin", "Double your bitcoin today, "
              "message the telegram support desk", "Exclusive crypto giveaway: send 0.1 BTC, get 1 BTC back"]
@@ -73,13 +67,13 @@ def test_retrain_improves_on_site_feedback_and_writes(setup: dict[str, Path]) ->
     """A model that never saw the site's spam is beaten by one retrained with the feedback; it is written."""
     out = setup["dir"] / "new.joblib"
     result = _run("train", "--feedback", str(setup["db"]), str(setup["base"]), "--model", str(setup["current"]),
-                  "-o", str(out), "--json")
+                  "-o", str(out), "--json", "--cv", "0")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert (summary["written"], summary["worse"], summary["feedback_held_out"]) == (True, False, 20)
     assert summary["after"]["f1"] > summary["before"]["f1"]
     assert out.exists()
-    model = spamguard.LocalModel.load(out)
+    model = LocalModel.load(out)
     assert model.check(Comment(content="Free crypto airdrop, message our telegram admin now")).spam
 
 
@@ -94,7 +88,7 @@ def test_refuses_a_worse_model_unless_forced(setup: dict[str, Path]) -> None:
     good_model.save(good)
     out = setup["dir"] / "worse.joblib"
     args = ["train", "--feedback", str(setup["db"]), str(flipped), "--model", str(good), "-o", str(out),
-            "--feedback-weight", "1"]
+            "--feedback-weight", "1", "--cv", "0"]
     refused = _run(*args)
     assert refused.returncode == 1
     assert "not written: the new model is worse" in refused.stderr

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from spamguard import Comment, ConfigurationError, FeedbackStore, Verdict
+from spamguard.dumps import read_records
 from spamguard.feedback import SCHEMA_VERSION, default_feedback_path
 
 EMAIL = "Alice.Person@Example.org"
@@ -161,9 +162,6 @@ def test_record_verdict_only_when_enabled(tmp_path: Path) -> None:
 
 def test_export_round_trip_through_read_records(tmp_path: Path) -> None:
     """export_jsonl() writes the training JSONL that spamguard.dumps.read_records reads back."""
-    dumps = pytest.importorskip("spamguard.dumps")
-    if not hasattr(dumps, "read_records"):
-        pytest.skip("spamguard.dumps.read_records (issue 3) has not landed on this branch")
     store = FeedbackStore(tmp_path / "fb.sqlite3", pseudonymise=False)
     when = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
     originals = [
@@ -175,7 +173,7 @@ def test_export_round_trip_through_read_records(tmp_path: Path) -> None:
     out = tmp_path / "feedback.jsonl"
     with out.open("w", encoding="utf-8") as fp:
         assert store.export_jsonl(fp) == 2
-    back = list(dumps.read_records(out))
+    back = list(read_records(out))
     assert [(r.comment, r.label) for r in back] == [(originals[0].replace(author_email=EMAIL.lower()), True),
                                                     (originals[1].replace(author_email=EMAIL.lower()), False)]
     assert [(r.comment, r.label) for r in store.records()] == [(r.comment, r.label) for r in back]

@@ -11,12 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import spamguard
-
-if not (hasattr(spamguard, "AkismetClient") and hasattr(spamguard, "LocalModel")):  # until issues 2 and 3 merge
-    pytest.skip("needs AkismetClient/FakeAkismet (issue 2) and LocalModel (issue 3)", allow_module_level=True)
-
-from spamguard import (  # noqa: E402 - after the skip above
+from spamguard import (
     Action,
     AkismetClient,
     Comment,
@@ -25,7 +20,7 @@ from spamguard import (  # noqa: E402 - after the skip above
     InvalidKeyError,
     LocalModel,
 )
-from spamguard.testing import FakeAkismet  # noqa: E402
+from spamguard.testing import FakeAkismet
 
 KEY = "guard-test-key-0123456789"
 BLOG = "https://blog.example/"

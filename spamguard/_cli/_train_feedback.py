@@ -41,7 +41,7 @@ def run_feedback(args: argparse.Namespace) -> int:
     from ..errors import ConfigurationError
     from ..feedback import FeedbackStore
     from ..local import LocalModel
-    from ._data import RejectCounter, expand
+    from ._data import LabelledRecords, expand
 
     db = Path(args.feedback).expanduser()
     if not db.exists():
@@ -51,13 +51,13 @@ def run_feedback(args: argparse.Namespace) -> int:
         return 2
     store = FeedbackStore(db)
     files = expand(args.data) if args.data else []
-    base = RejectCounter(files, args.format)
+    base = LabelledRecords(files, args.format)
     current = LocalModel.load(args.model)
     print(f"spamguard: retraining on {len(store)} feedback row(s) and {len(files)} data file(s)...", file=sys.stderr)
     try:
         result = retrain_from_feedback(
             store, base, current=current, held_out=args.held_out, seed=args.seed,
-            feedback_weight=args.feedback_weight,
+            feedback_weight=args.feedback_weight, cv=args.cv, threshold=args.threshold,
         )
     except ValueError as exc:
         print(f"spamguard train: error: {exc}", file=sys.stderr)
