@@ -390,6 +390,9 @@ class FeedbackStore:
     def __len__(self) -> int:
         return int(self._conn().execute("SELECT count(*) FROM feedback").fetchone()[0])
 
+    def __bool__(self) -> bool:
+        return True  # a store is a store even when empty (``if store:`` must not mean "has rows")
+
     def counts(self) -> dict[str, int]:
         """Row counts: ``total``, ``spam``, ``ham`` and one ``source:NAME`` entry per source."""
         conn = self._conn()

@@ -131,7 +131,6 @@ class Guard:
         self.mode = mode
         self.policy = policy if policy is not None else Policy()
         self._owns_feedback = feedback is True
-        # Not ``feedback or None``: an empty store is falsy (it has a length).
         self.feedback: FeedbackStore | None = (
             FeedbackStore() if feedback is True else feedback if isinstance(feedback, FeedbackStore) else None
         )
@@ -396,7 +395,12 @@ class Guard:
         return self.policy.apply(self._decide(comment))
 
     def check_many(self, comments: Iterable[Comment]) -> list[Verdict]:
-        """Judge many comments; verdicts in input order (local-only mode scores them as one batch)."""
+        """Judge many comments; verdicts in input order.
+
+        Local-only mode scores them as one batch; the other modes check them one after
+        another (each within the budget). For throughput against a remote, call :meth:`check`
+        from several threads: the Guard is made to be shared.
+        """
         if isinstance(comments, (str, Comment)):
             raise TypeError("check_many() takes an iterable of Comments, not a single comment or text")
         comments = list(comments)

@@ -17,6 +17,7 @@ import pytest
 from spamguard import (
     Action,
     BackendUnavailableError,
+    Classifier,
     Comment,
     ConfigurationError,
     FeedbackStore,
@@ -67,6 +68,14 @@ def failing(exc: Exception) -> Double:
 C_HAM = Comment(content="thanks, very helpful")
 C_PILLS = Comment(content="cheap pills here")
 C_CASINO = Comment(content="best casino online")
+
+
+def test_guard_is_a_classifier(tmp_path: Path) -> None:
+    """A Guard satisfies the Classifier protocol, and an empty feedback store still counts as given."""
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    guard = Guard(keyword_remote(), keyword_local(), feedback=store)
+    assert isinstance(guard, Classifier)
+    assert guard.feedback is store
 
 
 def test_auto_mode_and_requirements() -> None:
