@@ -131,7 +131,7 @@ def test_half_open_sends_exactly_one_probe(server: FakeAkismet, local: LocalMode
     guard.check(HAM)
     assert guard.breaker.state == "open"
     server.mode = "ok"
-    server.delay = 0.3  # the probe is still in flight while the other threads arrive
+    server.delay = 0.5  # the probe is still in flight while the other threads arrive
     clock.now += 10
     before = comment_checks(server)
     results = _hammer(guard, [HAM], rounds=1)
