@@ -19,8 +19,13 @@ from .errors import (
     InvalidKeyError,
     InvalidNoticeSettingError,
     InvalidRequestError,
+    ModelIntegrityError,
     SpamGuardError,
 )
+from .feedback import FeedbackStore
+from .guard import Guard
+from .local import LocalModel
+from .policy import Policy
 from .verdict import Action, Verdict
 
 try:
@@ -37,10 +42,15 @@ __all__ = [
     "Classifier",
     "Comment",
     "ConfigurationError",
+    "FeedbackStore",
+    "Guard",
     "InvalidCommentError",
     "InvalidKeyError",
     "InvalidNoticeSettingError",
     "InvalidRequestError",
+    "LocalModel",
+    "ModelIntegrityError",
+    "Policy",
     "SpamGuardError",
     "Verdict",
     "__version__",

@@ -35,6 +35,9 @@ _COMMAND_MODULES: list[str] = [
     "verify_key",
     "check",
     "notice",
+    "train",
+    "evaluate",
+    "feedback",
 ]
 
 
