@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.test import TestCase
 from django_comments.forms import CommentForm
 from django_comments.models import Comment
-from spamguard.testing import FakeAkismet
 
 from spamguard import AkismetClient, FeedbackStore, Guard, LocalModel, Policy
+from spamguard.testing import FakeAkismet
 
 from .models import Entry
 from .moderation import EntryModerator
