@@ -20,9 +20,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-from spamguard.testing import FakeAkismet
-
 from spamguard import AkismetClient, Comment, Guard, LocalModel
+from spamguard.testing import FakeAkismet
 
 KEY = "bench-key"
 BLOG = "https://blog.example/"
