@@ -33,7 +33,7 @@ from markupsafe import Markup
 
 from spamguard import Action, Comment, InvalidCommentError, SpamGuardError, Verdict
 from spamguard.integrations import check_comment, comment_from_flask, honeypot_html
-from spamguard.notice import disclosure_for
+from spamguard.notice import negotiate_language
 
 POSTS = {
     1: {
@@ -140,8 +140,8 @@ def create_app(*, db_path: str | None = None, guard: Any = None, trusted_proxies
 
     def notice_html() -> Markup:
         """The data-processing notice in the visitor's language (from Accept-Language)."""
-        text = disclosure_for(request.headers.get("Accept-Language"), service=get_guard().backend)
-        return Markup(text)  # noqa: S704 - disclosure_for() escapes what it inserts
+        lang = negotiate_language(request.headers.get("Accept-Language") or "en")
+        return Markup(get_guard().notice(lang))  # noqa: S704 - the notice escapes what it inserts
 
     # --- pages ------------------------------------------------------------------------
 
