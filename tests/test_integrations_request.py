@@ -167,6 +167,17 @@ def test_cookies_and_credentials_never_go_along() -> None:
     assert "secret" not in str(default.to_akismet())
 
 
+def test_token_headers_are_left_out_by_default() -> None:
+    """CSRF and API tokens sent as headers stay home unless the policy's deny list is replaced."""
+    env = environ(HTTP_X_CSRFTOKEN="tok", HTTP_X_API_KEY="key", HTTP_ACCEPT="text/html")
+
+    default = comment_from_wsgi(env, {"content": "hi"})
+    replaced = comment_from_wsgi(env, {"content": "hi"}, header_policy=HeaderPolicy(deny=["X-Api-Key"]))
+
+    assert dict(default.extra) == {"HTTP_ACCEPT": "text/html"}
+    assert dict(replaced.extra) == {"HTTP_ACCEPT": "text/html", "HTTP_X_CSRFTOKEN": "tok"}
+
+
 def test_header_policy_allow_and_deny_lists() -> None:
     """allow picks headers, deny drops them; either spelling of a header name works."""
     env = environ(HTTP_ACCEPT="text/html", HTTP_DNT="1", HTTP_X_REQUESTED_WITH="XMLHttpRequest")

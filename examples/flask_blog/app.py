@@ -9,8 +9,9 @@ What it shows: a comment form with a honeypot field and the data-processing noti
 spam or refused), and a moderation page whose "spam" / "not spam" buttons report the
 moderator's decision back (``report_spam`` / ``report_ham``). Comments live in SQLite:
 ``FLASK_BLOG_DB`` names the file (default: ``spamguard-flask-blog.sqlite3`` in the temp folder).
-Set ``FLASK_BLOG_MODERATOR_PASSWORD`` to put the moderation page behind HTTP basic auth, and
-``SPAMGUARD_TRUSTED_PROXIES`` when it runs behind a reverse proxy.
+Set ``FLASK_BLOG_MODERATOR_PASSWORD`` to put the moderation page behind HTTP basic auth,
+``FLASK_BLOG_SECRET_KEY`` when several worker processes serve it (the session cookie carries
+the form token), and ``SPAMGUARD_TRUSTED_PROXIES`` when it runs behind a reverse proxy.
 """
 
 from __future__ import annotations

@@ -174,6 +174,12 @@ def _names(values: Iterable[str] | None) -> frozenset[str] | None:
 
 
 DEFAULT_DENIED_HEADERS = frozenset({"HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION"})
+"""Never sent, whatever the policy says: they carry sessions and credentials."""
+
+SECRET_LOOKING_HEADERS = frozenset(
+    {"HTTP_X_CSRFTOKEN", "HTTP_X_CSRF_TOKEN", "HTTP_X_XSRF_TOKEN", "HTTP_X_API_KEY", "HTTP_X_AUTH_TOKEN"}
+)
+"""Left out by default (``HeaderPolicy.deny``): tokens some frameworks and APIs send as headers."""
 
 
 @attrs.frozen
@@ -181,12 +187,15 @@ class HeaderPolicy:
     """Which request headers go to the classifier as extra parameters (named ``HTTP_*`` as Akismet expects).
 
     ``allow`` (``None``: every header) and ``deny`` take header names in either spelling
-    (``"X-Requested-With"`` or ``"HTTP_X_REQUESTED_WITH"``). Cookies and credentials are
-    always left out, whatever ``allow`` says.
+    (``"X-Requested-With"`` or ``"HTTP_X_REQUESTED_WITH"``); ``deny`` defaults to
+    :data:`SECRET_LOOKING_HEADERS` (CSRF and API tokens). ``Cookie``, ``Authorization`` and
+    ``Proxy-Authorization`` are always left out, whatever ``allow`` says.
     """
 
     allow: frozenset[str] | None = attrs.field(default=None, converter=_names)
-    deny: frozenset[str] = attrs.field(default=frozenset(), converter=lambda v: _names(v) or frozenset())
+    deny: frozenset[str] = attrs.field(
+        default=SECRET_LOOKING_HEADERS, converter=lambda v: _names(v) or frozenset()
+    )
 
     def headers(self, environ: Mapping[str, Any]) -> dict[str, str]:
         """The headers of ``environ`` this policy lets through, values cut to the field limit."""

@@ -1,8 +1,8 @@
 """Settings of the django-contrib-comments example: a one-app blog whose comments spamguard moderates.
 
 Environment: ``DJANGO_COMMENTS_DB`` (the SQLite file; default in the temp folder),
-``DJANGO_SECRET_KEY``, ``DJANGO_DEBUG=1``; spamguard's own ``SPAMGUARD_*`` settings
-(an Akismet key, ``SPAMGUARD_TRUSTED_PROXIES``) apply as everywhere.
+``DJANGO_SECRET_KEY``, ``DJANGO_DEBUG=0`` (on by default: this is a local demo); spamguard's
+own ``SPAMGUARD_*`` settings (an Akismet key, ``SPAMGUARD_TRUSTED_PROXIES``) apply as everywhere.
 """
 
 import os
@@ -15,7 +15,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # An example, run on 127.0.0.1: a fixed development key unless one is given.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret-change-me")  # noqa: S105
-DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"  # a local demo: on (admin styles load) unless DJANGO_DEBUG=0
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [
