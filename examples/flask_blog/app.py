@@ -33,7 +33,7 @@ from flask import Flask, abort, flash, redirect, render_template, request, sessi
 from markupsafe import Markup
 
 from spamguard import Action, Comment, InvalidCommentError, SpamGuardError, Verdict
-from spamguard.integrations import check_comment, comment_from_flask, honeypot_html
+from spamguard.integrations import comment_from_flask, honeypot_html
 from spamguard.notice import negotiate_language
 
 POSTS = {
@@ -177,7 +177,7 @@ def create_app(*, db_path: str | None = None, guard: Any = None, trusted_proxies
             session["form"] = {k: request.form.get(k, "") for k in ("author", "email", "url", "content")}
             return redirect(url_for("post", post_id=post_id) + "#comment-form")
         try:
-            verdict = check_comment(get_guard(), candidate)
+            verdict = get_guard().check(candidate)
         except SpamGuardError as exc:  # every backend failed: keep it for a person to decide
             app.logger.warning("spam check failed, holding the comment: %s", exc)
             verdict = Verdict(spam=False, action=Action.HOLD, source="none", fallback_reason=str(exc))

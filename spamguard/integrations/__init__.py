@@ -10,7 +10,6 @@ moderator and admin actions).
 
 from __future__ import annotations
 
-from ._check import HONEYPOT_REASON, check_comment
 from ._honeypot import DEFAULT_HONEYPOT_FIELD, Html, honeypot_html, read_honeypot
 from ._request import (
     DEFAULT_FORM_FIELDS,
@@ -27,11 +26,9 @@ from ._request import (
 __all__ = [
     "DEFAULT_FORM_FIELDS",
     "DEFAULT_HONEYPOT_FIELD",
-    "HONEYPOT_REASON",
     "HeaderPolicy",
     "Html",
     "TrustedProxies",
-    "check_comment",
     "client_ip",
     "comment_from_django",
     "comment_from_flask",

@@ -30,7 +30,6 @@ from django_comments.moderation import CommentModerator, moderator
 from ...comment import Comment
 from ...errors import SpamGuardError
 from ...verdict import Action, Verdict
-from .._check import check_comment
 from .._request import HeaderPolicy, ProxySpec, comment_from_django
 
 __all__ = [
@@ -121,7 +120,7 @@ class SpamGuardModerator(CommentModerator):
         if cached is not None:
             return cached
         candidate = self.comment_for(comment, content_object, request)
-        result = check_comment(self.get_guard(), candidate)
+        result = self.get_guard().check(candidate)
         if candidate.user_ip:
             comment.ip_address = candidate.user_ip  # the client behind trusted proxies, not the proxy
         setattr(comment, _VERDICT_ATTR, result)
