@@ -17,6 +17,7 @@ from .errors import (
     InvalidCommentError,
     InvalidKeyError,
     InvalidRequestError,
+    KeyStoreError,
     SpamGuardError,
 )
 from .verdict import Action, Verdict
@@ -37,6 +38,7 @@ __all__ = [
     "InvalidCommentError",
     "InvalidKeyError",
     "InvalidRequestError",
+    "KeyStoreError",
     "SpamGuardError",
     "Verdict",
     "__version__",
