@@ -1,0 +1,173 @@
+"""Load benchmark of `spamguard serve`: comment-checks per second and latency on loopback.
+
+Starts `spamguard serve` (waitress) as a subprocess on 127.0.0.1 with a fresh keys file,
+then runs CLIENTS concurrent clients (threads with a requests.Session each, spread over a
+few processes so the clients are not bound by one GIL) doing comment-checks until DURATION
+seconds or REQUESTS requests, whichever comes first. Prints checks/s, p50/p90/p99 latency and
+the server settings. Bounded in count and time; loopback only.
+
+    python benchmarks/server_load.py                      # 16 clients, 12 s or 20,000 checks
+    python benchmarks/server_load.py --server-threads 8 --duration 5
+
+The clients share the machine with the server, so the figures are a floor for the server alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+SITE = "https://blog.example"
+COMMENTS = [
+    ("Ann", "ann@example.com", "Thanks for the write-up, the part about virtual environments fixed my build."),
+    ("Bob", "bob@example.net", "Cheap pills online, no prescription needed, visit http://pills.example now!!!"),
+    ("Cleo", "cleo@example.org", "I disagree with the second point; pinning versions has saved us many times."),
+    ("WIN BIG", "promo@casino.example", "Best casino bonus 500% free spins click http://casino.example/bonus"),
+    ("Dmitri", "d@example.com", "Could you share the benchmark script? I'd like to run it on ARM."),
+    ("seo", "seo@links.example", "Great post. Check my site for SEO backlinks http://links.example http://x.example"),
+    ("Eve", "eve@example.com", "Typo in the third paragraph: 'recieve' should be 'receive'."),
+    ("Fay", "fay@example.com", "Is there a way to do this with pyproject.toml only, without setup.cfg?"),
+]
+
+
+def start_server(args: argparse.Namespace, keys_file: Path) -> tuple[subprocess.Popen[str], str]:
+    cmd = [
+        sys.executable, "-m", "spamguard", "serve", "--host", "127.0.0.1", "--port", "0",
+        "--keys-file", str(keys_file), "--threads", str(args.server_threads), "--rate-limit", "0",
+    ]
+    if args.model:
+        cmd += ["--model", args.model]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line and proc.poll() is not None:
+            raise SystemExit(f"spamguard serve exited with status {proc.returncode}")
+        match = re.search(r"serving the Akismet API on (http://\S+)", line)
+        if match:
+            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining its stderr
+            return proc, match.group(1)
+    proc.kill()
+    raise SystemExit("spamguard serve did not start within 60 s")
+
+
+def client_process(url: str, key: str, threads: int, deadline: float, quota: int, offset: int) -> list[float]:
+    """Run `threads` clients until the deadline or `quota` requests; return latencies in seconds."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    counter = [0]
+
+    def worker(n: int) -> None:
+        session = requests.Session()
+        i = offset + n
+        mine: list[float] = []
+        while time.monotonic() < deadline:
+            with lock:
+                if counter[0] >= quota:
+                    break
+                counter[0] += 1
+            author, email, text = COMMENTS[i % len(COMMENTS)]
+            i += 1
+            form = {"api_key": key, "blog": SITE, "user_ip": f"203.0.113.{i % 250}", "user_agent": "Mozilla/5.0",
+                    "comment_author": author, "comment_author_email": email, "comment_content": f"{text} #{i}",
+                    "comment_type": "comment", "permalink": f"{SITE}/post/{i % 40}"}
+            started = time.perf_counter()
+            response = session.post(url + "/1.1/comment-check", data=form, timeout=10)
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200 or response.text not in ("true", "false"):
+                errors.append(f"{response.status_code} {response.text[:80]!r}")
+                continue
+            mine.append(elapsed)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    if errors:
+        print(f"  {len(errors)} failed requests, e.g. {errors[0]}", file=sys.stderr)
+    return latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of sorted values, nearest rank."""
+    index = min(len(values) - 1, max(0, round(q / 100 * len(values)) - 1))
+    return values[index]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default: %(default)s)")
+    parser.add_argument("--client-processes", type=int, default=4, help="processes the clients run in")
+    parser.add_argument("--server-threads", type=int, default=4, help="waitress threads (default: %(default)s)")
+    parser.add_argument("--duration", type=float, default=12.0, help="seconds of load at most (default: %(default)s)")
+    parser.add_argument("--requests", type=int, default=20_000, help="checks at most (default: %(default)s)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
+    parser.add_argument("--model", help="model to serve (default: the shipped one)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        keys_file = Path(tmp) / "keys.json"
+        key = subprocess.run(
+            [sys.executable, "-m", "spamguard", "keys", "add", "--keys-file", str(keys_file), "--site", SITE],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        proc, url = start_server(args, keys_file)
+        try:
+            procs = max(1, min(args.client_processes, args.clients))
+            per_proc = [args.clients // procs + (1 if i < args.clients % procs else 0) for i in range(procs)]
+            with multiprocessing.get_context("spawn").Pool(procs) as pool:
+                if args.warmup > 0:
+                    end = time.monotonic() + args.warmup
+                    pool.starmap(client_process, [(url, key, n, end, 10**9, 1000 * i) for i, n in enumerate(per_proc)])
+                started = time.monotonic()
+                deadline = started + args.duration
+                quotas = [args.requests * n // args.clients for n in per_proc]
+                results = pool.starmap(
+                    client_process,
+                    [(url, key, n, deadline, quotas[i], 1000 * i) for i, n in enumerate(per_proc)],
+                )
+                wall = time.monotonic() - started
+            metrics = requests.get(url + "/metrics", timeout=10).text
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+
+    latencies = sorted(x for r in results for x in r)
+    if not latencies:
+        print("no successful checks", file=sys.stderr)
+        return 1
+    spam = re.search(r'spamguard_verdicts_total\{verdict="spam"\} (\d+)', metrics)
+    print("spamguard serve load benchmark (loopback)")
+    model = args.model or "shipped default"
+    print(f"  server: waitress, {args.server_threads} threads, rate limit off, model: {model}")
+    print(f"  clients: {args.clients} concurrent (requests.Session, {procs} processes), "
+          f"bounds: {args.duration:g} s or {args.requests:,} checks, after {args.warmup:g} s warm-up")
+    print(f"  machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}")
+    spam_answers = spam.group(1) if spam else "?"
+    print(f"  checks: {len(latencies):,} in {wall:.2f} s; spam answers (incl. warm-up): {spam_answers}")
+    print(f"  throughput: {len(latencies) / wall:,.0f} checks/s")
+    print(f"  latency: p50 {1000 * percentile(latencies, 50):.1f} ms, p90 {1000 * percentile(latencies, 90):.1f} ms, "
+          f"p99 {1000 * percentile(latencies, 99):.1f} ms, max {1000 * latencies[-1]:.1f} ms")
+    print("  targets: >= 800 checks/s with p99 <= 25 ms on 2 cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
