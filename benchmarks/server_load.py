@@ -15,6 +15,7 @@ The clients share the machine with the server, so the figures are a floor for th
 from __future__ import annotations
 
 import argparse
+import http.client
 import multiprocessing
 import os
 import platform
@@ -26,6 +27,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -64,7 +66,33 @@ def start_server(args: argparse.Namespace, keys_file: Path) -> tuple[subprocess.
     raise SystemExit("spamguard serve did not start within 60 s")
 
 
-def client_process(url: str, key: str, threads: int, deadline: float, quota: int, offset: int) -> list[float]:
+class _RawClient:
+    """A keep-alive http.client connection: a lighter client than requests, so more CPU is left to the server."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+
+    def post(self, url: str, data: dict[str, str], timeout: float) -> tuple[int, str]:
+        body = urlencode(data)
+        self.conn.request("POST", urlsplit(url).path, body=body,
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = self.conn.getresponse()
+        return response.status, response.read().decode("utf-8")
+
+
+class _RequestsClient:
+    def __init__(self, url: str) -> None:
+        self.session = requests.Session()
+
+    def post(self, url: str, data: dict[str, str], timeout: float) -> tuple[int, str]:
+        response = self.session.post(url, data=data, timeout=timeout)
+        return response.status_code, response.text
+
+
+def client_process(
+    url: str, key: str, threads: int, deadline: float, quota: int, offset: int, kind: str = "requests"
+) -> list[float]:
     """Run `threads` clients until the deadline or `quota` requests; return latencies in seconds."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -72,7 +100,7 @@ def client_process(url: str, key: str, threads: int, deadline: float, quota: int
     counter = [0]
 
     def worker(n: int) -> None:
-        session = requests.Session()
+        session = _RawClient(url) if kind == "http.client" else _RequestsClient(url)
         i = offset + n
         mine: list[float] = []
         while time.monotonic() < deadline:
@@ -86,10 +114,10 @@ def client_process(url: str, key: str, threads: int, deadline: float, quota: int
                     "comment_author": author, "comment_author_email": email, "comment_content": f"{text} #{i}",
                     "comment_type": "comment", "permalink": f"{SITE}/post/{i % 40}"}
             started = time.perf_counter()
-            response = session.post(url + "/1.1/comment-check", data=form, timeout=10)
+            status, text = session.post(url + "/1.1/comment-check", data=form, timeout=10)
             elapsed = time.perf_counter() - started
-            if response.status_code != 200 or response.text not in ("true", "false"):
-                errors.append(f"{response.status_code} {response.text[:80]!r}")
+            if status != 200 or text not in ("true", "false"):
+                errors.append(f"{status} {text[:80]!r}")
                 continue
             mine.append(elapsed)
         with lock:
@@ -120,6 +148,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20_000, help="checks at most (default: %(default)s)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
     parser.add_argument("--model", help="model to serve (default: the shipped one)")
+    parser.add_argument("--client", choices=["requests", "http.client"], default="requests",
+                        help="HTTP client the load comes from; http.client is lighter (default: %(default)s)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,13 +165,14 @@ def main() -> int:
             with multiprocessing.get_context("spawn").Pool(procs) as pool:
                 if args.warmup > 0:
                     end = time.monotonic() + args.warmup
-                    pool.starmap(client_process, [(url, key, n, end, 10**9, 1000 * i) for i, n in enumerate(per_proc)])
+                    warm = [(url, key, n, end, 10**9, 1000 * i, args.client) for i, n in enumerate(per_proc)]
+                    pool.starmap(client_process, warm)
                 started = time.monotonic()
                 deadline = started + args.duration
                 quotas = [args.requests * n // args.clients for n in per_proc]
                 results = pool.starmap(
                     client_process,
-                    [(url, key, n, deadline, quotas[i], 1000 * i) for i, n in enumerate(per_proc)],
+                    [(url, key, n, deadline, quotas[i], 1000 * i, args.client) for i, n in enumerate(per_proc)],
                 )
                 wall = time.monotonic() - started
             metrics = requests.get(url + "/metrics", timeout=10).text
@@ -157,7 +188,8 @@ def main() -> int:
     print("spamguard serve load benchmark (loopback)")
     model = args.model or "shipped default"
     print(f"  server: waitress, {args.server_threads} threads, rate limit off, model: {model}")
-    print(f"  clients: {args.clients} concurrent (requests.Session, {procs} processes), "
+    client = "requests.Session" if args.client == "requests" else "http.client keep-alive"
+    print(f"  clients: {args.clients} concurrent ({client}, {procs} processes), "
           f"bounds: {args.duration:g} s or {args.requests:,} checks, after {args.warmup:g} s warm-up")
     print(f"  machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}")
     spam_answers = spam.group(1) if spam else "?"

@@ -54,6 +54,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--rate-limit", type=float, default=DEFAULT_RATE_LIMIT, metavar="N",
                         help="requests a second per key, on average; 0 turns the limit off (default: %(default)s)")
     parser.add_argument("--burst", type=float, metavar="N", help="requests a key may make at once (default: 2 x rate)")
+    parser.add_argument("--max-batch", type=_positive_int, default=32, metavar="N",
+                        help="comment-checks in flight judged in one model call, at most; 1 judges them one by one "
+                        "(default: %(default)s)")
     parser.set_defaults(handler=_serve)
 
 
@@ -103,6 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         rate_limit=args.rate_limit or None,
         burst=args.burst,
+        max_batch=args.max_batch,
     )
     server = waitress.create_server(
         app,

@@ -31,6 +31,7 @@ from ..classifier import Classifier
 from ..comment import Comment
 from ..errors import ConfigurationError, InvalidCommentError, InvalidRequestError, SpamGuardError
 from ..verdict import Verdict
+from ._batch import CheckBatcher
 from ._keys import ApiKey, KeyStore, hash_key
 from ._limits import BodyTooLarge, RateLimiter, read_body
 from ._metrics import Metrics
@@ -169,8 +170,12 @@ class AkismetApp:
         max_body_bytes: int,
         limiter: RateLimiter | None,
         max_content_chars: int | None,
+        max_batch: int = 1,
     ) -> None:
         self.classifier = classifier
+        self._check: Callable[[Comment], Verdict] = classifier.check
+        if max_batch > 1:
+            self._check = CheckBatcher(lambda cs: classifier.check_many(cs), classifier.check, max_batch=max_batch)
         self.keys = keys
         self.usage = usage
         self.feedback = feedback
@@ -372,7 +377,7 @@ class AkismetApp:
         roles = {r.strip().lower() for r in (comment.user_role or "").split(",")}
         if "administrator" in roles:
             return False, False
-        verdict = self.classifier.check(comment)
+        verdict = self._check(comment)
         discard = verdict.spam and (
             verdict.discard or (verdict.score is not None and verdict.score >= self.discard_threshold)
         )
@@ -530,6 +535,7 @@ def make_app(
     rate_limit: float | None = DEFAULT_RATE_LIMIT,
     burst: float | None = None,
     max_content_chars: int | None = None,
+    max_batch: int = 32,
 ) -> AkismetApp:
     """Build the Akismet-compatible WSGI application.
 
@@ -541,7 +547,8 @@ def make_app(
     only counted. ``usage`` counts calls per key and month (default: a SQLite file beside
     the keys file, or memory in open mode). Limits: ``max_body_bytes`` (413 beyond it),
     ``rate_limit`` requests a second per key with bursts of ``burst`` (429; ``None``
-    turns it off), ``max_content_chars`` for comment text.
+    turns it off), ``max_content_chars`` for comment text. Comment-checks in flight at the
+    same time are judged together, up to ``max_batch`` per ``check_many`` call (1: one by one).
     """
     if keys is None and not allow_any_key:
         raise ConfigurationError(
@@ -586,4 +593,5 @@ def make_app(
         max_body_bytes=max_body_bytes,
         limiter=limiter,
         max_content_chars=max_content_chars,
+        max_batch=max_batch,
     )
