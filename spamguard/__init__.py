@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
+from .akismet import AkismetClient, akismet_configured
 from .classifier import Classifier
 from .comment import Comment
 from .errors import (
@@ -16,6 +17,7 @@ from .errors import (
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
+    InvalidNoticeSettingError,
     InvalidRequestError,
     KeyStoreError,
     SpamGuardError,
@@ -31,15 +33,18 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Action",
+    "AkismetClient",
     "BackendUnavailableError",
     "Classifier",
     "Comment",
     "ConfigurationError",
     "InvalidCommentError",
     "InvalidKeyError",
+    "InvalidNoticeSettingError",
     "InvalidRequestError",
     "KeyStoreError",
     "SpamGuardError",
     "Verdict",
     "__version__",
+    "akismet_configured",
 ]

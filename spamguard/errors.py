@@ -10,6 +10,7 @@ __all__ = [
     "InvalidRequestError",
     "BackendUnavailableError",
     "KeyStoreError",
+    "InvalidNoticeSettingError",
 ]
 
 
@@ -51,3 +52,11 @@ class BackendUnavailableError(SpamGuardError):
 
 class KeyStoreError(ConfigurationError):
     """Raised when the server's keys file cannot be read or written, or has no such key."""
+
+
+class InvalidNoticeSettingError(SpamGuardError, ValueError):
+    """Raised when a data-processing notice is asked for with a bad setting (an unsafe URL, say)."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        self.setting = setting
+        super().__init__(f"{setting}: {message}")
