@@ -173,9 +173,6 @@ class AkismetApp:
         max_batch: int = 1,
     ) -> None:
         self.classifier = classifier
-        self._check: Callable[[Comment], Verdict] = classifier.check
-        if max_batch > 1:
-            self._check = CheckBatcher(lambda cs: classifier.check_many(cs), classifier.check, max_batch=max_batch)
         self.keys = keys
         self.usage = usage
         self.feedback = feedback
@@ -185,6 +182,12 @@ class AkismetApp:
         self.max_content_chars = max_content_chars
         self.model_info = _describe(classifier)
         self.metrics = Metrics({"version": __version__, "model": str(self.model_info.get("name", "unknown"))})
+        self._check: Callable[[Comment], Verdict] = self._check_one
+        if max_batch > 1:
+            self._check = CheckBatcher(
+                lambda cs: classifier.check_many(cs), classifier.check,
+                max_batch=max_batch, on_batch=self.metrics.model_call,
+            )
         self._feedback_lock = threading.Lock()
         self._started = time.monotonic()
 
@@ -383,6 +386,11 @@ class AkismetApp:
         )
         return verdict.spam, discard
 
+    def _check_one(self, comment: Comment) -> Verdict:
+        verdict = self.classifier.check(comment)
+        self.metrics.model_call(1)
+        return verdict
+
     def _submit_spam(self, environ: dict[str, Any]) -> _Response:
         return self._submit(environ, spam=True)
 
@@ -506,20 +514,19 @@ def _whole(params: dict[str, str | list[str]], name: str, default: int, low: int
 
 
 def _describe(classifier: Classifier) -> dict[str, Any]:
-    """What /health says about the model: its type and whatever simple facts it offers."""
+    """What /health says about the model: its type, threshold and the facts its manifest gives."""
     info: dict[str, Any] = {"name": type(classifier).__name__}
-    for attr in ("version", "threshold", "sha256", "trained_at", "n_samples"):
-        value = getattr(classifier, attr, None)
-        if isinstance(value, (str, int, float, bool)):
-            info[attr] = value
-    describe = getattr(classifier, "describe", None)
-    if callable(describe):
-        try:
-            extra = describe()
-        except Exception:  # a broken describe() must not stop the server  # noqa: S110
-            extra = None
-        if isinstance(extra, dict):
-            info.update({k: v for k, v in extra.items() if isinstance(v, (str, int, float, bool, type(None)))})
+    threshold = getattr(classifier, "threshold", None)
+    if isinstance(threshold, (int, float)):
+        info["threshold"] = threshold
+    path = getattr(classifier, "path", None)
+    if path is not None:
+        info["path"] = os.fspath(path)
+    manifest = getattr(classifier, "manifest", None)
+    if isinstance(manifest, dict):
+        for key in ("sha256", "created", "spamguard_version", "sklearn_version", "format_version"):
+            if isinstance(manifest.get(key), (str, int, float)):
+                info[key] = manifest[key]
     return info
 
 

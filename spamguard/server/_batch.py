@@ -30,7 +30,10 @@ class _Slot:
 
 
 class CheckBatcher:
-    """Callable like ``classifier.check``, but concurrent calls share ``check_many`` calls of up to ``max_batch``."""
+    """Callable like ``classifier.check``, but concurrent calls share ``check_many`` calls of up to ``max_batch``.
+
+    ``on_batch(n)`` is called after each model call with the number of comments it judged.
+    """
 
     def __init__(
         self,
@@ -38,12 +41,14 @@ class CheckBatcher:
         check: Callable[[Comment], Verdict],
         *,
         max_batch: int = 32,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be 1 or more, got {max_batch!r}")
         self._check_many = check_many
         self._check = check
         self.max_batch = max_batch
+        self._on_batch = on_batch
         self._lock = threading.Lock()
         self._queue: list[_Slot] = []
         self._running = False
@@ -84,6 +89,8 @@ class CheckBatcher:
                     s.error = exc
         self.batches += 1
         self.checked += len(batch)
+        if self._on_batch is not None:
+            self._on_batch(len(batch))
         with self._lock:
             if self._queue:
                 nxt = self._queue[0]

@@ -30,6 +30,8 @@ class Metrics:
         self._buckets: dict[str, list[int]] = {}
         self._sums: dict[str, float] = {}
         self._counts: Counter[str] = Counter()
+        self._model_calls = 0
+        self._model_comments = 0
 
     def request(self, endpoint: str, status: int, seconds: float) -> None:
         """Count one answered request and its latency."""
@@ -47,6 +49,12 @@ class Metrics:
         """Count one comment-check answer: ``spam``, ``ham`` or ``discard`` (discard is also spam)."""
         with self._lock:
             self._verdicts[kind] += 1
+
+    def model_call(self, comments: int) -> None:
+        """Count one call of the model that judged ``comments`` comments (several when batched)."""
+        with self._lock:
+            self._model_calls += 1
+            self._model_comments += comments
 
     def invalid(self, endpoint: str) -> None:
         """Count one ``invalid`` answer."""
@@ -81,6 +89,14 @@ class Metrics:
             ]
             for kind, n in sorted(self._verdicts.items()):
                 lines.append(f'spamguard_verdicts_total{{verdict="{kind}"}} {n}')
+            lines += [
+                "# HELP spamguard_model_calls_total Calls of the model (concurrent checks share one).",
+                "# TYPE spamguard_model_calls_total counter",
+                f"spamguard_model_calls_total {self._model_calls}",
+                "# HELP spamguard_model_comments_total Comments the model judged.",
+                "# TYPE spamguard_model_comments_total counter",
+                f"spamguard_model_comments_total {self._model_comments}",
+            ]
             lines += [
                 "# HELP spamguard_invalid_total Requests answered `invalid` (bad key, site or parameters).",
                 "# TYPE spamguard_invalid_total counter",

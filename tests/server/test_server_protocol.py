@@ -289,6 +289,7 @@ def test_metrics_count_requests_verdicts_and_latency(server, api_key):
     assert 'spamguard_request_duration_seconds_count{endpoint="comment-check"} 4' in text
     assert 'spamguard_request_duration_seconds_bucket{endpoint="comment-check",le="+Inf"} 4' in text
     assert "# TYPE spamguard_request_duration_seconds histogram" in text
+    assert "spamguard_model_comments_total 3" in text
 
 
 def test_health_says_ok_and_names_the_model(server):
