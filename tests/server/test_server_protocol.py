@@ -356,3 +356,46 @@ def test_json_answers_are_json(server, api_key):
     response = server.get("/1.2/usage-limit", params={"api_key": api_key})
     assert response.headers["Content-Type"] == "application/json"
     json.loads(response.text)
+
+
+def test_http_1_0_client_gets_a_plain_answer(server, api_key):
+    """The WordPress plugin speaks HTTP/1.0; it gets a plain (not chunked) body."""
+    import socket
+    from urllib.parse import urlencode, urlsplit
+
+    parts = urlsplit(server.url)
+    body = urlencode({"api_key": api_key, "blog": SITE, **SPAM}).encode()
+    request = (
+        b"POST /1.1/comment-check HTTP/1.0\r\nHost: rest.akismet.com\r\n"
+        b"Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n"
+        b"User-Agent: WordPress/6.5 | Akismet/5.3\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200 OK")
+    assert b"transfer-encoding" not in head.lower()
+    assert payload == b"true"
+
+
+def test_keys_added_at_the_same_time_are_all_kept(keys_file):
+    """Concurrent `keys add` runs do not lose each other's keys (the file is locked and replaced atomically)."""
+    import threading
+
+    made = []
+
+    def add(n):
+        made.append(KeyStore(keys_file).add([f"https://site{n}.example"])[0])
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store = KeyStore(keys_file)
+    assert len(store.entries()) == 8
+    assert all(store.authenticate(key) is not None for key in made)
