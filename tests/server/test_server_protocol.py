@@ -399,3 +399,31 @@ def test_keys_added_at_the_same_time_are_all_kept(keys_file):
     store = KeyStore(keys_file)
     assert len(store.entries()) == 8
     assert all(store.authenticate(key) is not None for key in made)
+
+
+class ScoringModel:
+    """A model that offers bare scores and a threshold, as LocalModel does; check/check_many must not be needed."""
+
+    threshold = 0.5
+
+    def __init__(self):
+        self.calls = []
+
+    def scores(self, comments):
+        self.calls.append(len(comments))
+        return [0.995 if "casino" in c.content else 0.9 if "pills" in c.content else 0.1 for c in comments]
+
+    def check(self, comment):
+        raise AssertionError("the service asks a scoring model for scores only")
+
+    check_many = submit_spam = submit_ham = check
+
+
+def test_a_model_with_scores_is_asked_for_scores_only(serve, api_key):
+    """Reasons are not computed for answers that cannot carry them; score >= threshold decides."""
+    model = ScoringModel()
+    server = serve(classifier=model)
+    answers = [check(server, api_key, **fields) for fields in (HAM, SPAM, BLATANT)]
+    assert [a.text for a in answers] == ["false", "true", "true"]
+    assert [a.headers.get("X-akismet-pro-tip") for a in answers] == [None, None, "discard"]
+    assert sum(model.calls) == 3
