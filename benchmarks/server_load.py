@@ -143,7 +143,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default: %(default)s)")
     parser.add_argument("--client-processes", type=int, default=4, help="processes the clients run in")
-    parser.add_argument("--server-threads", type=int, default=4, help="waitress threads (default: %(default)s)")
+    parser.add_argument("--server-threads", type=int, default=8, help="waitress threads (default: %(default)s)")
     parser.add_argument("--duration", type=float, default=12.0, help="seconds of load at most (default: %(default)s)")
     parser.add_argument("--requests", type=int, default=20_000, help="checks at most (default: %(default)s)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")

@@ -42,7 +42,8 @@ def register(subparsers: Any) -> None:
                         help="the API keys to accept, made with `spamguard keys add` (default: $SPAMGUARD_KEYS_FILE)")
     access.add_argument("--open", action="store_true",
                         help="accept any non-empty key from any site (only behind a firewall or on loopback)")
-    parser.add_argument("--threads", type=_positive_int, default=4, help="worker threads (default: %(default)s)")
+    parser.add_argument("--threads", type=_positive_int, default=8,
+                        help="worker threads; more let more checks share a model call (default: %(default)s)")
     parser.add_argument("--feedback", metavar="DB",
                         help="SQLite feedback store that submit-spam/submit-ham record into "
                         "(for `spamguard train --feedback`); without it reports are only counted")
