@@ -4,8 +4,10 @@ Sites point any Akismet client at it by changing only the server address; nothin
 their commenters leaves the machine. :func:`make_app` builds the WSGI application (PEP 3333,
 so it runs under any WSGI server); :class:`KeyStore` holds the API keys it accepts.
 
-A package rather than one module: the protocol (``_app``), keys (``_keys``), usage counts
-(``_usage``), limits (``_limits``) and metrics (``_metrics``) each read in one sitting.
+A package rather than one module, so that each part reads in one sitting: the protocol and
+the one place errors become answers (``_app``), request parsing (``_form``), keys
+(``_keys``), usage counts (``_usage``), limits (``_limits``), metrics (``_metrics``), and
+how the model is asked (``_model``, ``_batch``).
 
 Example::
 

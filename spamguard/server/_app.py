@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -32,9 +32,11 @@ from ..comment import Comment
 from ..errors import ConfigurationError, InvalidCommentError, InvalidRequestError, SpamGuardError
 from ..verdict import Verdict
 from ._batch import CheckBatcher
+from ._form import Invalid, is_true, parse_form, single, whole
 from ._keys import ApiKey, KeyStore, hash_key
-from ._limits import BodyTooLarge, RateLimiter, read_body
+from ._limits import BodyTooLarge, RateLimiter
 from ._metrics import Metrics
+from ._model import describe, fast_judge
 from ._usage import COLUMNS, UsageStore, current_month
 
 __all__ = [
@@ -60,9 +62,6 @@ THANKS = "Thanks for making the web a better place."
 
 _GUARANTEED_SPAM_AUTHOR = "akismet-guaranteed-spam"
 _GUARANTEED_SPAM_EMAIL = "akismet-guaranteed-spam@example.com"
-_FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
-_CONTEXT_NAME = re.compile(r"^comment_context(\[\d*\])?$")
-_MAX_FIELDS = 1000
 
 
 class FeedbackRecorder(Protocol):
@@ -71,14 +70,6 @@ class FeedbackRecorder(Protocol):
     def record(self, comment: Comment, spam: bool, *, source: str = ..., verdict: Verdict | None = None) -> Any:
         """Store one report that ``comment`` is (``spam=True``) or is not spam."""
         ...
-
-
-class _Invalid(Exception):
-    """The request gets ``invalid`` with this debug help."""
-
-    def __init__(self, debug_help: str) -> None:
-        self.debug_help = debug_help
-        super().__init__(debug_help)
 
 
 class _HttpError(Exception):
@@ -138,14 +129,6 @@ def _header_value(text: str) -> str:
     return flat.encode("ascii", "backslashreplace").decode("ascii")[:400]
 
 
-def _is_true(value: str | list[str] | None) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return value.strip().lower() not in _FALSE_WORDS
-
-
 @attrs.frozen
 class _Caller:
     key: ApiKey
@@ -180,9 +163,9 @@ class AkismetApp:
         self.max_body_bytes = max_body_bytes
         self.limiter = limiter
         self.max_content_chars = max_content_chars
-        self.model_info = _describe(classifier)
+        self.model_info = describe(classifier)
         self.metrics = Metrics({"version": __version__, "model": str(self.model_info.get("name", "unknown"))})
-        self._judge_many = _fast_judge(classifier) or classifier.check_many
+        self._judge_many = fast_judge(classifier) or classifier.check_many
         self._check: Callable[[Comment], Verdict] = self._check_one
         if max_batch > 1:
             self._check = CheckBatcher(
@@ -242,10 +225,10 @@ class AkismetApp:
 
     def _answer_error(self, exc: Exception, endpoint: str, environ: dict[str, Any]) -> _Response:
         if isinstance(exc, InvalidCommentError):
-            exc = _Invalid(f"Invalid comment parameter: {exc}")
+            exc = Invalid(f"Invalid comment parameter: {exc}")
         elif isinstance(exc, InvalidRequestError):
-            exc = _Invalid(exc.debug_help or str(exc))
-        if isinstance(exc, _Invalid):
+            exc = Invalid(exc.debug_help or str(exc))
+        if isinstance(exc, Invalid):
             self.metrics.invalid(endpoint)
             _log.info("%s: invalid: %s", endpoint, exc.debug_help)
             return _text("invalid", ("X-akismet-debug-help", _header_value(exc.debug_help)))
@@ -271,59 +254,23 @@ class AkismetApp:
 
     # --- request parsing ------------------------------------------------------------------
 
-    def _params(self, environ: dict[str, Any]) -> dict[str, str | list[str]]:
-        """Query string and form body as one dict; ``comment_context[]`` (however spelled) as a list."""
-        charset: str | None = None
-        body = ""
-        if environ.get("REQUEST_METHOD") == "POST":
-            mime, charset = _content_type(environ.get("CONTENT_TYPE") or "")
-            raw = read_body(environ, self.max_body_bytes)
-            if raw and mime not in ("", "application/x-www-form-urlencoded"):
-                raise _Invalid(
-                    f"Send the parameters form-encoded (Content-Type: application/x-www-form-urlencoded), not {mime}."
-                )
-            body = raw.decode("latin-1")  # lossless: decoded properly below, once the charset is known
-        try:
-            pairs = parse_qsl(
-                environ.get("QUERY_STRING") or "", keep_blank_values=True, encoding="latin-1",
-                max_num_fields=_MAX_FIELDS,
-            )
-            pairs += parse_qsl(body, keep_blank_values=True, encoding="latin-1", max_num_fields=_MAX_FIELDS)
-        except ValueError:
-            raise _Invalid(f"Too many parameters: at most {_MAX_FIELDS} are accepted.") from None
-        if charset is None:
-            given = [v for k, v in pairs if k == "blog_charset"]
-            charset = given[-1].strip() if given and given[-1].strip() else "utf-8"
-        params: dict[str, str | list[str]] = {}
-        context: list[str] = []
-        for raw_name, raw_value in pairs:
-            name = _decode(raw_name, charset, "a parameter name")
-            value = _decode(raw_value, charset, f"the parameter {name!r}")
-            if _CONTEXT_NAME.match(name):
-                context.append(value)
-            else:
-                params[name] = value
-        if context:
-            params["comment_context[]"] = context
-        return params
-
     def _caller(self, params: dict[str, str | list[str]], *, need_blog: bool) -> _Caller:
-        """Who is calling: the key's entry, checked against the site; raises ``_Invalid``."""
-        key = _single(params, "api_key") or _single(params, "key")
+        """Who is calling: the key's entry, checked against the site; raises ``Invalid``."""
+        key = single(params, "api_key") or single(params, "key")
         if not key:
-            raise _Invalid('Empty "api_key" value: send your API key as api_key.')
-        blog = _single(params, "blog")
+            raise Invalid('Empty "api_key" value: send your API key as api_key.')
+        blog = single(params, "blog")
         entry = self._authenticate(key)
         if need_blog and not blog:
-            raise _Invalid('Empty "blog" value: send your site\'s front-page URL as blog (for example https://blog.example).')
+            raise Invalid('Empty "blog" value: send your site\'s front-page URL as blog (for example https://blog.example).')
         if blog:
             parts = urlsplit(blog)
             if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-                raise _Invalid(
+                raise Invalid(
                     f"We were unable to parse your blog URI {blog!r}: give the full URL, including http:// or https://."
                 )
             if self.keys is not None and not entry.allows(blog):
-                raise _Invalid(
+                raise Invalid(
                     f"This API key is not allowed for the site {blog!r}; its sites are set with "
                     "`spamguard keys add --site URL`."
                 )
@@ -339,14 +286,14 @@ class AkismetApp:
             return ApiKey(id="open-" + digest[:10], sha256=digest, sites=(), created="")
         entry = self.keys.authenticate(key)
         if entry is None:
-            raise _Invalid("Invalid API key: this server does not know it. Ask its operator for a key.")
+            raise Invalid("Invalid API key: this server does not know it. Ask its operator for a key.")
         if entry.revoked:
-            raise _Invalid(f"This API key ({entry.id}) has been revoked. Ask the server's operator for a new one.")
+            raise Invalid(f"This API key ({entry.id}) has been revoked. Ask the server's operator for a new one.")
         return entry
 
     def _comment(self, params: dict[str, str | list[str]]) -> Comment:
-        if not _single(params, "user_ip"):
-            raise _Invalid('Empty "user_ip" value: send the commenter\'s IP address as user_ip.')
+        if not single(params, "user_ip"):
+            raise Invalid('Empty "user_ip" value: send the commenter\'s IP address as user_ip.')
         data: dict[str, Any] = dict(params)
         if "comment_content" not in data and "content" not in data:
             data["comment_content"] = ""  # Akismet does not require the text
@@ -358,11 +305,11 @@ class AkismetApp:
     # --- the Akismet endpoints ------------------------------------------------------------
 
     def _verify_key(self, environ: dict[str, Any]) -> _Response:
-        self._caller(self._params(environ), need_blog=True)
+        self._caller(parse_form(environ, self.max_body_bytes), need_blog=True)
         return _text("valid")
 
     def _comment_check(self, environ: dict[str, Any]) -> _Response:
-        params = self._params(environ)
+        params = parse_form(environ, self.max_body_bytes)
         caller = self._caller(params, need_blog=True)
         comment = self._comment(params)
         spam, discard = self._judge(comment)
@@ -399,11 +346,11 @@ class AkismetApp:
         return self._submit(environ, spam=False)
 
     def _submit(self, environ: dict[str, Any], *, spam: bool) -> _Response:
-        params = self._params(environ)
+        params = parse_form(environ, self.max_body_bytes)
         caller = self._caller(params, need_blog=True)
         comment = self._comment(params)
-        if not _is_true(params.get("is_test")) and self.feedback is not None:
-            earlier = _single(params, "comment_check_response")
+        if not is_true(params.get("is_test")) and self.feedback is not None:
+            earlier = single(params, "comment_check_response")
             verdict = Verdict(spam=earlier == "true", source="local") if earlier in ("true", "false") else None
             with self._feedback_lock:
                 self.feedback.record(comment, spam, source=f"api:{caller.key.id}", verdict=verdict)
@@ -413,7 +360,7 @@ class AkismetApp:
         return _text(THANKS)
 
     def _usage_limit(self, environ: dict[str, Any]) -> _Response:
-        caller = self._caller(self._params(environ), need_blog=False)
+        caller = self._caller(parse_form(environ, self.max_body_bytes), need_blog=False)
         limit = caller.key.limit
         used = self.usage.month_calls(caller.key.id)
         percentage = f"{100.0 * used / limit:.2f}" if limit else "0.00"
@@ -425,22 +372,22 @@ class AkismetApp:
         })
 
     def _key_sites(self, environ: dict[str, Any]) -> _Response:
-        params = self._params(environ)
+        params = parse_form(environ, self.max_body_bytes)
         caller = self._caller(params, need_blog=False)
-        month = _single(params, "month") or current_month()
+        month = single(params, "month") or current_month()
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-            raise _Invalid(f"month must be YYYY-MM (for example {current_month()}), got {month!r}.")
-        fmt = (_single(params, "format") or "json").lower()
+            raise Invalid(f"month must be YYYY-MM (for example {current_month()}), got {month!r}.")
+        fmt = (single(params, "format") or "json").lower()
         if fmt not in ("json", "csv"):
-            raise _Invalid(f"format must be json or csv, got {fmt!r}.")
-        limit = _whole(params, "limit", 500, 1, 500)
-        offset = _whole(params, "offset", 0, 0, 10**9)
-        order = _single(params, "order") or "api_calls"
+            raise Invalid(f"format must be json or csv, got {fmt!r}.")
+        limit = whole(params, "limit", 500, 1, 500)
+        offset = whole(params, "offset", 0, 0, 10**9)
+        order = single(params, "order") or "api_calls"
         order = {"total": "api_calls", "false_positive": "false_positives"}.get(order, order)
         if order not in ("site", *COLUMNS):
-            raise _Invalid(f"order must be site or one of {', '.join(COLUMNS)}, got {order!r}.")
+            raise Invalid(f"order must be site or one of {', '.join(COLUMNS)}, got {order!r}.")
         rows, total = self.usage.sites(
-            caller.key.id, month, site_filter=_single(params, "filter"), order=order, limit=limit, offset=offset
+            caller.key.id, month, site_filter=single(params, "filter"), order=order, limit=limit, offset=offset
         )
         for row in rows:
             dropped = self.keys is not None and not caller.key.allows(str(row["site"]))
@@ -473,83 +420,6 @@ class AkismetApp:
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _content_type(value: str) -> tuple[str, str | None]:
-    mime, _, rest = value.partition(";")
-    charset = None
-    for part in rest.split(";"):
-        name, _, val = part.partition("=")
-        if name.strip().lower() == "charset" and val.strip():
-            charset = val.strip().strip('"')
-    return mime.strip().lower(), charset
-
-
-def _decode(text: str, charset: str, what: str) -> str:
-    try:
-        return text.encode("latin-1").decode(charset)
-    except LookupError:
-        raise _Invalid(f"Unknown charset {charset!r}: send UTF-8, or name a charset Python knows.") from None
-    except UnicodeDecodeError:
-        raise _Invalid(f"{what[0].upper()}{what[1:]} is not valid {charset} text.") from None
-
-
-def _single(params: dict[str, str | list[str]], name: str) -> str | None:
-    value = params.get(name)
-    if isinstance(value, list):
-        return value[-1] if value else None
-    return value
-
-
-def _whole(params: dict[str, str | list[str]], name: str, default: int, low: int, high: int) -> int:
-    raw = _single(params, name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _Invalid(f"{name} must be a whole number from {low} to {high}, got {raw!r}.") from None
-    if not low <= value <= high:
-        raise _Invalid(f"{name} must be a whole number from {low} to {high}, got {raw!r}.")
-    return value
-
-
-def _fast_judge(classifier: Classifier) -> Callable[[list[Comment]], list[Verdict]] | None:
-    """For a model that gives bare scores and a threshold (:class:`~spamguard.LocalModel`), judge with those.
-
-    The service answers only true/false/discard, so the reasons ``check_many`` works out (a
-    third of the model's time) would be thrown away. The decision is the model's own:
-    spam when ``score >= threshold``, as its ``check`` decides.
-    """
-    scores = getattr(classifier, "scores", None)
-    threshold = getattr(classifier, "threshold", None)
-    if not callable(scores) or not isinstance(threshold, float):
-        return None
-
-    def judge(comments: list[Comment]) -> list[Verdict]:
-        return [
-            Verdict(spam=score >= threshold, score=min(1.0, max(0.0, score)), source="local")
-            for score in (float(x) for x in scores(comments))
-        ]
-
-    return judge
-
-
-def _describe(classifier: Classifier) -> dict[str, Any]:
-    """What /health says about the model: its type, threshold and the facts its manifest gives."""
-    info: dict[str, Any] = {"name": type(classifier).__name__}
-    threshold = getattr(classifier, "threshold", None)
-    if isinstance(threshold, (int, float)):
-        info["threshold"] = threshold
-    path = getattr(classifier, "path", None)
-    if path is not None:
-        info["path"] = os.fspath(path)
-    manifest = getattr(classifier, "manifest", None)
-    if isinstance(manifest, dict):
-        for key in ("sha256", "created", "spamguard_version", "sklearn_version", "format_version"):
-            if isinstance(manifest.get(key), (str, int, float)):
-                info[key] = manifest[key]
-    return info
 
 
 def make_app(

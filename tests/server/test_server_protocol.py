@@ -246,6 +246,18 @@ def test_body_larger_than_the_limit_gets_413(serve, api_key):
     assert check(server, api_key, **HAM).text == "false"
 
 
+def test_chunked_body_is_read_and_limited(serve, api_key):
+    """A chunked body (no Content-Length from the client) is accepted within the limit and refused beyond it."""
+    from urllib.parse import urlencode
+
+    server = serve(max_body_bytes=2048)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    small = urlencode({"api_key": api_key, "blog": SITE, **SPAM}).encode()
+    big = urlencode({"api_key": api_key, "blog": SITE, **{**HAM, "comment_content": "x" * 4096}}).encode()
+    assert server.post("/1.1/comment-check", iter([small[:10], small[10:]]), headers=headers).text == "true"
+    assert server.post("/1.1/comment-check", iter([big[:100], big[100:]]), headers=headers).status_code == 413
+
+
 def test_body_is_also_limited_while_reading():
     """Without a Content-Length (a terminated stream), reading stops one byte past the limit."""
     environ = {"wsgi.input": io.BytesIO(b"a=" + b"x" * 5000), "wsgi.input_terminated": True}
