@@ -174,8 +174,16 @@ class KeyStore:
             if now - self._checked < _RELOAD_EVERY:
                 return
             self._checked = now
-            if self._file_stamp() != self._stamp:
-                self._load_locked()
+            try:
+                stamp = self._file_stamp()
+                if stamp != self._stamp:
+                    self._load_locked()
+            except KeyStoreError as exc:
+                # A running server keeps the keys it has rather than refusing everyone; the
+                # operator sees this once per change of the file.
+                _log.error("%s; still using the keys loaded before", exc)
+                with contextlib.suppress(KeyStoreError):
+                    self._stamp = self._file_stamp()
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:

@@ -439,3 +439,11 @@ def test_a_model_with_scores_is_asked_for_scores_only(serve, api_key):
     assert [a.text for a in answers] == ["false", "true", "true"]
     assert [a.headers.get("X-akismet-pro-tip") for a in answers] == [None, None, "discard"]
     assert sum(model.calls) == 3
+
+
+def test_a_broken_keys_file_keeps_the_running_server_on_its_old_keys(server, api_key, keys_file, caplog):
+    """Someone saves a half-edited keys file: the server logs it and goes on with the keys it had."""
+    keys_file.write_text("{ not json")
+    time.sleep(1.1)  # the file is looked at once a second
+    assert server.post("/1.1/verify-key", {"key": api_key, "blog": SITE}).text == "valid"
+    assert any("not valid JSON" in r.getMessage() and "still using the keys" in r.getMessage() for r in caplog.records)
