@@ -133,6 +133,15 @@ def client_process(
     return latencies
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0-100) of sorted values, nearest rank."""
     index = min(len(values) - 1, max(0, round(q / 100 * len(values)) - 1))
@@ -167,6 +176,7 @@ def main() -> int:
                     end = time.monotonic() + args.warmup
                     warm = [(url, key, n, end, 10**9, 1000 * i, args.client) for i, n in enumerate(per_proc)]
                     pool.starmap(client_process, warm)
+                cpu_before = cpu_seconds(proc.pid)
                 started = time.monotonic()
                 deadline = started + args.duration
                 quotas = [args.requests * n // args.clients for n in per_proc]
@@ -175,6 +185,7 @@ def main() -> int:
                     [(url, key, n, deadline, quotas[i], 1000 * i, args.client) for i, n in enumerate(per_proc)],
                 )
                 wall = time.monotonic() - started
+                cpu_after = cpu_seconds(proc.pid)
             metrics = requests.get(url + "/metrics", timeout=10).text
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -197,6 +208,9 @@ def main() -> int:
     print(f"  throughput: {len(latencies) / wall:,.0f} checks/s")
     print(f"  latency: p50 {1000 * percentile(latencies, 50):.1f} ms, p90 {1000 * percentile(latencies, 90):.1f} ms, "
           f"p99 {1000 * percentile(latencies, 99):.1f} ms, max {1000 * latencies[-1]:.1f} ms")
+    if cpu_before is not None and cpu_after is not None:
+        cpu = cpu_after - cpu_before
+        print(f"  server CPU: {1000 * cpu / len(latencies):.2f} ms per check, {100 * cpu / wall:.0f}% of one core")
     print("  targets: >= 800 checks/s with p99 <= 25 ms on 2 cores")
     return 0
 

@@ -120,6 +120,10 @@ def _serve(args: argparse.Namespace) -> int:
     )
     host = getattr(server, "effective_host", args.host)
     port = getattr(server, "effective_port", args.port)
+    if not _log.isEnabledFor(logging.DEBUG):
+        # waitress warns on every request queued behind busy threads: thousands of lines a
+        # minute under load, and their cost shows in profiles. -vv brings them back.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     signal.signal(signal.SIGTERM, _stop)
     keys = f"keys from {args.keys_file}" if args.keys_file else "any key (--open)"
     print(
