@@ -20,8 +20,10 @@ from .errors import (
     InvalidNoticeSettingError,
     InvalidRequestError,
     KeyStoreError,
+    ModelIntegrityError,
     SpamGuardError,
 )
+from .local import LocalModel
 from .verdict import Action, Verdict
 
 try:
@@ -43,6 +45,8 @@ __all__ = [
     "InvalidNoticeSettingError",
     "InvalidRequestError",
     "KeyStoreError",
+    "LocalModel",
+    "ModelIntegrityError",
     "SpamGuardError",
     "Verdict",
     "__version__",

@@ -10,6 +10,7 @@ __all__ = [
     "InvalidRequestError",
     "BackendUnavailableError",
     "KeyStoreError",
+    "ModelIntegrityError",
     "InvalidNoticeSettingError",
 ]
 
@@ -60,3 +61,7 @@ class InvalidNoticeSettingError(SpamGuardError, ValueError):
     def __init__(self, setting: str, message: str) -> None:
         self.setting = setting
         super().__init__(f"{setting}: {message}")
+
+
+class ModelIntegrityError(SpamGuardError):
+    """Raised when a model file does not match its manifest (or has none), so it is not loaded."""

@@ -95,7 +95,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     classifier = None
     if args.model:
-        from .. import LocalModel  # type: ignore[attr-defined]
+        from .. import LocalModel
 
         classifier = LocalModel.load(args.model)
     app = make_app(

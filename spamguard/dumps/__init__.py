@@ -5,6 +5,7 @@ Every reader yields, in input order, either a :class:`Record` (a comment it coul
 and reports it.
 """
 
+from ._read import FORMATS, DumpFormatError, detect_format, read_records
 from ._records import Record, Reject
 
-__all__ = ["Record", "Reject"]
+__all__ = ["FORMATS", "DumpFormatError", "Record", "Reject", "detect_format", "read_records"]

@@ -476,7 +476,7 @@ def make_app(
         except ValueError as exc:
             raise ConfigurationError(f"rate limit: {exc}") from None
     if classifier is None:
-        from .. import LocalModel  # type: ignore[attr-defined]  # the local model ships with spamguard
+        from .. import LocalModel  # the local model ships with spamguard
 
         classifier = LocalModel.load()
     recorder: FeedbackRecorder | None
