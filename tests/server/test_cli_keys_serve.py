@@ -121,18 +121,20 @@ def test_every_command_has_help_with_an_example(capsys, command):
 
 
 @pytest.mark.slow
-def test_spamguard_serve_answers_akismet_requests(tmp_path):
-    """A real `spamguard serve` process: verify-key, comment-check, health; stops cleanly on SIGTERM."""
+def test_spamguard_serve_answers_akismet_requests(tmp_path, capsys):
+    """A real `spamguard serve` process: verify-key, comment-check, submit-spam into --feedback, health;
+    on SIGTERM it stops cleanly and has written the month's usage."""
     pytest.importorskip("waitress")
     import spamguard
 
-    if not hasattr(spamguard, "LocalModel"):
-        pytest.skip("the local model (issue 3) is not merged yet")
     keys_file = tmp_path / "keys.json"
-    key, _ = KeyStore(keys_file).add([SITE])
+    feedback = tmp_path / "feedback.sqlite"
+    key, entry = KeyStore(keys_file).add([SITE])
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    has_store = hasattr(spamguard, "FeedbackStore")
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "spamguard", "serve", "--port", "0", "--keys-file", str(keys_file), "--threads", "2"],
+        [sys.executable, "-m", "spamguard", "serve", "--port", "0", "--keys-file", str(keys_file), "--threads", "2",
+         *(["--feedback", str(feedback)] if has_store else [])],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
     )
     try:
@@ -148,7 +150,11 @@ def test_spamguard_serve_answers_akismet_requests(tmp_path):
                 "comment_author": "akismet-guaranteed-spam", "comment_content": "hello"}
         response = requests.post(url + "/1.1/comment-check", form, timeout=10)
         assert response.text == "true" and response.headers["X-akismet-guid"]
-        assert requests.get(url + "/health", timeout=10).json()["status"] == "ok"
+        form["comment_content"] = "cheap watches, best price"
+        response = requests.post(url + "/1.1/submit-spam", form, timeout=10)
+        assert response.text == "Thanks for making the web a better place."
+        health = requests.get(url + "/health", timeout=10).json()
+        assert (health["status"], health["model"]["name"]) == ("ok", "LocalModel")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -159,3 +165,9 @@ def test_spamguard_serve_answers_akismet_requests(tmp_path):
     assert proc.returncode == 0, err
     assert out == ""
     assert "stopped" in err
+    assert main(["keys", "list", "--keys-file", str(keys_file), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["usage"] == 2
+    if has_store:
+        with spamguard.FeedbackStore(feedback) as store:
+            records = list(store.records(sources=[f"api:{entry.id}"]))
+        assert [(r.comment.content, r.label) for r in records] == [("cheap watches, best price", True)]
