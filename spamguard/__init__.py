@@ -23,7 +23,10 @@ from .errors import (
     ModelIntegrityError,
     SpamGuardError,
 )
+from .feedback import FeedbackStore
+from .guard import Guard
 from .local import LocalModel
+from .policy import Policy
 from .verdict import Action, Verdict
 
 try:
@@ -40,6 +43,8 @@ __all__ = [
     "Classifier",
     "Comment",
     "ConfigurationError",
+    "FeedbackStore",
+    "Guard",
     "InvalidCommentError",
     "InvalidKeyError",
     "InvalidNoticeSettingError",
@@ -47,6 +52,7 @@ __all__ = [
     "KeyStoreError",
     "LocalModel",
     "ModelIntegrityError",
+    "Policy",
     "SpamGuardError",
     "Verdict",
     "__version__",

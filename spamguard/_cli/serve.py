@@ -10,7 +10,8 @@ import signal
 import sys
 from typing import Any
 
-from ..server import DEFAULT_DISCARD_THRESHOLD, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT, KeyStore, make_app
+from ..policy import Policy
+from ..server import DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT, KeyStore, make_app
 
 _log = logging.getLogger("spamguard.server")
 
@@ -44,12 +45,14 @@ def register(subparsers: Any) -> None:
                         help="accept any non-empty key from any site (only behind a firewall or on loopback)")
     parser.add_argument("--threads", type=_positive_int, default=8,
                         help="worker threads; more let more checks share a model call (default: %(default)s)")
-    parser.add_argument("--feedback", metavar="DB",
+    parser.add_argument("--feedback", metavar="DB", default=os.environ.get("SPAMGUARD_FEEDBACK_DB") or None,
                         help="SQLite feedback store that submit-spam/submit-ham record into "
-                        "(for `spamguard train --feedback`); without it reports are only counted")
+                        "(for `spamguard train --feedback`; default: $SPAMGUARD_FEEDBACK_DB); "
+                        "without it reports are only counted")
     parser.add_argument("--model", metavar="PATH", help="model to serve (default: the model shipped with spamguard)")
-    parser.add_argument("--discard-threshold", type=float, default=DEFAULT_DISCARD_THRESHOLD, metavar="P",
-                        help="spam score from which X-akismet-pro-tip: discard is sent (default: %(default)s)")
+    parser.add_argument("--discard-threshold", type=_threshold, metavar="P",
+                        help="spam score from which X-akismet-pro-tip: discard is sent, or 'off' "
+                        "(default: $SPAMGUARD_DISCARD_THRESHOLD, else 0.98 as the Guard's policy)")
     parser.add_argument("--max-body-bytes", type=_positive_int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
                         help="largest request body; larger ones get 413 (default: %(default)s)")
     parser.add_argument("--rate-limit", type=float, default=DEFAULT_RATE_LIMIT, metavar="N",
@@ -59,6 +62,18 @@ def register(subparsers: Any) -> None:
                         help="comment-checks in flight judged in one model call, at most; 1 judges them one by one "
                         "(default: %(default)s)")
     parser.set_defaults(handler=_serve)
+
+
+def _threshold(text: str) -> float | str:
+    if text.strip().lower() in ("off", "none"):
+        return "off"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1, or 'off'") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0 and at most 1, or 'off'")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -93,6 +108,10 @@ def _serve(args: argparse.Namespace) -> int:
     if args.open and not _is_loopback(args.host):
         _log.warning("--open on %s: anyone who can reach this address can use the service", args.host)
 
+    if args.discard_threshold is None:
+        discard_threshold = Policy.from_env().discard_threshold  # SPAMGUARD_DISCARD_THRESHOLD, else 0.98
+    else:
+        discard_threshold = None if args.discard_threshold == "off" else float(args.discard_threshold)
     classifier = None
     if args.model:
         from .. import LocalModel
@@ -103,7 +122,7 @@ def _serve(args: argparse.Namespace) -> int:
         keys=KeyStore(args.keys_file) if args.keys_file else None,
         allow_any_key=args.open,
         feedback=args.feedback,
-        discard_threshold=args.discard_threshold,
+        discard_threshold=discard_threshold,
         max_body_bytes=args.max_body_bytes,
         rate_limit=args.rate_limit or None,
         burst=args.burst,

@@ -52,8 +52,8 @@ __all__ = [
 
 _log = logging.getLogger("spamguard.server")
 
-DEFAULT_DISCARD_THRESHOLD = 0.99
-"""Spam scores at or above this get ``X-akismet-pro-tip: discard``."""
+DEFAULT_DISCARD_THRESHOLD = 0.98
+"""Spam scores at or above this get ``X-akismet-pro-tip: discard`` (the same default as :class:`~spamguard.Policy`)."""
 DEFAULT_MAX_BODY_BYTES = 1 << 20
 """Largest request body accepted (1 MiB: a 64k-character comment, percent-encoded, and what plugins add)."""
 DEFAULT_RATE_LIMIT = 50.0
@@ -150,7 +150,7 @@ class AkismetApp:
         keys: KeyStore | None,
         usage: UsageStore,
         feedback: FeedbackRecorder | None,
-        discard_threshold: float,
+        discard_threshold: float | None,
         max_body_bytes: int,
         limiter: RateLimiter | None,
         max_content_chars: int | None,
@@ -338,7 +338,9 @@ class AkismetApp:
             return False, False
         verdict = self._check(comment)
         discard = verdict.spam and (
-            verdict.discard or (verdict.score is not None and verdict.score >= self.discard_threshold)
+            verdict.discard
+            or (self.discard_threshold is not None and verdict.score is not None
+                and verdict.score >= self.discard_threshold)
         )
         return verdict.spam, discard
 
@@ -437,7 +439,7 @@ def make_app(
     allow_any_key: bool = False,
     feedback: FeedbackRecorder | str | os.PathLike[str] | None = None,
     usage: UsageStore | None = None,
-    discard_threshold: float = DEFAULT_DISCARD_THRESHOLD,
+    discard_threshold: float | None = DEFAULT_DISCARD_THRESHOLD,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     rate_limit: float | None = DEFAULT_RATE_LIMIT,
     burst: float | None = None,
@@ -464,8 +466,8 @@ def make_app(
         )
     if keys is not None and allow_any_key:
         raise ConfigurationError("give keys or allow_any_key=True, not both")
-    if not 0.0 < discard_threshold <= 1.0:
-        raise ConfigurationError(f"discard_threshold must be in (0, 1], got {discard_threshold!r}")
+    if discard_threshold is not None and not 0.0 < discard_threshold <= 1.0:
+        raise ConfigurationError(f"discard_threshold must be in (0, 1] or None (off), got {discard_threshold!r}")
     if max_body_bytes <= 0:
         raise ConfigurationError(f"max_body_bytes must be positive, got {max_body_bytes!r}")
     store = keys if isinstance(keys, KeyStore) or keys is None else KeyStore(keys)
@@ -481,7 +483,7 @@ def make_app(
         classifier = LocalModel.load()
     recorder: FeedbackRecorder | None
     if isinstance(feedback, (str, os.PathLike)):
-        from .. import FeedbackStore  # type: ignore[attr-defined]
+        from .. import FeedbackStore
 
         recorder = FeedbackStore(feedback)
     else:

@@ -131,10 +131,9 @@ def test_spamguard_serve_answers_akismet_requests(tmp_path, capsys):
     feedback = tmp_path / "feedback.sqlite"
     key, entry = KeyStore(keys_file).add([SITE])
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    has_store = hasattr(spamguard, "FeedbackStore")
     proc = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "spamguard", "serve", "--port", "0", "--keys-file", str(keys_file), "--threads", "2",
-         *(["--feedback", str(feedback)] if has_store else [])],
+         "--feedback", str(feedback)],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
     )
     try:
@@ -167,7 +166,6 @@ def test_spamguard_serve_answers_akismet_requests(tmp_path, capsys):
     assert "stopped" in err
     assert main(["keys", "list", "--keys-file", str(keys_file), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["usage"] == 2
-    if has_store:
-        with spamguard.FeedbackStore(feedback) as store:
-            records = list(store.records(sources=[f"api:{entry.id}"]))
-        assert [(r.comment.content, r.label) for r in records] == [("cheap watches, best price", True)]
+    with spamguard.FeedbackStore(feedback) as store:
+        records = list(store.records(sources=[f"api:{entry.id}"]))
+    assert [(r.comment.content, r.label) for r in records] == [("cheap watches, best price", True)]

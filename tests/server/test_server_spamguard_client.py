@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-import spamguard
-from spamguard import AkismetClient, Comment, InvalidKeyError
+from spamguard import AkismetClient, Comment, FeedbackStore, InvalidKeyError
 
 SITE = "https://blog.example"
 IP = "203.0.113.7"
@@ -15,10 +14,7 @@ IP = "203.0.113.7"
 
 @pytest.fixture
 def store(tmp_path):
-    feedback_store = getattr(spamguard, "FeedbackStore", None)
-    if feedback_store is None:
-        pytest.skip("needs FeedbackStore (issue 4)")
-    with feedback_store(tmp_path / "feedback.sqlite") as store:
+    with FeedbackStore(tmp_path / "feedback.sqlite") as store:
         yield store
 
 
