@@ -169,3 +169,12 @@ def test_spamguard_serve_answers_akismet_requests(tmp_path, capsys):
     with spamguard.FeedbackStore(feedback) as store:
         records = list(store.records(sources=[f"api:{entry.id}"]))
     assert [(r.comment.content, r.label) for r in records] == [("cheap watches, best price", True)]
+
+
+@pytest.mark.parametrize("value", ["2", "0", "high"])
+def test_serve_refuses_a_bad_discard_threshold(capsys, value):
+    """--discard-threshold takes a number in (0, 1] or 'off'; anything else is a usage error."""
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--open", "--discard-threshold", value])
+    assert exc.value.code == 2
+    assert "--discard-threshold" in capsys.readouterr().err
