@@ -28,6 +28,7 @@ from .comment import Comment
 from .errors import (
     BackendUnavailableError,
     ConfigurationError,
+    InvalidCommentError,
     InvalidKeyError,
     InvalidRequestError,
 )
@@ -250,6 +251,9 @@ class Guard:
             self.breaker.success()
             log.warning("the remote spam service refused the request: %s", exc)
             return "invalid-request"
+        if isinstance(exc, InvalidCommentError):  # the remote cannot take this comment (no user_ip, say)
+            log.warning("the remote spam service cannot check this comment (%s); the local model decides", exc)
+            return "invalid-comment"
         if isinstance(exc, ConfigurationError):
             reason = "invalid-key" if isinstance(exc, InvalidKeyError) else "configuration"
             self.breaker.failure(reason)
