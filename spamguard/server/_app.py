@@ -248,8 +248,10 @@ class AkismetApp:
         if isinstance(exc, _HttpError):
             return _text(exc.message + "\n", *exc.headers, status=exc.status)
         if isinstance(exc, SpamGuardError):
-            _log.warning("%s: the classifier could not answer: %s", endpoint, exc)
-            return _text("The classifier could not answer; try again shortly.\n", ("Retry-After", "5"), status=503)
+            _log.warning("%s: could not answer: %s", endpoint, exc)
+            return _text(
+                "The service could not answer just now; try again shortly.\n", ("Retry-After", "5"), status=503
+            )
         _log.error(
             "%s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), exc_info=exc
         )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from spamguard import Comment, Verdict
+from spamguard import BackendUnavailableError, Comment, Verdict
 from spamguard.server import KeyStore, make_app
 
 waitress = pytest.importorskip("waitress", reason="the server tests need waitress (pip install -e '.[test]')")
@@ -33,6 +33,8 @@ class KeywordClassifier:
             return Verdict(spam=True, score=0.8, source="local")
         if "explode" in text:
             raise RuntimeError("the model blew up")
+        if "unavailable" in text:
+            raise BackendUnavailableError("the model is reloading")
         return Verdict(spam=False, score=0.05, source="local")
 
     def check_many(self, comments: Iterable[Comment]) -> list[Verdict]:

@@ -348,6 +348,13 @@ def test_a_failing_model_gives_a_plain_500(server, api_key, caplog):
     assert any("the model blew up" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
 
 
+def test_a_library_error_gives_503_with_retry_after(server, api_key):
+    """A spamguard error (a backend that cannot answer) is a 503 the client may retry, without details."""
+    response = check(server, api_key, **{**HAM, "comment_content": "unavailable"})
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
+    assert response.text == "The service could not answer just now; try again shortly.\n"
+
+
 def test_open_mode_accepts_any_key_and_counts_it_separately(serve):
     """allow_any_key=True accepts any non-empty key from any site."""
     server = serve(allow_any_key=True)
