@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -67,7 +68,8 @@ class RunningServer:
         from waitress import wasyncore
 
         # close everything from inside the server's own loop, which then ends at once
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        with contextlib.suppress(OSError):  # the loop already closed its trigger
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         self._thread.join(timeout=5)
         self._server.task_dispatcher.shutdown()
         self.app.close()
