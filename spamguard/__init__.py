@@ -19,6 +19,7 @@ from .errors import (
     InvalidKeyError,
     InvalidNoticeSettingError,
     InvalidRequestError,
+    KeyStoreError,
     ModelIntegrityError,
     SpamGuardError,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "InvalidKeyError",
     "InvalidNoticeSettingError",
     "InvalidRequestError",
+    "KeyStoreError",
     "LocalModel",
     "ModelIntegrityError",
     "HONEYPOT_REASON",
