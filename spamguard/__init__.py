@@ -13,11 +13,14 @@ from .classifier import Classifier
 from .comment import Comment
 from .errors import (
     BackendUnavailableError,
+    CheckpointError,
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
     InvalidRequestError,
     SpamGuardError,
+    TooManyRejectsError,
+    UnsafeXMLError,
 )
 from .verdict import Action, Verdict
 
@@ -31,6 +34,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "Action",
     "BackendUnavailableError",
+    "CheckpointError",
     "Classifier",
     "Comment",
     "ConfigurationError",
@@ -38,6 +42,8 @@ __all__ = [
     "InvalidKeyError",
     "InvalidRequestError",
     "SpamGuardError",
+    "TooManyRejectsError",
+    "UnsafeXMLError",
     "Verdict",
     "__version__",
 ]

@@ -9,6 +9,9 @@ __all__ = [
     "InvalidKeyError",
     "InvalidRequestError",
     "BackendUnavailableError",
+    "UnsafeXMLError",
+    "TooManyRejectsError",
+    "CheckpointError",
 ]
 
 
@@ -46,3 +49,15 @@ class BackendUnavailableError(SpamGuardError):
     def __init__(self, message: str, cause: BaseException | None = None) -> None:
         self.cause = cause
         super().__init__(message)
+
+
+class UnsafeXMLError(SpamGuardError, ValueError):
+    """Raised when an XML dump declares entities or refers to external ones; they are refused, never expanded."""
+
+
+class TooManyRejectsError(SpamGuardError):
+    """Raised when a batch run rejects more records than its ``max_rejects`` allows."""
+
+
+class CheckpointError(SpamGuardError):
+    """Raised when a batch run cannot resume: a missing, unreadable or mismatched checkpoint."""

@@ -1,0 +1,233 @@
+"""What runs on a batch worker (a process, a thread or a Dask worker): one chunk in, output bytes out.
+
+A :class:`Task` carries either raw JSONL bytes (parsed here, so reading is spread over the
+workers too) or records already read; :func:`score_chunk` judges them and returns the encoded
+output rows, the rejects and the counts as a :class:`Result`. The classifier is built once per
+worker process and kept (:func:`classifier_for`).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle  # noqa: S403 - only our own classifier, handed from the parent process
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from .classifier import Classifier
+from .comment import Comment
+from .dumps._records import Record, Reject
+from .dumps._write import writer_for
+from .errors import BackendUnavailableError, ConfigurationError, SpamGuardError
+from .verdict import Verdict
+
+__all__ = ["Task", "Result", "score_chunk", "classifier_for", "install_classifier", "pack_record"]
+
+_NEW_STATUS = {"approve": "approved", "hold": "hold", "spam": "spam", "discard": "spam"}
+_COMPARABLE = frozenset({"approved", "hold", "spam"})
+
+
+@attrs.frozen
+class Task:
+    """One chunk of work: ``kind`` is ``"raw"`` (JSONL bytes) or ``"records"`` (read records)."""
+
+    kind: str
+    base_position: int  # position of the first record in the chunk
+    base_line: int  # line of the first byte of a raw chunk
+    payload: Any
+    expected: int  # records in a raw chunk, as the reader counts them
+    source: str
+    out_format: str
+    only_changed: bool
+    spec: tuple[Any, ...]
+
+
+@attrs.frozen
+class Result:
+    """What a chunk gave: encoded output rows, rejects (JSON-ready dicts) and counts."""
+
+    data: bytes
+    rejects: list[dict[str, Any]]
+    records: int
+    spam: int
+    changed: int
+    written: int
+    actions: dict[str, int]
+
+
+# --- the classifier, once per worker ----------------------------------------------------------
+
+_CACHE: dict[tuple[Any, ...], Classifier] = {}
+_CACHE_LOCK = threading.Lock()
+_INSTALLED: Classifier | None = None
+
+
+def install_classifier(pickled: bytes) -> None:
+    """Worker initializer: keep the classifier the parent process handed over (pickled)."""
+    global _INSTALLED
+    _INSTALLED = pickle.loads(pickled)  # noqa: S301 - made by our own parent process
+
+
+def classifier_for(spec: tuple[Any, ...]) -> Classifier:
+    """The classifier a spec names, loaded on first use and kept: ``("local", path_or_None)``."""
+    if spec[0] == "installed":
+        if _INSTALLED is None:
+            raise ConfigurationError("no classifier was installed in this worker")
+        return _INSTALLED
+    with _CACHE_LOCK:
+        found = _CACHE.get(spec)
+        if found is None:
+            if spec[0] != "local":
+                raise ConfigurationError(f"unknown classifier spec {spec[0]!r}")
+            from .local import LocalModel
+
+            found = _CACHE[spec] = LocalModel.load(spec[1])
+        return found
+
+
+# --- records on the wire -----------------------------------------------------------------------
+
+
+def pack_record(record: Record) -> tuple[Any, ...]:
+    """A Record as plain picklable values (its comment as a field dict)."""
+    fields = attrs.asdict(record.comment, recurse=False)
+    fields["extra"] = dict(fields["extra"])
+    return (record.position, record.line, record.id, record.status, record.label, record.source, fields)
+
+
+def _unpack(item: Record | tuple[Any, ...]) -> Record:
+    if isinstance(item, Record):
+        return item
+    position, line, ident, status, label, source, fields = item
+    return Record(position=position, line=line, comment=Comment(**fields), id=ident, status=status,
+                  label=label, source=source)
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
+    """Read (raw chunks), judge and encode one chunk; bad records become rejects."""
+    clf = classifier if classifier is not None else classifier_for(task.spec)
+    items = _parse_raw(task) if task.kind == "raw" else [_unpack(item) for item in task.payload]
+    records = [item for item in items if isinstance(item, Record)]
+    rejects = [_reject_dict(item) for item in items if isinstance(item, Reject)]
+    verdicts = _judge(clf, records)
+    rows = []
+    spam = changed = 0
+    actions: dict[str, int] = {}
+    scored = 0
+    for record, verdict in zip(records, verdicts, strict=True):
+        if isinstance(verdict, str):
+            rejects.append({"position": record.position, "line": record.line, "reason": verdict,
+                            "raw": repr(record.comment)[:200], "source": record.source})
+            continue
+        row = output_row(record, verdict)
+        scored += 1
+        spam += bool(verdict.spam)
+        changed += bool(row["changed"])
+        actions[row["action"]] = actions.get(row["action"], 0) + 1
+        if not task.only_changed or row["changed"]:
+            rows.append(row)
+    rejects.sort(key=lambda r: r["position"])
+    data = writer_for(task.out_format).encode(rows) if rows else b""
+    return Result(data=data, rejects=rejects, records=scored, spam=spam, changed=changed,
+                  written=len(rows), actions=actions)
+
+
+def output_row(record: Record, verdict: Verdict) -> dict[str, Any]:
+    """The output fields for one judged record (see ``spamguard.dumps._write.OUTPUT_FIELDS``)."""
+    if verdict.action is not None:
+        action = verdict.action.value
+    else:
+        action = "discard" if verdict.discard else "spam" if verdict.spam else "approve"
+    if record.status in _COMPARABLE:
+        changed: bool | None = _NEW_STATUS[action] != record.status
+    elif record.status is None and record.label is not None:
+        changed = record.label != bool(verdict.spam)
+    else:
+        changed = None
+    return {
+        "position": record.position,
+        "id": record.id,
+        "spam": bool(verdict.spam),
+        "score": None if verdict.score is None else round(float(verdict.score), 6),
+        "action": action,
+        "source": verdict.source,
+        "reasons": list(verdict.reasons),
+        "old_status": record.status,
+        "changed": changed,
+    }
+
+
+def _judge(clf: Classifier, records: Sequence[Record]) -> list[Verdict | str]:
+    """Verdicts in order; a record the classifier refuses gets the reason (a str) instead."""
+    if not records:
+        return []
+    comments = [r.comment for r in records]
+    try:
+        return list(clf.check_many(comments))
+    except BackendUnavailableError:
+        raise
+    except (SpamGuardError, ValueError):
+        pass  # one bad comment spoils the batch call: judge them one by one to find it
+    out: list[Verdict | str] = []
+    for comment in comments:
+        try:
+            out.append(clf.check(comment))
+        except BackendUnavailableError:
+            raise
+        except (SpamGuardError, ValueError) as exc:
+            out.append(f"the classifier refused it: {exc}")
+    return out
+
+
+def _reject_dict(reject: Reject) -> dict[str, Any]:
+    return {"position": reject.position, "line": reject.line, "reason": reject.reason, "raw": reject.raw,
+            "source": reject.source}
+
+
+def _parse_raw(task: Task) -> list[Record | Reject]:
+    from .dumps._read import read_records
+
+    items = list(read_records(io.BytesIO(task.payload), format="jsonl", source=task.source))
+    if len(items) != task.expected:
+        # The reader split lines differently (a bare carriage return inside a line, say): read
+        # line by line so positions still match what the parent counted.
+        return _parse_lines(task, read_records)
+    return [_shift(item, task.base_position - 1, task.base_line - 1) for item in items]
+
+
+def _parse_lines(task: Task, read: Callable[..., Iterable[Record | Reject]]) -> list[Record | Reject]:
+    out: list[Record | Reject] = []
+    position = task.base_position
+    for offset, line in enumerate(task.payload.split(b"\n")):
+        if not is_record_line(line, first=task.base_line == 1 and offset == 0):
+            continue
+        number = task.base_line + offset
+        got = list(read(io.BytesIO(line), format="jsonl", source=task.source))
+        if len(got) == 1:
+            out.append(_shift(got[0], position - 1, number - 1))
+        else:
+            out.append(Reject(position=position, line=number, source=task.source,
+                              reason="a carriage return or blank-looking character splits this line",
+                              raw=line[:200].decode("utf-8", "replace")))
+        position += 1
+    return out
+
+
+def is_record_line(line: bytes, *, first: bool = False) -> bool:
+    """True when the JSONL reader counts this line as a record (anything but white space)."""
+    if first:
+        line = line.removeprefix(b"\xef\xbb\xbf")
+    if line.isascii():
+        return bool(line.strip())
+    return bool(line.decode("utf-8", "surrogateescape").strip())
+
+
+def _shift(item: Record | Reject, positions: int, lines: int) -> Record | Reject:
+    if not positions and not lines:
+        return item
+    return attrs.evolve(item, position=item.position + positions, line=item.line + lines)
