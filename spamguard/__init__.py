@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
+from .akismet import AkismetClient, akismet_configured
 from .classifier import Classifier
 from .comment import Comment
 from .errors import (
@@ -17,6 +18,7 @@ from .errors import (
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
+    InvalidNoticeSettingError,
     InvalidRequestError,
     SpamGuardError,
     TooManyRejectsError,
@@ -33,6 +35,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Action",
+    "AkismetClient",
     "BackendUnavailableError",
     "CheckpointError",
     "Classifier",
@@ -40,10 +43,12 @@ __all__ = [
     "ConfigurationError",
     "InvalidCommentError",
     "InvalidKeyError",
+    "InvalidNoticeSettingError",
     "InvalidRequestError",
     "SpamGuardError",
     "TooManyRejectsError",
     "UnsafeXMLError",
     "Verdict",
     "__version__",
+    "akismet_configured",
 ]

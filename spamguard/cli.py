@@ -32,6 +32,9 @@ EXIT_SPAM = 3
 
 # Modules under spamguard._cli, one a subcommand (or a group of them), in help order.
 _COMMAND_MODULES: list[str] = [
+    "verify_key",
+    "check",
+    "notice",
     "rescore",
 ]
 

@@ -134,6 +134,12 @@ def _date_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) 
             f"{value.isoformat()!r} has no time zone; give a timezone-aware datetime "
             "(for example with tzinfo=datetime.timezone.utc)",
         )
+    try:
+        value.astimezone(_dt.timezone.utc)
+    except OverflowError:
+        raise InvalidCommentError(
+            attribute.name, f"{value.isoformat()!r} is out of range once converted to UTC"
+        ) from None
 
 
 def _context_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -148,7 +154,9 @@ def _extra_validator(instance: Any, attribute: attrs.Attribute[Any], value: Mapp
         )
     for key, item in value.items():
         _text("extra", key, 256)
-        if key in _ALL_NAMES:
+        if not key:
+            raise InvalidCommentError("extra", "has an empty parameter name")
+        if key in _RESERVED:
             raise InvalidCommentError(
                 "extra", f"key {key!r} is a comment field; pass it as that field, not in extra"
             )
@@ -180,6 +188,10 @@ def _empty_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _to_type(value: Any) -> Any:
+    return "comment" if value is None or value == "" else value
+
+
 def _to_parent(value: Any) -> Any:
     if isinstance(value, bool):
         return value  # the validator rejects it
@@ -209,7 +221,7 @@ class Comment:
     user_agent: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
     referrer: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_url_validator)
     permalink: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_url_validator)
-    type: str = attrs.field(default="comment", validator=_optional_text)
+    type: str = attrs.field(default="comment", converter=_to_type, validator=_optional_text)
     date: _dt.datetime | None = attrs.field(default=None, validator=_date_validator)
     post_modified: _dt.datetime | None = attrs.field(default=None, validator=_date_validator)
     parent: str | None = attrs.field(default=None, converter=_to_parent, validator=_optional_text)
@@ -218,7 +230,7 @@ class Comment:
     user_role: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
     recheck_reason: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
     honeypot_field_name: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
-    honeypot_value: str | None = attrs.field(default=None, validator=_optional_text)
+    honeypot_value: str | None = attrs.field(default=None, converter=_empty_to_none, validator=_optional_text)
     context: tuple[str, ...] = attrs.field(default=(), converter=_to_context, validator=_context_validator)
     extra: Mapping[str, str] = attrs.field(
         factory=dict, converter=_to_extra, validator=_extra_validator,
@@ -230,10 +242,16 @@ class Comment:
             raise InvalidCommentError(
                 "honeypot_value", "is set but honeypot_field_name is not; name the hidden field too"
             )
-        if self.honeypot_field_name is not None and self.honeypot_field_name in _ALL_NAMES:
+        if self.honeypot_field_name is not None and self.honeypot_field_name in _RESERVED:
             raise InvalidCommentError(
                 "honeypot_field_name",
                 f"{self.honeypot_field_name!r} is an Akismet parameter; choose another field name",
+            )
+        if self.honeypot_field_name is not None and self.honeypot_field_name in self.extra:
+            raise InvalidCommentError(
+                "honeypot_field_name",
+                f"{self.honeypot_field_name!r} is also a key of extra; the honeypot value is sent under "
+                "that name, so choose another field name",
             )
 
     @property
@@ -368,7 +386,8 @@ _WIRE_TO_SHORT.update(
 )
 _SHORT_NAMES = frozenset(a.name for a in attrs.fields(Comment)) - {"extra"}
 _ALL_NAMES = frozenset(_WIRE_TO_SHORT) | _SHORT_NAMES | {"api_key", "blog", "is_test", "key"}
-_REQUEST_ONLY = frozenset({"api_key", "key", "blog", "is_test"})
+_REQUEST_ONLY = frozenset({"api_key", "key", "blog", "is_test", "comment_check_response"})
+_RESERVED = _ALL_NAMES | {"extra", "comment_check_response"}
 
 
 def _scalar_text(key: str, value: Any) -> str:

@@ -9,6 +9,7 @@ __all__ = [
     "InvalidKeyError",
     "InvalidRequestError",
     "BackendUnavailableError",
+    "InvalidNoticeSettingError",
     "UnsafeXMLError",
     "TooManyRejectsError",
     "CheckpointError",
@@ -49,6 +50,14 @@ class BackendUnavailableError(SpamGuardError):
     def __init__(self, message: str, cause: BaseException | None = None) -> None:
         self.cause = cause
         super().__init__(message)
+
+
+class InvalidNoticeSettingError(SpamGuardError, ValueError):
+    """Raised when a data-processing notice is asked for with a bad setting (an unsafe URL, say)."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        self.setting = setting
+        super().__init__(f"{setting}: {message}")
 
 
 class UnsafeXMLError(SpamGuardError, ValueError):

@@ -1,0 +1,132 @@
+"""``spamguard check``: judge one comment, given as text or as a JSON object on stdin."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Any
+
+from ..akismet import AkismetClient, akismet_configured
+from ..classifier import Classifier
+from ..comment import Comment
+from ..errors import ConfigurationError, InvalidCommentError, SpamGuardError
+from ..verdict import Verdict
+
+EXIT_HAM, EXIT_FAILURE, EXIT_USAGE, EXIT_SPAM = 0, 1, 2, 3
+
+# option -> (short name, Akismet name): an option replaces the field in a JSON comment
+_OPTIONS = {
+    "author": ("author", "comment_author"),
+    "email": ("author_email", "comment_author_email"),
+    "url": ("author_url", "comment_author_url"),
+    "ip": ("user_ip", "user_ip"),
+}
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``check`` subcommand."""
+    parser = subparsers.add_parser(
+        "check",
+        help="say whether one comment is spam",
+        description=(
+            "Judge one comment: TEXT is its content, or, without TEXT (or with '-'), read one JSON\n"
+            "object from stdin with Akismet names (comment_content, comment_author, user_ip, ...)\n"
+            "or short names (content, author, user_ip, ...). Uses Akismet when SPAMGUARD_AKISMET_KEY\n"
+            "is set, else the local model.\n\n"
+            "Exit status: 0 not spam, 3 spam, 1 failure (no backend, bad input), 2 usage error."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  spamguard check --ip 203.0.113.7 \"Great post, visit http://cheap.example\"\n"
+            "  echo '{\"comment_content\": \"hi\", \"user_ip\": \"203.0.113.7\"}' | spamguard check --json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("text", nargs="?", metavar="TEXT", help="the comment's content; '-' or none: JSON on stdin")
+    parser.add_argument("--author", help="the commenter's name")
+    parser.add_argument("--email", help="the commenter's e-mail address")
+    parser.add_argument("--url", help="the commenter's web site (http or https)")
+    parser.add_argument("--ip", help="the commenter's IP address (Akismet requires it)")
+    parser.add_argument("--json", action="store_true", help="print the verdict as a JSON object")
+    parser.set_defaults(handler=run)
+
+
+def choose_backend() -> Classifier:
+    """Akismet when a key is configured, else the local model; ConfigurationError when neither is there."""
+    if akismet_configured():
+        return AkismetClient.from_env()
+    try:
+        local = importlib.import_module("spamguard.local")
+        model: Classifier = local.LocalModel.load()
+        return model
+    except ImportError:
+        why = "this spamguard has no local model yet"
+    except (SpamGuardError, AttributeError) as exc:
+        why = f"the local model could not be loaded: {exc}"
+    raise ConfigurationError(
+        "no spam-checking backend is available: set SPAMGUARD_AKISMET_KEY and SPAMGUARD_BLOG_URL "
+        f"to use Akismet ({why})"
+    )
+
+
+def read_comment(args: argparse.Namespace) -> Comment:
+    """The comment from TEXT or stdin, with the options applied (InvalidCommentError on bad input)."""
+    if args.text is not None and args.text != "-":
+        data: dict[str, Any] = {"content": args.text}
+    else:
+        raw = sys.stdin.read()
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InvalidCommentError(
+                "stdin", f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
+        if not isinstance(parsed, dict):
+            raise InvalidCommentError(
+                "stdin", f"must hold one JSON object (a comment), got {type(parsed).__name__}"
+            )
+        data = parsed
+    for option, names in _OPTIONS.items():
+        value = getattr(args, option)
+        if value is not None:
+            for name in names:
+                data.pop(name, None)
+            data[names[0]] = value
+    return Comment.from_mapping(data)
+
+
+def format_verdict(verdict: Verdict) -> str:
+    """One line a person reads: ``spam`` or ``ham`` and what else the backend said."""
+    parts = ["spam" if verdict.spam else "ham", f"source={verdict.source}"]
+    if verdict.score is not None:
+        parts.append(f"score={verdict.score:.3f}")
+    if verdict.discard:
+        parts.append("discard")
+    if verdict.recheck_after is not None:
+        parts.append(f"provisional (recheck after {verdict.recheck_after} s)")
+    if verdict.reasons:
+        parts.append("reasons: " + "; ".join(verdict.reasons))
+    if verdict.alerts:
+        parts.append(f"alert {verdict.alerts.get('code')}: {verdict.alerts.get('msg')}")
+    return "  ".join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the comment; 0 ham, 3 spam."""
+    if (args.text is None or args.text == "-") and sys.stdin.isatty():
+        print("spamguard check: give TEXT, or pipe a JSON comment on stdin (see spamguard check -h)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    comment = read_comment(args)
+    backend = choose_backend()
+    verdict = backend.check(comment)
+    close = getattr(backend, "close", None)
+    if callable(close):
+        close()
+    if args.json:
+        print(json.dumps(verdict.to_dict(), ensure_ascii=False))
+    else:
+        print(format_verdict(verdict))
+    return EXIT_SPAM if verdict.spam else EXIT_HAM

@@ -1,0 +1,570 @@
+"""AkismetClient against FakeAkismet over real HTTP on 127.0.0.1 (requests is never patched)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+import spamguard
+from spamguard import (
+    AkismetClient,
+    BackendUnavailableError,
+    Classifier,
+    Comment,
+    ConfigurationError,
+    InvalidCommentError,
+    InvalidKeyError,
+    InvalidRequestError,
+    Verdict,
+)
+from spamguard.akismet import AkismetConfig, KeySites, SiteActivity, UsageLimit, akismet_configured
+from spamguard.testing import FakeAkismet
+
+KEY = "sk-test-0123456789abcdef"
+BLOG = "https://blog.example/"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeAkismet]:
+    with FakeAkismet(valid_keys={KEY}) as fake:
+        yield fake
+
+
+@pytest.fixture
+def client(server: FakeAkismet) -> Iterator[AkismetClient]:
+    with AkismetClient(KEY, BLOG, base_url=server.url, timeout=(1, 2), backoff=0.01) as c:
+        yield c
+
+
+def comment(**fields: object) -> Comment:
+    base: dict[str, object] = {"content": "Nice write-up, thanks.", "user_ip": "203.0.113.7", "author": "Ann"}
+    base.update(fields)
+    return Comment(**base)  # type: ignore[arg-type]
+
+
+def last_fields(server: FakeAkismet) -> dict[str, str | list[str]]:
+    return server.requests[-1][1]
+
+
+# --- verify-key -----------------------------------------------------------------------------
+
+
+def test_verify_key_valid(client: AkismetClient, server: FakeAkismet) -> None:
+    """A key the service knows verifies; the key travels as api_key and key, with the blog."""
+    assert client.verify_key() is True
+    path, fields = server.requests[-1]
+    assert path == "/1.1/verify-key"
+    assert fields == {"api_key": KEY, "key": KEY, "blog": BLOG}
+
+
+def test_verify_key_invalid_returns_false(server: FakeAkismet) -> None:
+    """An unknown key is a plain False, not an exception."""
+    with AkismetClient("some-other-key-9999", BLOG, base_url=server.url) as c:
+        assert c.verify_key() is False
+
+
+def test_verify_key_garbage_is_backend_unavailable(client: AkismetClient, server: FakeAkismet) -> None:
+    """A body that is neither valid nor invalid means the service is not answering properly."""
+    server.mode = "garbage"
+    with pytest.raises(BackendUnavailableError, match="not 'valid' or 'invalid'"):
+        client.verify_key()
+
+
+# --- comment-check ----------------------------------------------------------------------------
+
+
+def test_ham(client: AkismetClient) -> None:
+    """An ordinary comment is ham, from Akismet, with no score and a guid."""
+    verdict = client.comment_check(comment())
+    assert (verdict.spam, verdict.score, verdict.discard, verdict.source) == (False, None, False, "akismet")
+    assert verdict.recheck_after is None and dict(verdict.alerts) == {}
+
+
+def test_spam_by_content(client: AkismetClient) -> None:
+    """The fake's content rule (a spam word) gives spam."""
+    verdict = client.check(comment(content="Buy viagra now"))
+    assert verdict.spam is True and verdict.discard is False
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"author": "akismet-guaranteed-spam"}, {"author_email": "akismet-guaranteed-spam@example.com"}],
+    ids=["author", "email"],
+)
+def test_guaranteed_spam_values(client: AkismetClient, fields: dict[str, str]) -> None:
+    """Akismet's documented test values always give spam."""
+    assert client.check(comment(**fields)).spam is True
+
+
+def test_administrator_role_is_ham(client: AkismetClient) -> None:
+    """user_role=administrator always gives ham, even for spammy content."""
+    assert client.check(comment(content="viagra viagra", user_role="administrator")).spam is False
+
+
+def test_discard_pro_tip(client: AkismetClient) -> None:
+    """X-akismet-pro-tip: discard sets Verdict.discard."""
+    verdict = client.check(comment(content="akismet-discard blatant"))
+    assert verdict.spam is True and verdict.discard is True
+
+
+def test_guid_on_each_check(client: AkismetClient) -> None:
+    """Each check carries the service's own X-akismet-guid."""
+    first, second = client.check(comment()), client.check(comment())
+    assert first.guid and second.guid and first.guid != second.guid
+    assert re.fullmatch(r"[0-9a-f]{32}", first.guid)
+
+
+def test_recheck_after_is_provisional_ham(client: AkismetClient) -> None:
+    """X-akismet-recheck-after lands on the verdict as seconds; the ham is provisional."""
+    verdict = client.check(comment(content="see my pictures akismet-recheck"))
+    assert verdict.spam is False and verdict.recheck_after == 120 and verdict.provisional
+
+
+def test_alerts(client: AkismetClient, server: FakeAkismet, caplog: pytest.LogCaptureFixture) -> None:
+    """Account alerts ride along with a valid verdict and are logged."""
+    server.alert = ("10005", "Your key may be in use by someone else")
+    with caplog.at_level(logging.WARNING, logger="spamguard"):
+        verdict = client.check(comment())
+    assert verdict.spam is False
+    assert dict(verdict.alerts) == {"code": "10005", "msg": "Your key may be in use by someone else"}
+    assert "10005" in caplog.text
+
+
+def test_invalid_with_debug_help(client: AkismetClient, server: FakeAkismet) -> None:
+    """invalid for another reason than the key -> InvalidRequestError carrying the debug help."""
+    server.mode = "invalid"
+    server.debug_help = "We were unable to parse your blog URI"
+    with pytest.raises(InvalidRequestError) as info:
+        client.check(comment())
+    assert info.value.debug_help == "We were unable to parse your blog URI"
+    assert not isinstance(info.value, InvalidKeyError)
+    assert "unable to parse your blog URI" in str(info.value)
+    assert len(server.requests) == 1  # invalid is never retried
+
+
+def test_invalid_key_on_comment_check(server: FakeAkismet) -> None:
+    """comment-check with a key the service refuses -> InvalidKeyError (a ConfigurationError)."""
+    with AkismetClient("wrong-key-abcdef-1234", BLOG, base_url=server.url) as c, \
+            pytest.raises(InvalidKeyError, match="not valid") as info:
+        c.check(comment())
+    assert isinstance(info.value, ConfigurationError)
+    assert len(server.requests) == 1
+
+
+def test_missing_user_ip_is_refused_before_sending(client: AkismetClient, server: FakeAkismet) -> None:
+    """Akismet needs user_ip: the client says so without a request."""
+    with pytest.raises(InvalidCommentError) as info:
+        client.check(Comment(content="hello"))
+    assert info.value.field == "user_ip"
+    assert server.requests == []
+
+
+def test_server_error_is_retried_then_unavailable(client: AkismetClient, server: FakeAkismet) -> None:
+    """A 500 is retried `retries` times (default 2, so 3 requests), then BackendUnavailableError."""
+    server.mode = "error"
+    with pytest.raises(BackendUnavailableError, match="HTTP 500 after 3 attempt"):
+        client.check(comment())
+    assert [path for path, _ in server.requests] == ["/1.1/comment-check"] * 3
+
+
+def test_retry_count_follows_the_setting(server: FakeAkismet) -> None:
+    """retries=0 means exactly one request; 503 counts as a server error too."""
+    server.mode, server.status = "error", 503
+    with AkismetClient(KEY, BLOG, base_url=server.url, retries=0) as c, pytest.raises(BackendUnavailableError):
+        c.check(comment())
+    assert len(server.requests) == 1
+
+
+def test_client_error_status_is_not_retried(client: AkismetClient, server: FakeAkismet) -> None:
+    """A 4xx is not a protocol answer (unavailable) but not worth retrying either."""
+    server.mode, server.status = "error", 403
+    with pytest.raises(BackendUnavailableError, match="HTTP 403"):
+        client.check(comment())
+    assert len(server.requests) == 1
+
+
+def test_garbage_body(client: AkismetClient, server: FakeAkismet) -> None:
+    """An HTML page instead of true/false is BackendUnavailableError naming what came back."""
+    server.mode = "garbage"
+    with pytest.raises(BackendUnavailableError, match="not 'true', 'false' or 'invalid'"):
+        client.check(comment())
+
+
+def test_slow_server_times_out_quickly(server: FakeAkismet) -> None:
+    """A hung service costs the read timeout, not forever, and a timeout is not retried."""
+    server.mode = "slow"  # 10 s
+    with AkismetClient(KEY, BLOG, base_url=server.url, timeout=(1, 0.3)) as c:
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailableError, match="within 0.3 s") as info:
+            c.check(comment())
+        elapsed = time.monotonic() - started
+    assert elapsed < 2
+    assert isinstance(info.value.cause, requests.Timeout)
+    assert len(server.requests) == 1
+
+
+def test_down_server_is_refused(client: AkismetClient, server: FakeAkismet) -> None:
+    """A closed port gives BackendUnavailableError with the connection error as cause; back up, it works."""
+    assert client.check(comment()).spam is False  # a pooled keep-alive connection now exists
+    server.mode = "down"
+    with pytest.raises(BackendUnavailableError, match="could not connect") as info:
+        client.check(comment())
+    assert isinstance(info.value.cause, requests.ConnectionError)
+    assert "refused" in str(info.value.cause).lower()
+    server.mode = "ok"
+    assert client.check(comment()).spam is False
+
+
+def test_base_url_with_path_prefix() -> None:
+    """base_url may carry a path prefix; /1.1/... goes under it."""
+    with FakeAkismet(valid_keys={KEY}, prefix="/akismet") as server:
+        assert server.url.endswith("/akismet")
+        with AkismetClient(KEY, BLOG, base_url=server.url + "/") as c:
+            assert c.verify_key() is True
+            assert c.check(comment()).spam is False
+        assert [p for p, _ in server.requests] == ["/akismet/1.1/verify-key", "/akismet/1.1/comment-check"]
+
+
+def test_every_comment_field_is_sent(client: AkismetClient, server: FakeAkismet) -> None:
+    """The form carries each field under its Akismet name, context repeated, honeypot under its own name."""
+    c = Comment(
+        content="Hi", author="Ann", author_email="ann@example.com", author_url="https://ann.example",
+        user_ip="2001:db8::1", user_agent="Mozilla/5.0", referrer="https://search.example/?q=x",
+        permalink="https://blog.example/p/1", type="reply",
+        date=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        parent="42", lang="en, fr_ca", charset="UTF-8", recheck_reason="edit",
+        honeypot_field_name="hp_field", honeypot_value="gotcha", context=["tag one", "category"],
+        extra={"HTTP_ACCEPT": "text/html"},
+    )
+    client.check(c)
+    assert last_fields(server) == {
+        "api_key": KEY, "blog": BLOG, "comment_content": "Hi", "comment_author": "Ann",
+        "comment_author_email": "ann@example.com", "comment_author_url": "https://ann.example",
+        "user_ip": "2001:db8::1", "user_agent": "Mozilla/5.0", "referrer": "https://search.example/?q=x",
+        "permalink": "https://blog.example/p/1", "comment_type": "reply",
+        "comment_date_gmt": "2026-01-02T01:04:05Z", "comment_parent": "42", "blog_lang": "en, fr_ca",
+        "blog_charset": "UTF-8", "recheck_reason": "edit", "comment_context[]": ["tag one", "category"],
+        "honeypot_field_name": "hp_field", "hp_field": "gotcha", "HTTP_ACCEPT": "text/html",
+    }
+
+
+def test_is_test_flag(server: FakeAkismet) -> None:
+    """is_test=True sends is_test=1; the default sends nothing."""
+    with AkismetClient(KEY, BLOG, base_url=server.url, is_test=True) as c:
+        c.check(comment())
+    assert last_fields(server)["is_test"] == "1"
+    with AkismetClient(KEY, BLOG, base_url=server.url) as c:
+        c.check(comment())
+    assert "is_test" not in last_fields(server)
+
+
+def test_user_agent_format(server: FakeAkismet) -> None:
+    """User-Agent is `App/Version | spamguard/Version`, Python/x.y by default."""
+    seen: list[str] = []
+
+    class Recording(requests.Session):
+        def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            seen.append(kwargs["headers"]["User-Agent"])
+            return super().request(method, url, *args, **kwargs)
+
+    with Recording() as session:
+        AkismetClient(KEY, BLOG, base_url=server.url, session=session).verify_key()
+        AkismetClient(KEY, BLOG, base_url=server.url, session=session, user_agent="MyBlog/2.1").verify_key()
+    py = f"Python/{sys.version_info.major}.{sys.version_info.minor}"
+    assert seen == [f"{py} | spamguard/{spamguard.__version__}", f"MyBlog/2.1 | spamguard/{spamguard.__version__}"]
+
+
+def test_check_many_in_order(client: AkismetClient, server: FakeAkismet) -> None:
+    """check_many answers in input order, one request each; a bare Comment is refused."""
+    verdicts = client.check_many([comment(), comment(content="viagra"), comment(user_role="administrator")])
+    assert [v.spam for v in verdicts] == [False, True, False]
+    assert len(server.requests) == 3
+    with pytest.raises(TypeError):
+        client.check_many(comment())  # type: ignore[arg-type]
+
+
+def test_client_is_a_classifier(client: AkismetClient) -> None:
+    """AkismetClient satisfies the Classifier protocol."""
+    assert isinstance(client, Classifier)
+
+
+# --- submit-spam / submit-ham ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "verdict", "sent"),
+    [
+        ("submit_spam", "/1.1/submit-spam", Verdict(spam=False, source="akismet"), "false"),
+        ("submit_ham", "/1.1/submit-ham", Verdict(spam=True, source="akismet"), "true"),
+        ("submit_spam", "/1.1/submit-spam", None, None),
+    ],
+)
+def test_submit_sends_comment_check_response(
+    client: AkismetClient, server: FakeAkismet, method: str, path: str, verdict: Verdict | None, sent: str | None
+) -> None:
+    """submit-* send the comment's fields plus the original verdict as comment_check_response."""
+    c = comment(content="Missed one")
+    assert getattr(client, method)(c, verdict) is None
+    got_path, fields = server.requests[-1]
+    assert got_path == path
+    assert fields.get("comment_check_response") == sent
+    assert fields["comment_content"] == "Missed one" and fields["user_ip"] == "203.0.113.7"
+
+
+def test_submit_without_thanks_is_unavailable(client: AkismetClient, server: FakeAkismet) -> None:
+    """submit-* expect the thank-you body; anything else is BackendUnavailableError."""
+    server.mode = "garbage"
+    with pytest.raises(BackendUnavailableError, match="instead of thanks"):
+        client.submit_ham(comment())
+
+
+# --- usage-limit and key-sites --------------------------------------------------------------------
+
+
+def test_usage_limit_with_int_limit(client: AkismetClient) -> None:
+    """usage-limit parses an int limit, usage, percentage (a string) and throttled."""
+    client.check(comment())
+    assert client.usage_limit() == UsageLimit(limit=350_000, usage=1, percentage="0.00", throttled=False)
+
+
+def test_usage_limit_none() -> None:
+    """An unlimited plan's limit `none` becomes None."""
+    with FakeAkismet(valid_keys={KEY}, plan_limit=None) as server:
+        with AkismetClient(KEY, BLOG, base_url=server.url) as c:
+            assert c.usage_limit() == UsageLimit(limit=None, usage=0, percentage="0.00", throttled=False)
+        assert server.requests[-1] == ("/1.2/usage-limit", {"api_key": KEY})
+
+
+def test_key_sites_with_string_counts(client: AkismetClient, server: FakeAkismet) -> None:
+    """key-sites JSON with counts as strings (as Akismet's sample has them) is parsed to ints."""
+    client.check(comment())
+    client.check(comment(content="viagra"))
+    client.submit_spam(comment())
+    sites = client.key_sites("2026-05", limit=10, offset=0, order="api_calls")
+    assert sites == KeySites(
+        months={"2026-05": (SiteActivity(site=BLOG, api_calls=3, spam=1, ham=1, missed_spam=1,
+                                         false_positives=0, is_revoked=False),)},
+        limit=10, offset=0, total=1,
+    )
+    assert server.requests[-1] == (
+        "/1.2/key-sites",
+        {"api_key": KEY, "format": "json", "month": "2026-05", "limit": "10", "offset": "0", "order": "api_calls"},
+    )
+
+
+def test_key_sites_accepts_int_counts() -> None:
+    """Counts given as JSON numbers (as the spec types them) parse the same."""
+    from spamguard.akismet import parse_key_sites
+
+    cfg = AkismetConfig(api_key=KEY, blog=BLOG)
+    body = ('{"2026-05": [{"site": "https://a.example", "api_calls": 7, "spam": "2", "ham": 5, '
+            '"missed_spam": 0, "false_positives": 0, "is_revoked": true}], "limit": 500, "offset": 0, "total": 1}')
+    sites = parse_key_sites(200, {}, body, cfg)
+    assert sites.months["2026-05"] == (SiteActivity("https://a.example", 7, 2, 5, 0, 0, True),)
+
+
+@pytest.mark.parametrize("method", ["usage_limit", "key_sites"])
+def test_json_endpoints_with_bad_key(server: FakeAkismet, method: str) -> None:
+    """The 1.2 calls say invalid for a bad key -> InvalidKeyError."""
+    with AkismetClient("not-a-known-key-000", BLOG, base_url=server.url) as c, pytest.raises(InvalidKeyError):
+        getattr(c, method)()
+
+
+@pytest.mark.parametrize("method", ["usage_limit", "key_sites"])
+def test_json_endpoints_with_garbage(client: AkismetClient, server: FakeAkismet, method: str) -> None:
+    """Non-JSON from a 1.2 call is BackendUnavailableError."""
+    server.mode = "garbage"
+    with pytest.raises(BackendUnavailableError, match="not JSON"):
+        getattr(client, method)()
+
+
+# --- every public method, every failure kind ------------------------------------------------------
+
+CALLS = {
+    "verify_key": lambda c: c.verify_key(),
+    "comment_check": lambda c: c.comment_check(comment()),
+    "submit_spam": lambda c: c.submit_spam(comment()),
+    "submit_ham": lambda c: c.submit_ham(comment()),
+    "usage_limit": lambda c: c.usage_limit(),
+    "key_sites": lambda c: c.key_sites(),
+}
+
+
+@pytest.mark.parametrize("mode", ["error", "garbage", "down"])
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_every_method_fails_cleanly(client: AkismetClient, server: FakeAkismet, call: str, mode: str) -> None:
+    """Every method turns every outage kind into BackendUnavailableError, with no key in the text."""
+    server.mode = mode
+    with pytest.raises(BackendUnavailableError) as info:
+        CALLS[call](client)
+    assert KEY not in str(info.value) and KEY not in repr(info.value.cause)
+
+
+# --- secrets ---------------------------------------------------------------------------------------
+
+
+def test_key_redacted_in_repr(client: AkismetClient) -> None:
+    """Neither the client's nor the configuration's repr shows the key; the last 4 characters may."""
+    for text in (repr(client), repr(client.config), str(client.config)):
+        assert KEY not in text and "***cdef" in text
+    assert "***" in repr(AkismetClient("short", BLOG))
+
+
+def test_key_redacted_in_errors_and_logs(
+    client: AkismetClient, server: FakeAkismet, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Errors and log lines (at DEBUG, urllib3 included) never carry the key."""
+    caplog.set_level(logging.DEBUG)
+    client.verify_key()
+    server.mode = "invalid"
+    server.debug_help = f"Invalid key {KEY}"  # a service echoing the key back
+    with pytest.raises(InvalidKeyError) as info:
+        client.check(comment())
+    assert KEY not in str(info.value)
+    server.mode = "down"
+    with pytest.raises(BackendUnavailableError) as down:
+        client.check(comment())
+    assert KEY not in str(down.value)
+    assert caplog.records and KEY not in caplog.text
+
+
+def test_key_redacted_when_transport_error_quotes_the_body(caplog: pytest.LogCaptureFixture) -> None:
+    """A transport error whose own message quotes the URL and body still leaks no key, nor does its cause."""
+
+    class Leaky(requests.Session):
+        def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            body = "&".join(f"{k}={v}" for k, v in kwargs["data"].items())
+            raise requests.ConnectionError(f"POST {url} with {body} failed")
+
+    caplog.set_level(logging.DEBUG)
+    c = AkismetClient(KEY, BLOG, base_url="http://127.0.0.1:9", session=Leaky(), retries=1, backoff=0.01)
+    with pytest.raises(BackendUnavailableError) as info:
+        c.verify_key()
+    err = info.value
+    assert KEY not in str(err) and KEY not in repr(err)
+    assert err.cause is not None and KEY not in str(err.cause) and "***cdef" in str(err.cause)
+    assert err.__cause__ is err.cause and isinstance(err.cause, requests.ConnectionError)
+    assert KEY not in caplog.text
+
+
+# --- threads -----------------------------------------------------------------------------------------
+
+
+def test_client_shared_by_16_threads(client: AkismetClient, server: FakeAkismet) -> None:
+    """One client, 16 threads at once: every answer right, every request received."""
+    server.delay = 0.05  # keep requests overlapping
+    barrier = threading.Barrier(16)
+    results: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait()
+            for j in range(4):
+                spammy = (i + j) % 2 == 0
+                v = client.check(comment(content="viagra" if spammy else f"thread {i} says hi"))
+                with lock:
+                    results.append((i, v.spam == spammy))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    assert len(results) == 64 and all(ok for _, ok in results)
+    assert len(server.requests) == 64
+
+
+# --- configuration -------------------------------------------------------------------------------------
+
+
+ENV_NAMES = ["SPAMGUARD_AKISMET_KEY", "PYTHON_AKISMET_API_KEY", "SPAMGUARD_BLOG_URL", "PYTHON_AKISMET_BLOG_URL",
+             "SPAMGUARD_AKISMET_URL", "SPAMGUARD_AKISMET_TIMEOUT"]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_from_env(clean_env: pytest.MonkeyPatch, server: FakeAkismet) -> None:
+    """from_env reads key, blog, base URL and timeout."""
+    clean_env.setenv("SPAMGUARD_AKISMET_KEY", KEY)
+    clean_env.setenv("SPAMGUARD_BLOG_URL", BLOG)
+    clean_env.setenv("SPAMGUARD_AKISMET_URL", server.url)
+    clean_env.setenv("SPAMGUARD_AKISMET_TIMEOUT", "2.5")
+    assert akismet_configured()
+    with AkismetClient.from_env() as c:
+        assert (c.config.blog, c.config.base_url, c.config.timeout) == (BLOG, server.url, (2.5, 2.5))
+        assert c.verify_key() is True
+
+
+def test_from_env_python_akismet_names(clean_env: pytest.MonkeyPatch) -> None:
+    """The popular client's PYTHON_AKISMET_* names work too."""
+    clean_env.setenv("PYTHON_AKISMET_API_KEY", KEY)
+    clean_env.setenv("PYTHON_AKISMET_BLOG_URL", BLOG)
+    c = AkismetClient.from_env()
+    assert c.config.api_key == KEY and c.config.base_url == "https://rest.akismet.com"
+    assert c.config.timeout == (3.05, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "set SPAMGUARD_AKISMET_KEY"),
+        ({"SPAMGUARD_AKISMET_KEY": KEY}, "set SPAMGUARD_BLOG_URL"),
+        ({"SPAMGUARD_AKISMET_KEY": KEY, "SPAMGUARD_BLOG_URL": BLOG, "SPAMGUARD_AKISMET_TIMEOUT": "soon"},
+         "SPAMGUARD_AKISMET_TIMEOUT must be a positive number"),
+        ({"SPAMGUARD_AKISMET_KEY": KEY, "SPAMGUARD_BLOG_URL": "blog.example"}, "blog must be a full http"),
+        ({"SPAMGUARD_AKISMET_KEY": KEY, "SPAMGUARD_BLOG_URL": BLOG, "SPAMGUARD_AKISMET_URL": "ftp://x"},
+         "base_url must be a full http"),
+    ],
+)
+def test_from_env_errors(clean_env: pytest.MonkeyPatch, env: dict[str, str], message: str) -> None:
+    """Missing or bad settings give a ConfigurationError saying which variable to fix."""
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert akismet_configured() is ("SPAMGUARD_AKISMET_KEY" in env)
+    with pytest.raises(ConfigurationError, match=message) as info:
+        AkismetClient.from_env()
+    assert KEY not in str(info.value)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, (1, 0), "3", (1, 2, 3)])
+def test_bad_timeouts_refused(timeout: object) -> None:
+    """Timeouts must be finite positive seconds or a (connect, read) pair."""
+    with pytest.raises(ConfigurationError, match="timeout"):
+        AkismetClient(KEY, BLOG, timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_empty_key_refused() -> None:
+    """An empty key is a configuration error, before any request."""
+    with pytest.raises(ConfigurationError, match="SPAMGUARD_AKISMET_KEY"):
+        AkismetClient("  ", BLOG)
+
+
+def test_proxies_come_from_environment(clean_env: pytest.MonkeyPatch, server: FakeAkismet) -> None:
+    """The default session honours HTTP_PROXY (requests' trust_env): the request goes to the proxy."""
+    with FakeAkismet(valid_keys={KEY}) as proxy:
+        clean_env.setenv("HTTP_PROXY", proxy.url)
+        clean_env.setenv("NO_PROXY", "")
+        clean_env.delenv("no_proxy", raising=False)
+        clean_env.delenv("http_proxy", raising=False)
+        with AkismetClient(KEY, "https://blog.example/", base_url="http://akismet.invalid") as c:
+            assert c.verify_key() is True
+        assert len(proxy.requests) == 1
+        assert server.requests == []

@@ -1,0 +1,249 @@
+"""The ``spamguard`` command line: ``--version``, help, ``verify-key`` and ``check``.
+
+Exit code, stdout and stderr are asserted separately. ``check`` runs against FakeAkismet,
+configured through the same environment variables a user sets.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+import spamguard
+from spamguard import cli
+from spamguard.testing import FakeAkismet
+
+KEY = "cli-test-key-0123456789"
+BLOG = "https://blog.example/"
+ENV_NAMES = ["SPAMGUARD_AKISMET_KEY", "PYTHON_AKISMET_API_KEY", "SPAMGUARD_BLOG_URL", "PYTHON_AKISMET_BLOG_URL",
+             "SPAMGUARD_AKISMET_URL", "SPAMGUARD_AKISMET_TIMEOUT"]
+LOCAL_MODEL_EXISTS = importlib.util.find_spec("spamguard.local") is not None
+
+
+@pytest.fixture
+def server() -> Iterator[FakeAkismet]:
+    with FakeAkismet(valid_keys={KEY}) as fake:
+        yield fake
+
+
+@pytest.fixture
+def no_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.fixture
+def akismet_env(no_env: pytest.MonkeyPatch, server: FakeAkismet) -> pytest.MonkeyPatch:
+    no_env.setenv("SPAMGUARD_AKISMET_KEY", KEY)
+    no_env.setenv("SPAMGUARD_BLOG_URL", BLOG)
+    no_env.setenv("SPAMGUARD_AKISMET_URL", server.url)
+    return no_env
+
+
+def run_main(capsys: pytest.CaptureFixture[str], argv: list[str], stdin: str | None = None,
+             monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+    if stdin is not None:
+        assert monkeypatch is not None
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def spamguard_cmd(
+    args: list[str], stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    full_env.update(env or {})
+    return subprocess.run(  # noqa: S603 - our own interpreter running our own package
+        [sys.executable, "-m", "spamguard", *args], input=stdin, capture_output=True,
+                          text=True, env=full_env, timeout=60, check=False)
+
+
+# --- the frame ------------------------------------------------------------------------------------
+
+
+def test_version() -> None:
+    """--version prints the version on stdout and exits 0 (python -m spamguard works)."""
+    proc = spamguard_cmd(["--version"])
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"spamguard {spamguard.__version__}\n", "")
+
+
+@pytest.mark.parametrize("command", [[], ["verify-key"], ["check"]])
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """-h works for the program and each command, shows an example and exits 0."""
+    with pytest.raises(SystemExit) as info:
+        cli.main([*command, "-h"])
+    out, err = capsys.readouterr()
+    assert info.value.code == 0 and err == ""
+    assert "usage: spamguard" in out and "Example" in out
+
+
+def test_unknown_option_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown option exits 2 with the message on stderr."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(["check", "--frobnicate", "x"])
+    out, err = capsys.readouterr()
+    assert info.value.code == 2 and out == "" and "unrecognized arguments: --frobnicate" in err
+
+
+# --- verify-key ---------------------------------------------------------------------------------------
+
+
+def test_verify_key_valid(akismet_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A valid key from the environment: exit 0, 'valid' on stdout."""
+    code, out, err = run_main(capsys, ["verify-key"])
+    assert (code, out, err) == (0, f"valid: the key is accepted for {BLOG}\n", "")
+
+
+def test_verify_key_invalid_from_options(
+    no_env: pytest.MonkeyPatch, server: FakeAkismet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--key/--blog/--base-url override the environment; an invalid key exits 1 without showing the key."""
+    code, out, err = run_main(
+        capsys, ["verify-key", "--key", "wrong-key-987654321", "--blog", BLOG, "--base-url", server.url]
+    )
+    assert code == 1
+    assert out == f"invalid: the key is not accepted for {BLOG}\n"
+    assert "check the key and the site URL" in err and "wrong-key-987654321" not in out + err
+
+
+def test_verify_key_without_configuration(no_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """No key anywhere: exit 1 and say which variable to set."""
+    code, out, err = run_main(capsys, ["verify-key"])
+    assert code == 1 and out == ""
+    assert "set SPAMGUARD_AKISMET_KEY" in err
+
+
+def test_verify_key_service_down(akismet_env: pytest.MonkeyPatch, server: FakeAkismet,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A refused connection is a failure (exit 1) explained on stderr."""
+    server.mode = "down"
+    code, out, err = run_main(capsys, ["verify-key"])
+    assert code == 1 and out == "" and "could not connect" in err and KEY not in err
+
+
+# --- check against Akismet ---------------------------------------------------------------------------------
+
+
+def test_check_text_ham(akismet_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                        server: FakeAkismet) -> None:
+    """TEXT with options: ham exits 0 and prints the verdict; the options reach the service."""
+    code, out, err = run_main(capsys, ["check", "--ip", "203.0.113.7", "--author", "Ann", "--email",
+                                       "ann@example.com", "--url", "https://ann.example", "Nice post"])
+    assert (code, out, err) == (0, "ham  source=akismet\n", "")
+    fields = server.requests[-1][1]
+    assert {k: fields[k] for k in ("comment_content", "comment_author", "comment_author_email",
+                                   "comment_author_url", "user_ip")} == {
+        "comment_content": "Nice post", "comment_author": "Ann", "comment_author_email": "ann@example.com",
+        "comment_author_url": "https://ann.example", "user_ip": "203.0.113.7"}
+
+
+def test_check_text_spam_json(akismet_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Spam exits 3; --json prints Verdict.to_dict()."""
+    code, out, err = run_main(capsys, ["check", "--json", "--ip", "203.0.113.7", "--author",
+                                       "akismet-guaranteed-spam", "hello"])
+    assert code == 3 and err == ""
+    data = json.loads(out)
+    assert (data["spam"], data["source"], data["score"], data["discard"]) == (True, "akismet", None, False)
+    assert len(data["guid"]) == 32
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"comment_content": "Buy viagra", "user_ip": "203.0.113.7", "comment_author": "Bob"},
+        {"content": "Buy viagra", "user_ip": "203.0.113.7", "author": "Bob"},
+    ],
+    ids=["akismet-names", "short-names"],
+)
+def test_check_json_on_stdin(akismet_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                             server: FakeAkismet, payload: dict[str, str]) -> None:
+    """No TEXT: a JSON comment on stdin, in Akismet or short names."""
+    code, out, err = run_main(capsys, ["check"], stdin=json.dumps(payload), monkeypatch=akismet_env)
+    assert (code, out, err) == (3, "spam  source=akismet\n", "")
+    assert server.requests[-1][1]["comment_author"] == "Bob"
+
+
+def test_check_dash_reads_stdin_and_options_override(akismet_env: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     server: FakeAkismet) -> None:
+    """'-' reads stdin too; an option replaces the JSON's field whichever name it used."""
+    payload = {"comment_content": "hi", "user_ip": "198.51.100.1", "comment_author": "Old"}
+    code, _, _ = run_main(capsys, ["check", "--author", "New", "-"], stdin=json.dumps(payload),
+                          monkeypatch=akismet_env)
+    assert code == 0
+    assert server.requests[-1][1]["comment_author"] == "New"
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        ('{"comment_content": "hi",\n "user_ip": }', "stdin: is not valid JSON: Expecting value at line 2, column 13"),
+        ('["not", "an", "object"]', "stdin: must hold one JSON object (a comment), got list"),
+        ('{"user_ip": "203.0.113.7"}', "content: is missing"),
+        ('{"content": "hi", "user_ip": "300.1.2.3"}', "user_ip: '300.1.2.3' is not an IPv4 or IPv6 address"),
+    ],
+)
+def test_check_bad_stdin(akismet_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                         server: FakeAkismet, stdin: str, message: str) -> None:
+    """Broken or invalid JSON exits 1 with a message naming the problem and where; nothing is sent."""
+    code, out, err = run_main(capsys, ["check"], stdin=stdin, monkeypatch=akismet_env)
+    assert code == 1 and out == ""
+    assert message in err
+    assert server.requests == []
+
+
+def test_check_missing_ip_with_akismet(akismet_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Akismet needs user_ip: exit 1 and say so."""
+    code, out, err = run_main(capsys, ["check", "hello"])
+    assert code == 1 and out == "" and "user_ip: is required by Akismet" in err
+
+
+def test_check_backend_down(akismet_env: pytest.MonkeyPatch, server: FakeAkismet,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    """An unreachable service is a failure (exit 1), never a silent ham."""
+    server.mode = "error"
+    code, out, err = run_main(capsys, ["check", "--ip", "203.0.113.7", "hello"])
+    assert code == 1 and out == "" and "HTTP 500" in err
+
+
+def test_check_subprocess_against_fake(server: FakeAkismet) -> None:
+    """The installed command, in its own process, configured only by environment variables."""
+    env = {"SPAMGUARD_AKISMET_KEY": KEY, "SPAMGUARD_BLOG_URL": BLOG, "SPAMGUARD_AKISMET_URL": server.url}
+    proc = spamguard_cmd(["check", "--json"], stdin='{"comment_content": "hi", "user_ip": "203.0.113.7"}', env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["spam"] is False and proc.stderr == ""
+
+
+# --- check with no key ------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(LOCAL_MODEL_EXISTS, reason="spamguard.local exists: covered by the local-model variant")
+def test_check_without_any_backend_explains() -> None:
+    """No key and no local model: exit 1, nothing on stdout, and say what to configure."""
+    proc = spamguard_cmd(["check", "hello"])
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == (
+        "spamguard: error: no spam-checking backend is available: set SPAMGUARD_AKISMET_KEY and "
+        "SPAMGUARD_BLOG_URL to use Akismet (this spamguard has no local model yet)\n"
+    )
+
+
+@pytest.mark.skipif(not LOCAL_MODEL_EXISTS, reason="no spamguard.local yet: covered by the no-backend variant")
+def test_check_without_key_uses_local_model() -> None:
+    """No key but a local model: it answers (exit 0 or 3), source local, or explains why it cannot (exit 1)."""
+    proc = spamguard_cmd(["check", "--json", "hello"])
+    if proc.returncode == 1:
+        assert proc.stdout == "" and "SPAMGUARD_AKISMET_KEY" in proc.stderr
+    else:
+        assert proc.returncode in (0, 3), proc.stderr
+        assert json.loads(proc.stdout)["source"] == "local"

@@ -1,0 +1,199 @@
+"""Comment: validation naming the field, and round trips through Akismet's form fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spamguard import Comment, InvalidCommentError
+from spamguard.comment import MAX_FIELD_CHARS, comment_limits
+
+NAIVE = dt.datetime(2026, 1, 1, 12, 0)
+UTC_MIN = dt.datetime.min.replace(tzinfo=dt.timezone(dt.timedelta(hours=5)))
+
+# (field named in the error, constructor kwargs)
+BAD: list[tuple[str, dict[str, Any]]] = [
+    ("content", {"content": 42}),
+    ("content", {"content": b"bytes"}),
+    ("content", {"content": None}),
+    ("author", {"author": 7}),
+    ("author_email", {"author_email": "x" * (MAX_FIELD_CHARS + 1)}),
+    ("user_agent", {"user_agent": ["Mozilla"]}),
+    ("user_ip", {"user_ip": "300.1.2.3"}),
+    ("user_ip", {"user_ip": "localhost"}),
+    ("user_ip", {"user_ip": 17}),
+    ("author_url", {"author_url": "javascript:alert(1)"}),
+    ("referrer", {"referrer": "ftp://files.example/"}),
+    ("permalink", {"permalink": "https://"}),
+    ("date", {"date": NAIVE}),
+    ("date", {"date": "2026-01-01"}),
+    ("date", {"date": UTC_MIN}),
+    ("post_modified", {"post_modified": NAIVE}),
+    ("parent", {"parent": True}),
+    ("lang", {"lang": 1.5}),
+    ("charset", {"charset": object()}),
+    ("user_role", {"user_role": 3}),
+    ("recheck_reason", {"recheck_reason": 3}),
+    ("type", {"type": 5}),
+    ("context", {"context": ["ok", 5]}),
+    ("context", {"context": 5}),
+    ("extra", {"extra": "not a mapping"}),
+    ("extra", {"extra": {"comment_author": "x"}}),
+    ("extra", {"extra": {"extra": "x"}}),
+    ("extra", {"extra": {"": "x"}}),
+    ("extra", {"extra": {f"k{i}": "v" for i in range(300)}}),
+    ("extra['HTTP_X']", {"extra": {"HTTP_X": 5}}),
+    ("honeypot_value", {"honeypot_value": "filled"}),
+    ("honeypot_field_name", {"honeypot_field_name": "comment_content"}),
+    ("honeypot_field_name", {"honeypot_field_name": "hp", "extra": {"hp": "x"}}),
+    ("honeypot_field_name", {"honeypot_field_name": 9}),
+]
+
+
+@pytest.mark.parametrize(("field", "kwargs"), BAD, ids=[f"{f}-{i}" for i, (f, _) in enumerate(BAD)])
+def test_bad_field_names_the_field(field: str, kwargs: dict[str, Any]) -> None:
+    """Every validation rule raises InvalidCommentError (a ValueError) naming the field."""
+    args: dict[str, Any] = {"content": "hello"}
+    args.update(kwargs)
+    with pytest.raises(InvalidCommentError) as info:
+        Comment(**args)
+    assert info.value.field == field
+    assert isinstance(info.value, ValueError)
+    assert str(info.value).startswith(f"{field}: ")
+
+
+def test_content_limit_is_configurable() -> None:
+    """comment_limits raises or lowers the content limit for the block."""
+    with comment_limits(max_content_chars=5), pytest.raises(InvalidCommentError, match="limit is 5"):
+        Comment(content="123456")
+    assert len(Comment(content="x" * 65_536).content) == 65_536  # the default limit
+    with pytest.raises(InvalidCommentError, match="content"):
+        Comment.from_mapping({"content": "123456"}, max_content_chars=5)
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"author": "x"}, "content"),
+        ({"content": "a", "comment_content": "b"}, "content"),
+        ({"content": "a", "comment_date_gmt": "yesterday"}, "date"),
+        ({"content": "a", "HTTP_X": [1]}, "extra['HTTP_X']"),
+        ({"content": "a", "extra": ["x"]}, "extra"),
+        (["content"], "comment"),
+    ],
+)
+def test_from_mapping_errors(data: Any, field: str) -> None:
+    """from_mapping names the field that is missing, doubled or unreadable."""
+    with pytest.raises(InvalidCommentError) as info:
+        Comment.from_mapping(data)
+    assert info.value.field == field
+
+
+def test_from_mapping_drops_request_parameters() -> None:
+    """api_key, blog, is_test and comment_check_response are request data, not comment data."""
+    c = Comment.from_mapping({"comment_content": "hi", "api_key": "k", "blog": "https://b.example",
+                              "is_test": "1", "comment_check_response": "true", "HTTP_ACCEPT": "*/*"})
+    assert c == Comment(content="hi", extra={"HTTP_ACCEPT": "*/*"})
+
+
+def test_empty_type_is_the_default() -> None:
+    """An empty or missing comment type means 'comment', the same on both sides of a round trip."""
+    assert Comment(content="x", type="").type == "comment"
+    assert Comment(content="x", type=None).type == "comment"  # type: ignore[arg-type]
+
+
+def test_to_akismet_shapes() -> None:
+    """Dates go out as ISO 8601 UTC, context as a list, honeypot under its own name."""
+    c = Comment(content="hi", date=dt.datetime(2026, 3, 1, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=-3))),
+                context="one", honeypot_field_name="hp", parent=12)
+    assert c.to_akismet() == {"comment_content": "hi", "comment_type": "comment",
+                              "comment_date_gmt": "2026-03-01T04:00:00Z", "comment_parent": "12",
+                              "comment_context[]": ["one"], "honeypot_field_name": "hp", "hp": ""}
+    assert not c.honeypot_filled
+
+
+# --- round trips -------------------------------------------------------------------------------
+
+text = st.text(max_size=40)
+optional_text = st.none() | text
+ips = st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)).map(str)
+urls = st.builds(
+    lambda scheme, host, path: f"{scheme}://{host}/{path}",
+    st.sampled_from(["http", "https", "HTTPS"]),
+    st.from_regex(r"[a-z0-9-]{1,20}(\.[a-z]{2,6}){1,2}", fullmatch=True),
+    st.text(max_size=20),
+)
+zones = st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=5, minutes=30)),
+                         dt.timezone(dt.timedelta(hours=-8))])
+dates = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1), timezones=zones)
+RESERVED = {"comment_check_response", "extra", "key", "api_key", "blog", "is_test"}
+names = st.text(min_size=1, max_size=15).filter(
+    lambda k: not k.startswith(("comment_", "user_", "blog", "honeypot")) and k not in RESERVED
+    and k not in {"content", "author", "author_email", "author_url", "user_agent", "referrer", "referer",
+                  "permalink", "type", "date", "post_modified", "parent", "lang", "charset",
+                  "recheck_reason", "context"}
+)
+
+
+@st.composite
+def comments(draw: st.DrawFn) -> Comment:
+    extra = draw(st.dictionaries(names, text, max_size=4))
+    honeypot_name = draw(st.none() | names.filter(lambda n: n not in extra))
+    return Comment(
+        content=draw(st.text(max_size=200)),
+        author=draw(optional_text),
+        author_email=draw(optional_text),
+        author_url=draw(st.none() | urls),
+        user_ip=draw(st.none() | ips),
+        user_agent=draw(optional_text),
+        referrer=draw(st.none() | urls),
+        permalink=draw(st.none() | urls),
+        type=draw(st.sampled_from(["comment", "reply", "forum-post"]) | text),
+        date=draw(st.none() | dates),
+        post_modified=draw(st.none() | dates),
+        parent=draw(st.none() | text | st.integers(0, 10**9)),
+        lang=draw(optional_text),
+        charset=draw(optional_text),
+        user_role=draw(optional_text),
+        recheck_reason=draw(optional_text),
+        honeypot_field_name=honeypot_name,
+        honeypot_value=draw(optional_text) if honeypot_name else None,
+        context=draw(st.lists(text, max_size=4)),
+        extra=extra,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(comments())
+def test_round_trip_through_akismet_fields(c: Comment) -> None:
+    """Comment.from_mapping(c.to_akismet()) == c for any Unicode text in every field."""
+    back = Comment.from_mapping(c.to_akismet())
+    assert back == c
+    assert back.to_akismet() == c.to_akismet()
+
+
+@settings(max_examples=100, deadline=None)
+@given(comments())
+def test_round_trip_through_short_names(c: Comment) -> None:
+    """The short-name spelling round-trips too (what JSON dumps and the CLI accept)."""
+    data: dict[str, Any] = {
+        "content": c.content, "author": c.author, "author_email": c.author_email, "author_url": c.author_url,
+        "user_ip": c.user_ip, "user_agent": c.user_agent, "referrer": c.referrer, "permalink": c.permalink,
+        "type": c.type, "date": c.date.isoformat() if c.date else None,
+        "post_modified": c.post_modified.isoformat() if c.post_modified else None, "parent": c.parent,
+        "lang": c.lang, "charset": c.charset, "user_role": c.user_role, "recheck_reason": c.recheck_reason,
+        "honeypot_field_name": c.honeypot_field_name, "honeypot_value": c.honeypot_value,
+        "context": list(c.context), "extra": dict(c.extra),
+    }
+    assert Comment.from_mapping(data) == c
+
+
+@given(ips)
+def test_any_ip_address_is_accepted(ip: str) -> None:
+    """Every IPv4 and IPv6 address is a valid user_ip."""
+    assert ipaddress.ip_address(Comment(content="x", user_ip=ip).user_ip)
