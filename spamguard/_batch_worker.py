@@ -111,9 +111,13 @@ def _unpack(item: Record | tuple[Any, ...]) -> Record:
 def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
     """Read (raw chunks), judge and encode one chunk; bad records become rejects."""
     clf = classifier if classifier is not None else classifier_for(task.spec)
-    items = _parse_raw(task) if task.kind == "raw" else [_unpack(item) for item in task.payload]
+    dp = dl = 0  # what to add to the reader's positions and lines (a raw chunk counts from 1)
+    if task.kind == "raw":
+        items, dp, dl = _parse_raw(task)
+    else:
+        items = [_unpack(item) for item in task.payload]
     records = [item for item in items if isinstance(item, Record)]
-    rejects = [_reject_dict(item) for item in items if isinstance(item, Reject)]
+    rejects = [_reject_dict(item, dp, dl) for item in items if isinstance(item, Reject)]
     verdicts = _judge(clf, records)
     rows = []
     spam = changed = 0
@@ -121,10 +125,10 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
     scored = 0
     for record, verdict in zip(records, verdicts, strict=True):
         if isinstance(verdict, str):
-            rejects.append({"position": record.position, "line": record.line, "reason": verdict,
+            rejects.append({"position": record.position + dp, "line": record.line + dl, "reason": verdict,
                             "raw": repr(record.comment)[:200], "source": record.source})
             continue
-        row = output_row(record, verdict)
+        row = output_row(record, verdict, dp)
         scored += 1
         spam += bool(verdict.spam)
         changed += bool(row["changed"])
@@ -137,8 +141,11 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
                   written=len(rows), actions=actions)
 
 
-def output_row(record: Record, verdict: Verdict) -> dict[str, Any]:
-    """The output fields for one judged record (see ``spamguard.dumps._write.OUTPUT_FIELDS``)."""
+def output_row(record: Record, verdict: Verdict, shift: int = 0) -> dict[str, Any]:
+    """The output fields for one judged record (see ``spamguard.dumps._write.OUTPUT_FIELDS``).
+
+    ``shift`` is added to the record's position (records read from a chunk count from 1).
+    """
     if verdict.action is not None:
         action = verdict.action.value
     else:
@@ -150,7 +157,7 @@ def output_row(record: Record, verdict: Verdict) -> dict[str, Any]:
     else:
         changed = None
     return {
-        "position": record.position,
+        "position": record.position + shift,
         "id": record.id,
         "spam": bool(verdict.spam),
         "score": None if verdict.score is None else round(float(verdict.score), 6),
@@ -184,20 +191,20 @@ def _judge(clf: Classifier, records: Sequence[Record]) -> list[Verdict | str]:
     return out
 
 
-def _reject_dict(reject: Reject) -> dict[str, Any]:
-    return {"position": reject.position, "line": reject.line, "reason": reject.reason, "raw": reject.raw,
+def _reject_dict(reject: Reject, dp: int = 0, dl: int = 0) -> dict[str, Any]:
+    return {"position": reject.position + dp, "line": reject.line + dl, "reason": reject.reason, "raw": reject.raw,
             "source": reject.source}
 
 
-def _parse_raw(task: Task) -> list[Record | Reject]:
+def _parse_raw(task: Task) -> tuple[list[Record | Reject], int, int]:
     from .dumps._read import read_records
 
     items = list(read_records(io.BytesIO(task.payload), format="jsonl", source=task.source))
     if len(items) != task.expected:
         # The reader split lines differently (a bare carriage return inside a line, say): read
         # line by line so positions still match what the parent counted.
-        return _parse_lines(task, read_records)
-    return [_shift(item, task.base_position - 1, task.base_line - 1) for item in items]
+        return _parse_lines(task, read_records), 0, 0
+    return items, task.base_position - 1, task.base_line - 1
 
 
 def _parse_lines(task: Task, read: Callable[..., Iterable[Record | Reject]]) -> list[Record | Reject]:

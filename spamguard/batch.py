@@ -24,37 +24,25 @@ How it stays fast, flat and safe:
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import gzip
 import json
 import logging
 import os
-import pickle
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 import attrs
 
 from . import _checkpoint
-from ._batch_worker import (
-    Result,
-    Task,
-    classifier_for,
-    install_classifier,
-    is_record_line,
-    pack_record,
-    score_chunk,
-)
+from ._batch_exec import Throttled, make_executor
+from ._batch_worker import Result, Task, classifier_for, is_record_line, pack_record
 from .classifier import Classifier
-from .comment import Comment
 from .dumps._open import FORMATS, open_binary, sniff_format, source_name
 from .dumps._records import Record, Reject
 from .dumps._write import OUTPUT_FORMATS, output_format_for, writer_for
-from .errors import CheckpointError, SpamGuardError, TooManyRejectsError
-from .verdict import Verdict
+from .errors import CheckpointError, TooManyRejectsError
 
 __all__ = ["rescore", "Summary", "BACKENDS", "EXECUTORS"]
 
@@ -556,7 +544,9 @@ class _Run:
         executor = o["executor"] if len(first) > 1 else "serial"  # one chunk: not worth starting workers
         if executor in ("processes", "dask") and self.fmt != "jsonl":
             self._packing = True
-        submit, close = self._executor(executor)
+        classifier = self._in_process_classifier() if executor in ("serial", "threads") else None
+        submit, close = make_executor(executor, workers=o["workers"], classifier=classifier,
+                                      given=o["classifier"], dask_scheduler=o["dask_scheduler"])
         if executor in ("processes", "dask") and not self.raw:
             # chunks made before the executor was chosen carry Records; workers need plain values
             first = [(_repack(t), m) for t, m in first]
@@ -579,69 +569,6 @@ class _Run:
 
     _packing = False
 
-    def _executor(self, kind: str) -> tuple[Callable[[Task], Any], Callable[..., None]]:
-        o = self.o
-        if kind in ("serial", "threads"):
-            clf = self._in_process_classifier()
-            if kind == "serial":
-                return (lambda task: _Done(score_chunk, task, clf)), (lambda abort: None)
-            pool = concurrent.futures.ThreadPoolExecutor(max_workers=o["workers"], thread_name_prefix="spamguard")
-
-            def close_threads(abort: bool) -> None:
-                pool.shutdown(wait=not abort, cancel_futures=abort)
-
-            return (lambda task: pool.submit(score_chunk, task, clf)), close_threads
-        if kind == "processes":
-            from joblib.externals.loky import get_reusable_executor
-
-            init: dict[str, Any] = {}
-            if o["classifier"] is not None:
-                init = {"initializer": install_classifier, "initargs": (pickle.dumps(o["classifier"]),)}
-            loky = get_reusable_executor(max_workers=o["workers"], timeout=60, **init)
-
-            def close_loky(abort: bool) -> None:
-                if abort:
-                    loky.shutdown(wait=False, kill_workers=True)
-
-            return (lambda task: loky.submit(score_chunk, task)), close_loky
-        return self._dask_executor()
-
-    def _dask_executor(self) -> tuple[Callable[[Task], Any], Callable[..., None]]:
-        try:
-            import distributed
-        except ImportError:
-            raise SpamGuardError(
-                "the dask executor needs Dask distributed: pip install 'spamguard[dask]'"
-            ) from None
-        o = self.o
-        scheduler = o["dask_scheduler"]
-        owned: list[Any] = []
-        if isinstance(scheduler, distributed.Client):
-            client = scheduler
-        elif scheduler is not None:
-            client = distributed.Client(scheduler)
-            owned.append(client)
-        else:
-            try:
-                client = distributed.get_client()
-            except ValueError:
-                cluster = distributed.LocalCluster(n_workers=o["workers"], threads_per_worker=1,
-                                                   dashboard_address=None)
-                client = distributed.Client(cluster)
-                owned += [client, cluster]
-        shared = client.scatter(o["classifier"], broadcast=True) if o["classifier"] is not None else None
-
-        def submit(task: Task) -> Any:
-            if shared is not None:
-                return client.submit(score_chunk, task, shared, pure=False)
-            return client.submit(score_chunk, task, pure=False)
-
-        def close(abort: bool) -> None:
-            for thing in owned:
-                thing.close()
-
-        return submit, close
-
     def _in_process_classifier(self) -> Classifier:
         o = self.o
         clf: Classifier
@@ -658,7 +585,7 @@ class _Run:
 
             clf = Guard.from_env()
         if o["rate"] is not None:
-            clf = _Throttled(clf, float(o["rate"]))
+            clf = Throttled(clf, float(o["rate"]))
         return clf
 
     # --- writing: results in order --------------------------------------------------------------
@@ -744,53 +671,6 @@ class _Run:
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-class _Done:
-    """A finished 'future' for the serial executor (the work runs when submitted)."""
-
-    def __init__(self, fn: Callable[..., Result], *args: Any) -> None:
-        try:
-            self._value: Result | None = fn(*args)
-            self._error: BaseException | None = None
-        except Exception as exc:  # noqa: BLE001 - handed back by result(), like a real future
-            self._value, self._error = None, exc
-
-    def result(self) -> Result | None:
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
-class _Throttled:
-    """A classifier wrapper that spaces calls to at most ``rate`` a second, across threads."""
-
-    def __init__(self, inner: Classifier, rate: float) -> None:
-        self.inner = inner
-        self._interval = 1.0 / rate
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-
-    def _wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        if slot > now:
-            time.sleep(slot - now)
-
-    def check(self, comment: Comment) -> Verdict:
-        self._wait()
-        return self.inner.check(comment)
-
-    def check_many(self, comments: Iterable[Comment]) -> list[Verdict]:
-        return [self.check(c) for c in comments]
-
-    def submit_spam(self, comment: Comment, verdict: Verdict | None = None) -> None:
-        self.inner.submit_spam(comment, verdict)
-
-    def submit_ham(self, comment: Comment, verdict: Verdict | None = None) -> None:
-        self.inner.submit_ham(comment, verdict)
 
 
 def _path_or_none(value: Any) -> str | None:

@@ -315,3 +315,34 @@ def test_resume_needs_files(tmp_path):
     src = make_jsonl(tmp_path / "in.jsonl", 2)
     with pytest.raises(ValueError, match="resume needs an input file and an output file"):
         rescore(src, "-", classifier=Keyword(), resume=True)
+
+
+def test_a_carriage_return_inside_a_line_rejects_that_line_only(tmp_path):
+    """A bare CR splits a line for text readers; the record is rejected and later positions stay right."""
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id": 1, "content": "one"}\n{"id": 2, "content": "t\rwo"}\n{"id": 3, "content": "three"}\n')
+    summary = rescore(src, tmp_path / "out.jsonl", classifier=Keyword(), executor="serial",
+                      rejects=tmp_path / "rejects.jsonl")
+    assert [(r["position"], r["id"]) for r in read_jsonl(tmp_path / "out.jsonl")] == [(1, "1"), (3, "3")]
+    assert [(r["position"], r["line"]) for r in read_jsonl(tmp_path / "rejects.jsonl")] == [(2, 2)]
+    assert (summary.records, summary.rejects) == (2, 1)
+
+
+def test_local_model_on_worker_processes_writes_what_the_serial_run_writes(tmp_path):
+    """The default model on two loky worker processes (loaded once each) gives the serial run's bytes."""
+    src = make_jsonl(tmp_path / "in.jsonl", 3000, bad=(1234,))
+    rescore(src, tmp_path / "serial.jsonl", executor="serial", chunk_size=250)
+    summary = rescore(src, tmp_path / "processes.jsonl", executor="processes", workers=2, chunk_size=250)
+    assert (tmp_path / "processes.jsonl").read_bytes() == (tmp_path / "serial.jsonl").read_bytes()
+    assert {row["source"] for row in read_jsonl(tmp_path / "processes.jsonl")} == {"local"}
+    assert (summary.records, summary.rejects) == (2999, 1)
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, capsys):
+    """progress=True draws a tqdm bar on stderr; by default (stderr not a terminal) nothing is drawn."""
+    src = make_jsonl(tmp_path / "in.jsonl", 20)
+    rescore(src, tmp_path / "a.jsonl", classifier=Keyword(), executor="serial")
+    assert capsys.readouterr().err == ""
+    rescore(src, tmp_path / "b.jsonl", classifier=Keyword(), executor="serial", progress=True)
+    err = capsys.readouterr().err
+    assert "rescore: 100%" in err and "20 records" in err

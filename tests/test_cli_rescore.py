@@ -46,18 +46,18 @@ def test_writes_the_output_file_and_a_summary_on_stderr(tmp_path, capsys):
     assert f"6 written to {tmp_path / 'out.jsonl'}" in err
 
 
-def test_json_summary_on_stdout(tmp_path, capsys):
+def test_json_summary_on_stdout(tmp_path, capsys, caplog):
     """--json prints the summary as JSON on stdout (the verdicts go to -o)."""
     src = make_jsonl(tmp_path / "in.jsonl", 5, bad=(3,))
     status = main(["rescore", str(src), "-o", str(tmp_path / "out.csv"), "--json", "--executor", "serial"])
-    out, err = capsys.readouterr()
+    out, _ = capsys.readouterr()
     summary = json.loads(out)
     assert status == 0
     assert {k: summary[k] for k in ("records", "rejects", "written", "output")} == {
         "records": 4, "rejects": 1, "written": 4, "output": str(tmp_path / "out.csv")}
     assert (tmp_path / "out.csv").read_text().splitlines()[0] == (
         "position,id,spam,score,action,source,reasons,old_status,changed")
-    assert "skipped" in err and ":3: broken JSON" in err  # no --rejects file: the reject is logged
+    assert f"skipped {src}:3: broken JSON" in caplog.text  # no --rejects file: the reject is logged
 
 
 def test_stdin_to_stdout_with_gzip(tmp_path):

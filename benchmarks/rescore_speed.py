@@ -1,0 +1,73 @@
+"""Re-scoring throughput with the local model, JSONL in to JSONL out, against a plain json pass.
+
+    python benchmarks/rescore_speed.py [N] [--workers W] [--input FILE]
+
+Writes N synthetic comments (benchmarks/make_dump.py; default 200,000), then times
+
+* the plain pass: read every line with ``json.loads`` and write a small JSON result line per
+  record with ``json.dumps``, in one process: the ceiling of any JSONL-to-JSONL tool here;
+* ``spamguard.batch.rescore(IN, OUT)`` end to end with the default model: worker start-up,
+  model loading, parsing, scoring, writing and the checkpoints included.
+
+Prints records/s for both and the ratio (target: >= 40,000 comments/s on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from make_dump import write_jsonl  # noqa: E402
+
+from spamguard.batch import rescore  # noqa: E402
+
+
+def plain_pass(src: str, dst: str) -> int:
+    n = 0
+    loads, dumps = json.loads, json.dumps
+    with open(src, encoding="utf-8") as f, open(dst, "w", encoding="utf-8") as out:
+        for line in f:
+            record = loads(line)
+            n += 1
+            out.write(dumps({"position": n, "id": record.get("id"), "spam": False, "score": 0.5,
+                             "action": "approve", "source": "plain", "reasons": []}) + "\n")
+    return n
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("n", type=int, nargs="?", default=200_000)
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    parser.add_argument("--input", help="an existing JSONL dump instead of a synthetic one")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = args.input or os.path.join(tmp, "in.jsonl")
+        if not args.input:
+            with open(src, "w", encoding="utf-8") as f:
+                write_jsonl(f, args.n, seed=1)
+        size = os.path.getsize(src)
+
+        started = time.perf_counter()
+        n = plain_pass(src, os.path.join(tmp, "plain.jsonl"))
+        plain = n / (time.perf_counter() - started)
+
+        started = time.perf_counter()
+        summary = rescore(src, os.path.join(tmp, "out.jsonl"), workers=args.workers, progress=False)
+        elapsed = time.perf_counter() - started
+        ours = (summary.records + summary.rejects) / elapsed
+
+    print(f"input: {n:,} records, {size / 1e6:.1f} MB JSONL; {os.cpu_count()} cores")
+    print(f"plain json read+write (1 process): {plain:10,.0f} records/s")
+    print(f"spamguard rescore (local model):    {ours:10,.0f} records/s  ({elapsed:.1f} s, "
+          f"{summary.spam:,} spam)")
+    print(f"ratio rescore / plain: {ours / plain:.2f}   target: >= 40,000 records/s")
+
+
+if __name__ == "__main__":
+    main()
