@@ -346,3 +346,20 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, capsys):
     rescore(src, tmp_path / "b.jsonl", classifier=Keyword(), executor="serial", progress=True)
     err = capsys.readouterr().err
     assert "rescore: 100%" in err and "20 records" in err
+
+
+def test_csv_tsv_and_plain_lines_inputs_are_detected_and_read(tmp_path):
+    """CSV (by suffix), TSV and one-comment-a-line text (by content and name) all re-score."""
+    (tmp_path / "in.csv").write_text('id,content,label\n7,"hello, see http://x.example",spam\n8,thanks,ham\n')
+    (tmp_path / "in.tsv").write_text("spam\tvisit http://x.example\nham\tnice one\n")
+    (tmp_path / "spam-sample.txt").write_text("win http://x.example\n\nfree http://y.example\n")
+    got = {}
+    for name in ("in.csv", "in.tsv", "spam-sample.txt"):
+        rescore(tmp_path / name, tmp_path / f"{name}.out.jsonl", classifier=Keyword(), executor="threads",
+                workers=2, chunk_size=1)
+        got[name] = [(r["id"], r["spam"], r["changed"]) for r in read_jsonl(tmp_path / f"{name}.out.jsonl")]
+    assert got == {
+        "in.csv": [("7", True, False), ("8", False, False)],
+        "in.tsv": [(None, True, False), (None, False, False)],
+        "spam-sample.txt": [(None, True, False), (None, True, False)],
+    }

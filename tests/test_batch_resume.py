@@ -14,7 +14,7 @@ import pytest
 
 from spamguard.batch import rescore
 
-N = 60_000
+N = 40_000
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +92,14 @@ def test_sigkill_mid_run_then_resume_gives_every_record_exactly_once(dump, tmp_p
     src, clean, clean_rejects = dump
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
     proc = start(src, out, rejects)
-    wait_for_progress(proc, str(out) + ".checkpoint", 5_000)
+    wait_for_progress(proc, str(out) + ".checkpoint", 3_000)
     os.kill(proc.pid, signal.SIGKILL)
     finish(proc)
     assert proc.returncode == -signal.SIGKILL
     assert not out.exists(), "the run finished before it was killed; the test proves nothing"
     summary = resume(src, out, rejects)
-    assert summary["resumed_from"] >= 5_000
-    assert (summary["records"], summary["rejects"]) == (N - 6, 6)
+    assert summary["resumed_from"] >= 3_000
+    assert (summary["records"], summary["rejects"]) == (N - N // 9973, N // 9973)
     assert_same_as_clean(out, rejects, clean, clean_rejects)
 
 
@@ -109,7 +109,7 @@ def test_ctrl_c_mid_run_saves_progress_then_resume_finishes(dump, tmp_path):
     src, clean, clean_rejects = dump
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
     proc = start(src, out, rejects)
-    wait_for_progress(proc, str(out) + ".checkpoint", 5_000)
+    wait_for_progress(proc, str(out) + ".checkpoint", 3_000)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
     try:
         _, err = proc.communicate(timeout=60)
@@ -119,5 +119,5 @@ def test_ctrl_c_mid_run_saves_progress_then_resume_finishes(dump, tmp_path):
     assert b"run again with --resume" in err
     assert not out.exists()
     summary = resume(src, out, rejects)
-    assert summary["resumed_from"] >= 5_000
+    assert summary["resumed_from"] >= 3_000
     assert_same_as_clean(out, rejects, clean, clean_rejects)

@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", metavar="OUTPUT", default="-",
                         help="where to write verdicts (.csv for CSV, else JSONL; .gz compresses); "
                         "default stdout")
-    parser.add_argument("--format", choices=["jsonl", "csv", "tsv", "wxr"],
+    parser.add_argument("--format", choices=["jsonl", "csv", "tsv", "lines", "wxr"],
                         help="the input format (default: from the name or the content)")
     parser.add_argument("--output-format", choices=["jsonl", "csv"],
                         help="the output format (default: from -o)")

@@ -16,8 +16,8 @@ from typing import IO, Any
 
 __all__ = ["FORMATS", "open_binary", "sniff_format", "source_name", "is_gzip_path"]
 
-FORMATS = ("jsonl", "csv", "tsv", "wxr")
-"""Dump formats spamguard reads."""
+FORMATS = ("jsonl", "csv", "tsv", "lines", "wxr")
+"""Dump formats spamguard reads (``lines``: one comment a line, see :func:`spamguard.dumps.read_records`)."""
 
 _SUFFIXES = {
     ".jsonl": "jsonl",
@@ -72,7 +72,11 @@ def open_binary(path_or_file: Any) -> tuple[IO[bytes], bytes]:
 
 
 def sniff_format(head: bytes, name: str | None = None) -> str | None:
-    """The dump format from a file name's suffix, else from its first bytes; None if unsure."""
+    """The dump format from a file name's suffix, else XML from its first bytes; None if unsure.
+
+    Telling JSONL, CSV, TSV and plain lines apart by content is left to
+    :func:`spamguard.dumps.detect_format`.
+    """
     if name:
         lowered = name.lower()
         if lowered.endswith(".gz"):
@@ -83,13 +87,6 @@ def sniff_format(head: bytes, name: str | None = None) -> str | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<"):
         return "wxr"
-    if text.startswith(b"{"):
-        return "jsonl"
-    first = text.split(b"\n", 1)[0]
-    if b"\t" in first:
-        return "tsv"
-    if b"," in first:
-        return "csv"
     return None
 
 
