@@ -59,7 +59,9 @@ def _loky(workers: int, given: Classifier | None) -> tuple[Submit, Close]:
         init = {"initializer": install_classifier, "initargs": (pickle.dumps(given),)}
     # Reusable: a second run in the same process (tests, notebooks) skips the start-up; idle
     # workers exit after a minute.
-    pool = get_reusable_executor(max_workers=workers, timeout=60, **init)
+    # One BLAS/OpenMP thread a worker: the workers already fill the cores.
+    single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    pool = get_reusable_executor(max_workers=workers, timeout=60, env=single, **init)
 
     def close(abort: bool) -> None:
         if abort:
