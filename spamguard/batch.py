@@ -39,7 +39,8 @@ from . import _checkpoint
 from ._batch_exec import Throttled, make_executor
 from ._batch_worker import Result, Task, classifier_for, is_record_line, pack_record
 from .classifier import Classifier
-from .dumps._open import FORMATS, open_binary, sniff_format, source_name
+from .dumps._any import dump_format
+from .dumps._open import FORMATS, open_binary, source_name
 from .dumps._records import Record, Reject
 from .dumps._write import OUTPUT_FORMATS, output_format_for, writer_for
 from .errors import CheckpointError, TooManyRejectsError
@@ -272,7 +273,7 @@ class _Run:
         stream, head = open_binary(o["input"])
         try:
             name = source_name(o["input"])
-            self.fmt = o["format"] or _detect(head, name, o["input"])
+            self.fmt = o["format"] or dump_format(head, o["input"])
             self.source = name
             done = self._open_outputs()
             if done is not None:
@@ -680,23 +681,10 @@ def _path_or_none(value: Any) -> str | None:
     return None
 
 
-def _detect(head: bytes, name: str, original: Any) -> str:
-    fmt = sniff_format(head, name)
-    if fmt is not None:
-        return fmt
-    from .dumps._read import detect_format
-
-    return detect_format(original, sample=head.decode("utf-8", "replace"))
-
-
 def _read(stream: IO[bytes], fmt: str, source: str) -> Iterator[Record | Reject]:
-    if fmt == "wxr":
-        from .dumps.wxr import read_wxr
+    from .dumps._any import read_dump
 
-        return read_wxr(stream, source=source)
-    from .dumps._read import read_records
-
-    return read_records(stream, fmt, source=source)
+    return read_dump(stream, fmt, source=source)
 
 
 def _skip_bytes(stream: IO[bytes], count: int) -> None:
