@@ -650,6 +650,9 @@ class _Run:
 
         total = os.path.getsize(self.in_path) if self.in_path else None
         self._fd = _fileno(stream)
+        # Plain JSONL: the bytes handled so far are known exactly; otherwise the file position
+        # (a little ahead of the work: chunks in flight) stands in for it.
+        self._exact = self.raw and not isinstance(stream, gzip.GzipFile)
         self._bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="rescore",
                          file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
         self._bar_started = time.monotonic()
@@ -657,7 +660,9 @@ class _Run:
 
     def _progress_update(self, meta: _Meta) -> None:
         done = None
-        if self._fd is not None:
+        if self._exact and meta.end_offset is not None:
+            done = meta.end_offset
+        elif self._fd is not None:
             try:
                 done = os.lseek(self._fd, 0, os.SEEK_CUR)
             except OSError:
