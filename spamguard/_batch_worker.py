@@ -31,7 +31,7 @@ _COMPARABLE = frozenset({"approved", "hold", "spam"})
 
 @attrs.frozen
 class Task:
-    """One chunk of work: ``kind`` is ``"raw"`` (JSONL bytes) or ``"records"`` (read records)."""
+    """One chunk of work: ``kind`` is ``"raw"`` (JSONL bytes), ``"wxr"`` (WXR comments as read) or ``"records"``."""
 
     kind: str
     base_position: int  # position of the first record in the chunk
@@ -114,6 +114,10 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
     dp = dl = 0  # what to add to the reader's positions and lines (a raw chunk counts from 1)
     if task.kind == "raw":
         items, dp, dl = _parse_raw(task)
+    elif task.kind == "wxr":
+        from .dumps.wxr import build_record
+
+        items = [build_record(*raw) for raw in task.payload]
     else:
         items = [_unpack(item) for item in task.payload]
     records = [item for item in items if isinstance(item, Record)]

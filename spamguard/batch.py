@@ -281,7 +281,12 @@ class _Run:
             self.raw = self.fmt == "jsonl"
             if self.raw and self.position:
                 _skip_bytes(stream, self.offset or 0)
-            tasks = self._raw_tasks(stream) if self.raw else self._record_tasks(stream)
+            if self.raw:
+                tasks = self._raw_tasks(stream)
+            elif self.fmt == "wxr":
+                tasks = self._wxr_tasks(stream)
+            else:
+                tasks = self._record_tasks(stream)
             self._progress_start(stream)
             try:
                 self._pump(tasks)
@@ -525,6 +530,25 @@ class _Run:
         if batch or rejects:
             yield self._records_task(batch, spec), _Meta(last_position, last_line, None, rejects, len(batch))
 
+    def _wxr_tasks(self, stream: IO[bytes]) -> Iterator[tuple[Task | None, _Meta]]:
+        """WXR: the XML is parsed here; each comment is checked and built on a worker."""
+        from .dumps.wxr import iter_raw_comments
+
+        size, spec = self.o["chunk_size"], self._spec()
+        batch: list[Any] = []
+        for item in iter_raw_comments(stream, source=self.source):
+            if item[0] <= self.resumed_from:
+                continue
+            batch.append(item)
+            if len(batch) >= size:
+                yield self._wxr_task(batch, spec), _Meta(item[0], item[1], None, [], len(batch))
+                batch = []
+        if batch:
+            yield self._wxr_task(batch, spec), _Meta(batch[-1][0], batch[-1][1], None, [], len(batch))
+
+    def _wxr_task(self, batch: list[Any], spec: tuple[Any, ...]) -> Task:
+        return Task("wxr", 0, 0, batch, len(batch), self.source, self.out_format, self.o["only_changed"], spec)
+
     def _records_task(self, batch: list[Any], spec: tuple[Any, ...]) -> Task | None:
         if not batch:
             return None
@@ -543,7 +567,7 @@ class _Run:
         o = self.o
         first = list(_take(tasks, 2))
         executor = o["executor"] if len(first) > 1 else "serial"  # one chunk: not worth starting workers
-        if executor in ("processes", "dask") and self.fmt != "jsonl":
+        if executor in ("processes", "dask") and self.fmt not in ("jsonl", "wxr"):
             self._packing = True
         classifier = self._in_process_classifier() if executor in ("serial", "threads") else None
         submit, close = make_executor(executor, workers=o["workers"], classifier=classifier,

@@ -365,3 +365,19 @@ def test_csv_tsv_and_plain_lines_inputs_are_detected_and_read(tmp_path):
         "in.tsv": [(None, True, False), (None, False, False)],
         "spam-sample.txt": [(None, True, False), (None, True, False)],
     }
+
+
+def test_wordpress_export_on_worker_processes_writes_what_the_serial_run_writes(tmp_path):
+    """WXR: the XML is parsed in the parent, the comments built and judged on workers; same bytes as serial."""
+    comments = [comment_xml(i, f"comment {i} http://x.example" if i % 3 else f"comment {i}", "1" if i % 2 else "spam")
+                for i in range(1, 301)]
+    comments[41] = comment_xml(42, "  ")  # a reject
+    src = write(tmp_path, item_xml("https://blog.example/a/", *comments[:150]) +
+                item_xml("https://blog.example/b/", *comments[150:]))
+    rescore(src, tmp_path / "serial.jsonl", executor="serial", chunk_size=40, rejects=tmp_path / "r1.jsonl")
+    summary = rescore(src, tmp_path / "processes.jsonl", executor="processes", workers=2, chunk_size=40,
+                      rejects=tmp_path / "r2.jsonl")
+    assert (tmp_path / "processes.jsonl").read_bytes() == (tmp_path / "serial.jsonl").read_bytes()
+    assert (tmp_path / "r2.jsonl").read_bytes() == (tmp_path / "r1.jsonl").read_bytes()
+    assert [r["position"] for r in read_jsonl(tmp_path / "r2.jsonl")] == [42]
+    assert (summary.records, summary.rejects) == (299, 1)

@@ -32,7 +32,7 @@ from ._open import open_binary, source_name
 from ._read import DumpFormatError
 from ._records import Record, Reject
 
-__all__ = ["read_wxr", "WXR_STATUSES"]
+__all__ = ["read_wxr", "iter_raw_comments", "build_record", "WXR_STATUSES"]
 
 WXR_STATUSES = {"1": "approved", "0": "hold", "spam": "spam", "trash": "trash", "post-trashed": "trash"}
 """``wp:comment_approved`` values and the status names spamguard gives them."""
@@ -73,12 +73,31 @@ def read_wxr(path_or_file: Any, *, source: str | None = None) -> Iterator[Record
     name = source if source is not None else source_name(path_or_file)
     stream, head = open_binary(path_or_file)
     try:
+        for item in _parse(stream, head, name):
+            yield build_record(*item)
+    finally:
+        stream.close()
+
+
+RawComment = tuple[int, int, dict[str, str], "str | None", str]
+"""A ``<wp:comment>`` as read, before it is checked: position, line, fields, post link, source."""
+
+
+def iter_raw_comments(path_or_file: Any, *, source: str | None = None) -> Iterator[RawComment]:
+    """The comments of a WordPress export as plain values; :func:`build_record` makes each a Record or Reject.
+
+    The batch engine parses the XML in one process and builds (and validates) the comments in
+    its workers; this is the first half.
+    """
+    name = source if source is not None else source_name(path_or_file)
+    stream, head = open_binary(path_or_file)
+    try:
         yield from _parse(stream, head, name)
     finally:
         stream.close()
 
 
-def _parse(stream: IO[bytes], head: bytes, source: str) -> Iterator[Record | Reject]:
+def _parse(stream: IO[bytes], head: bytes, source: str) -> Iterator[RawComment]:
     target = _Target(source)
     parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     target.expat = parser.parser
@@ -147,7 +166,7 @@ class _Target:
         self.expat: Any = None
         self.seen_rss = False
         self._stack: list[str] = []
-        self._out: list[Record | Reject] = []
+        self._out: list[RawComment] = []
         self._position = 0
         self._in_item = False
         self._link: str | None = None
@@ -158,7 +177,7 @@ class _Target:
         self._field: str | None = None
         self._buf: list[str] = []
 
-    def take(self) -> list[Record | Reject]:
+    def take(self) -> list[RawComment]:
         out, self._out = self._out, []
         return out
 
@@ -204,7 +223,7 @@ class _Target:
                 self._field = None
                 self._buf = []
             elif depth == self._comment_depth:
-                self._out.append(self._finish(self._comment))
+                self._out.append((self._position, self._comment_line, self._comment, self._link, self.source))
                 self._comment = None
             return
         if self._link_buf is not None and tag == "link":
@@ -217,44 +236,41 @@ class _Target:
     def close(self) -> None:
         return None
 
-    # --- one comment -----------------------------------------------------------------
 
-    def _finish(self, fields: dict[str, str]) -> Record | Reject:
-        position, line = self._position, self._comment_line
-        try:
-            if "_outside" in fields:
-                raise _NotAComment(f"<wp:comment> inside <{_split(fields['_outside'])[1]}>, not inside a post <item>")
-            if any(_BAD in value for value in fields.values()):
-                bad = next(k for k, v in fields.items() if _BAD in v)
-                raise _NotAComment(f"invalid UTF-8 or a character XML does not allow in {_wire(bad)}")
-            content = fields.get("content", "")
-            if not content.strip():
-                raise _NotAComment("no content (wp:comment_content is missing or empty)")
-            approved = fields.get("approved", "").strip()
-            status = WXR_STATUSES.get(approved, approved.lower() or None)
-            url = fields.get("author_url", "").strip()
-            if url and "://" not in url:
-                url = "http://" + url  # WordPress itself shows scheme-less author URLs as http://
-            comment = Comment(
-                content=content,
-                author=fields.get("author", "").strip() or None,
-                author_email=fields.get("author_email", "").strip() or None,
-                author_url=url or None,
-                user_ip=fields.get("user_ip", "").strip() or None,
-                permalink=self._link if self._link and self._link.startswith(("http://", "https://")) else None,
-                type=fields.get("type", "").strip() or "comment",
-                date=_gmt(fields.get("date", "")),
-                parent=_parent(fields.get("parent", "")),
-            )
-        except _NotAComment as exc:
-            return Reject(position=position, line=line, reason=str(exc), raw=_snippet(fields), source=self.source)
-        except SpamGuardError as exc:
-            return Reject(position=position, line=line, reason=str(exc), raw=_snippet(fields), source=self.source)
-        label = {"spam": True, "approved": False}.get(status or "")
-        return Record(
-            position=position, line=line, comment=comment, id=fields.get("id", "").strip() or None,
-            label=label, status=status, source=self.source,
+def build_record(position: int, line: int, fields: dict[str, str], link: str | None, source: str) -> Record | Reject:
+    """The Record for one ``<wp:comment>`` read by :func:`iter_raw_comments`, or a Reject saying why not."""
+    try:
+        if "_outside" in fields:
+            raise _NotAComment(f"<wp:comment> inside <{_split(fields['_outside'])[1]}>, not inside a post <item>")
+        if any(_BAD in value for value in fields.values()):
+            bad = next(k for k, v in fields.items() if _BAD in v)
+            raise _NotAComment(f"invalid UTF-8 or a character XML does not allow in {_wire(bad)}")
+        content = fields.get("content", "")
+        if not content.strip():
+            raise _NotAComment("no content (wp:comment_content is missing or empty)")
+        approved = fields.get("approved", "").strip()
+        status = WXR_STATUSES.get(approved, approved.lower() or None)
+        url = fields.get("author_url", "").strip()
+        if url and "://" not in url:
+            url = "http://" + url  # WordPress itself shows scheme-less author URLs as http://
+        comment = Comment(
+            content=content,
+            author=fields.get("author", "").strip() or None,
+            author_email=fields.get("author_email", "").strip() or None,
+            author_url=url or None,
+            user_ip=fields.get("user_ip", "").strip() or None,
+            permalink=link if link and link.startswith(("http://", "https://")) else None,
+            type=fields.get("type", "").strip() or "comment",
+            date=_gmt(fields.get("date", "")),
+            parent=_parent(fields.get("parent", "")),
         )
+    except (_NotAComment, SpamGuardError) as exc:
+        return Reject(position=position, line=line, reason=str(exc), raw=_snippet(fields), source=source)
+    label = {"spam": True, "approved": False}.get(status or "")
+    return Record(
+        position=position, line=line, comment=comment, id=fields.get("id", "").strip() or None,
+        label=label, status=status, source=source,
+    )
 
 
 class _NotAComment(Exception):
