@@ -8,13 +8,14 @@ itself only keeps a bounded queue of futures and handles them in input order.
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import pickle  # noqa: S403 - pickles our own classifier for our own worker processes
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._batch_worker import Result, Task, install_classifier, score_chunk
+from ._batch_worker import Result, Task, init_worker, score_chunk
 from .classifier import Classifier
 from .comment import Comment
 from .errors import SpamGuardError
@@ -54,14 +55,13 @@ def make_executor(
 def _loky(workers: int, given: Classifier | None) -> tuple[Submit, Close]:
     from joblib.externals.loky import get_reusable_executor
 
-    init: dict[str, Any] = {}
-    if given is not None:
-        init = {"initializer": install_classifier, "initargs": (pickle.dumps(given),)}
+    init_args = (os.getpid(), pickle.dumps(given) if given is not None else None)
     # Reusable: a second run in the same process (tests, notebooks) skips the start-up; idle
     # workers exit after a minute.
     # One BLAS/OpenMP thread a worker: the workers already fill the cores.
     single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    pool = get_reusable_executor(max_workers=workers, timeout=60, env=single, **init)
+    pool = get_reusable_executor(max_workers=workers, timeout=60, env=single, initializer=init_worker,
+                                 initargs=init_args)
 
     def close(abort: bool) -> None:
         if abort:

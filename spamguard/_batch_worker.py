@@ -9,8 +9,10 @@ worker process and kept (:func:`classifier_for`).
 from __future__ import annotations
 
 import io
+import os
 import pickle  # noqa: S403 - only our own classifier, handed from the parent process
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -23,7 +25,7 @@ from .dumps._write import writer_for
 from .errors import BackendUnavailableError, ConfigurationError, SpamGuardError
 from .verdict import Verdict
 
-__all__ = ["Task", "Result", "score_chunk", "classifier_for", "install_classifier", "pack_record"]
+__all__ = ["Task", "Result", "score_chunk", "classifier_for", "init_worker", "install_classifier", "pack_record"]
 
 _NEW_STATUS = {"approve": "approved", "hold": "hold", "spam": "spam", "discard": "spam"}
 _COMPARABLE = frozenset({"approved", "hold", "spam"})
@@ -64,8 +66,26 @@ _CACHE_LOCK = threading.Lock()
 _INSTALLED: Classifier | None = None
 
 
+def init_worker(parent: int, pickled: bytes | None = None) -> None:
+    """Worker process initializer: keep the classifier handed over (pickled), and follow the parent.
+
+    A worker exits on its own within a second once its parent process is gone, so a run
+    killed with SIGKILL leaves no worker behind.
+    """
+    if pickled is not None:
+        install_classifier(pickled)
+    threading.Thread(target=_follow_parent, args=(parent,), daemon=True, name="spamguard-parent-watch").start()
+
+
+def _follow_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def install_classifier(pickled: bytes) -> None:
-    """Worker initializer: keep the classifier the parent process handed over (pickled)."""
+    """Keep the classifier the parent process handed over (pickled) for :func:`classifier_for`."""
     global _INSTALLED
     _INSTALLED = pickle.loads(pickled)  # noqa: S301 - made by our own parent process
 

@@ -91,12 +91,16 @@ def test_sigkill_mid_run_then_resume_gives_every_record_exactly_once(dump, tmp_p
     """SIGKILL (no chance to clean up) mid-run; --resume finishes with the clean run's output, byte for byte."""
     src, clean, clean_rejects = dump
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    psutil = pytest.importorskip("psutil")
     proc = start(src, out, rejects)
     wait_for_progress(proc, str(out) + ".checkpoint", 3_000)
+    workers = psutil.Process(proc.pid).children(recursive=True)
     os.kill(proc.pid, signal.SIGKILL)
+    _, alive = psutil.wait_procs(workers, timeout=5)
     finish(proc)
     assert proc.returncode == -signal.SIGKILL
     assert not out.exists(), "the run finished before it was killed; the test proves nothing"
+    assert workers and not alive, "worker processes outlived the killed run"
     summary = resume(src, out, rejects)
     assert summary["resumed_from"] >= 3_000
     assert (summary["records"], summary["rejects"]) == (N - N // 9973, N // 9973)
