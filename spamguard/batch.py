@@ -378,14 +378,20 @@ class _Run:
                 f"cannot resume: {self.partial} is missing or shorter than the checkpoint says "
                 f"({size} < {saved['output_offset']} bytes); delete {self.ckpt} to start over"
             )
+        if self.rej_path is not None:
+            kept = os.path.getsize(self.rej_path) if os.path.exists(self.rej_path) else -1
+            if kept < saved["rejects_offset"]:
+                raise CheckpointError(
+                    f"cannot resume: the rejects file {self.rej_path} is missing or shorter than the checkpoint "
+                    f"says ({kept} < {saved['rejects_offset']} bytes); delete {self.ckpt} to start over"
+                )
         os.truncate(self.partial, saved["output_offset"])
         self._out = open(self.partial, "ab")  # noqa: SIM115 - closed in _close_files
         self._out_offset = saved["output_offset"]
         if self.rej_path is not None:
-            if os.path.exists(self.rej_path):
-                os.truncate(self.rej_path, min(saved["rejects_offset"], os.path.getsize(self.rej_path)))
+            os.truncate(self.rej_path, saved["rejects_offset"])
             self._rej = open(self.rej_path, "ab")  # noqa: SIM115 - closed in _close_files
-            self._rej_offset = self._rej.tell()
+            self._rej_offset = saved["rejects_offset"]
         log.info("resuming after record %d (line %d)", self.position, self.line)
         return None
 

@@ -381,3 +381,17 @@ def test_wordpress_export_on_worker_processes_writes_what_the_serial_run_writes(
     assert (tmp_path / "r2.jsonl").read_bytes() == (tmp_path / "r1.jsonl").read_bytes()
     assert [r["position"] for r in read_jsonl(tmp_path / "r2.jsonl")] == [42]
     assert (summary.records, summary.rejects) == (299, 1)
+
+
+@pytest.mark.parametrize("lost", ["out.jsonl.partial", "rejects.jsonl"])
+def test_resume_refuses_when_a_file_the_checkpoint_covers_is_gone(tmp_path, lost):
+    """If the partial output or the rejects file went missing, resuming would lose records: refuse."""
+    src = make_jsonl(tmp_path / "in.jsonl", 40, bad=(3,))
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(BackendUnavailableError):
+        rescore(src, out, classifier=Keyword(fail_at="comment 30 "), executor="serial", chunk_size=5,
+                rejects=tmp_path / "rejects.jsonl")
+    (tmp_path / lost).unlink()
+    with pytest.raises(CheckpointError, match=f"{lost} is missing or shorter than the checkpoint says"):
+        rescore(src, out, classifier=Keyword(), executor="serial", chunk_size=5, rejects=tmp_path / "rejects.jsonl",
+                resume=True)
