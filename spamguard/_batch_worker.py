@@ -44,6 +44,7 @@ class Task:
     out_format: str
     only_changed: bool
     spec: tuple[Any, ...]
+    policy: Any = None  # a spamguard Policy: the action for verdicts that come without one
 
 
 @attrs.frozen
@@ -152,6 +153,8 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
             rejects.append({"position": record.position + dp, "line": record.line + dl, "reason": verdict,
                             "raw": repr(record.comment)[:200], "source": record.source})
             continue
+        if verdict.action is None and task.policy is not None:
+            verdict = attrs.evolve(verdict, action=task.policy.decide(verdict))
         row = output_row(record, verdict, dp)
         scored += 1
         spam += bool(verdict.spam)

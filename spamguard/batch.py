@@ -204,6 +204,7 @@ class _Run:
         self._out_offset = 0
         self._rej_offset = 0
         self._bar: Any = None
+        self.policy = _policy()
         # False while a chunk's result or a flush is half applied: a failure then must not save a
         # checkpoint (the one on disk is still right; the half-applied work is simply redone).
         self._consistent = True
@@ -505,7 +506,7 @@ class _Run:
             if count >= size or nbytes >= _MAX_CHUNK_BYTES:
                 offset += nbytes
                 task = Task("raw", base_position, base_line, b"".join(lines), count, self.source,
-                            self.out_format, o["only_changed"], spec)
+                            self.out_format, o["only_changed"], spec, self.policy)
                 yield task, _Meta(base_position + count - 1, line_no, offset, [], count)
                 base_position += count
                 base_line = line_no + 1
@@ -513,7 +514,7 @@ class _Run:
         if lines:
             offset += nbytes
             task = Task("raw", base_position, base_line, b"".join(lines), count, self.source,
-                        self.out_format, o["only_changed"], spec)
+                        self.out_format, o["only_changed"], spec, self.policy)
             yield task, _Meta(base_position + count - 1, line_no, offset, [], count)
 
     def _record_tasks(self, stream: IO[bytes]) -> Iterator[tuple[Task | None, _Meta]]:
@@ -553,12 +554,14 @@ class _Run:
             yield self._wxr_task(batch, spec), _Meta(batch[-1][0], batch[-1][1], None, [], len(batch))
 
     def _wxr_task(self, batch: list[Any], spec: tuple[Any, ...]) -> Task:
-        return Task("wxr", 0, 0, batch, len(batch), self.source, self.out_format, self.o["only_changed"], spec)
+        return Task("wxr", 0, 0, batch, len(batch), self.source, self.out_format, self.o["only_changed"], spec,
+                    self.policy)
 
     def _records_task(self, batch: list[Any], spec: tuple[Any, ...]) -> Task | None:
         if not batch:
             return None
-        return Task("records", 0, 0, batch, len(batch), self.source, self.out_format, self.o["only_changed"], spec)
+        return Task("records", 0, 0, batch, len(batch), self.source, self.out_format, self.o["only_changed"], spec,
+                    self.policy)
 
     # --- judging: executors --------------------------------------------------------------------
 
@@ -720,6 +723,15 @@ def _read(stream: IO[bytes], fmt: str, source: str) -> Iterator[Record | Reject]
     from .dumps._any import read_dump
 
     return read_dump(stream, fmt, source=source)
+
+
+def _policy() -> Any:
+    """The Guard's policy (from the environment): local verdicts get the actions a Guard would give."""
+    try:
+        from .policy import Policy  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover - before the Guard is part of the package
+        return None
+    return Policy.from_env()
 
 
 def _skip_bytes(stream: IO[bytes], count: int) -> None:
