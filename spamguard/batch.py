@@ -55,7 +55,7 @@ BACKENDS = ("local", "akismet", "auto")
 EXECUTORS = ("processes", "threads", "dask", "serial")
 """Where chunks are judged."""
 
-_LOCAL_CHUNK = 1000
+_LOCAL_CHUNK = 500
 _REMOTE_CHUNK = 1
 _MAX_CHUNK_BYTES = 4 << 20
 _FLUSH_BYTES = 1 << 20
