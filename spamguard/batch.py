@@ -617,7 +617,7 @@ class _Run:
         else:
             from .guard import Guard
 
-            clf = Guard.from_env()
+            clf = Guard.from_env(feedback=False)  # re-scoring is not moderation: nothing to record
         if o["rate"] is not None:
             clf = Throttled(clf, float(o["rate"]))
         return clf

@@ -56,3 +56,26 @@ def test_service_down_stops_the_run_and_resume_finishes_it(server, tmp_path):
     server.mode = "ok"
     rescore(src, out, backend="akismet", progress=False, resume=True)
     assert out.read_bytes() == (tmp_path / "clean.jsonl").read_bytes()
+
+
+def test_auto_backend_falls_back_to_the_local_model_when_the_service_is_down(server, tmp_path):
+    """backend='auto' runs a Guard: with the service down every record is still judged, by the local model."""
+    pytest.importorskip("spamguard.guard", reason="the Guard (issue 4) is not in this tree yet")
+    src = make_jsonl(tmp_path / "in.jsonl", 12)
+    server.mode = "down"
+    summary = rescore(src, tmp_path / "out.jsonl", backend="auto", progress=False)
+    got = rows(tmp_path / "out.jsonl")
+    assert [r["position"] for r in got] == list(range(1, 13))
+    assert {r["source"] for r in got} == {"local"}
+    assert all(r["action"] in ("approve", "hold", "spam", "discard") for r in got)
+    assert summary.records == 12
+
+
+def test_auto_backend_uses_the_service_when_it_answers(server, tmp_path):
+    """backend='auto' with the service up: Akismet's verdicts, with the Guard's actions."""
+    pytest.importorskip("spamguard.guard", reason="the Guard (issue 4) is not in this tree yet")
+    src = make_jsonl(tmp_path / "in.jsonl", 10)
+    rescore(src, tmp_path / "out.jsonl", backend="auto", progress=False)
+    got = rows(tmp_path / "out.jsonl")
+    assert {r["source"] for r in got} == {"akismet"}
+    assert [(r["position"], r["action"]) for r in got if r["spam"]] == [(5, "spam"), (10, "spam")]
