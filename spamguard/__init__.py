@@ -20,10 +20,12 @@ from .errors import (
     InvalidKeyError,
     InvalidNoticeSettingError,
     InvalidRequestError,
+    ModelIntegrityError,
     SpamGuardError,
     TooManyRejectsError,
     UnsafeXMLError,
 )
+from .local import LocalModel
 from .verdict import Action, Verdict
 
 try:
@@ -45,6 +47,8 @@ __all__ = [
     "InvalidKeyError",
     "InvalidNoticeSettingError",
     "InvalidRequestError",
+    "LocalModel",
+    "ModelIntegrityError",
     "SpamGuardError",
     "TooManyRejectsError",
     "UnsafeXMLError",

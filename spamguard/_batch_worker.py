@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import pickle  # noqa: S403 - only our own classifier, handed from the parent process
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -75,6 +76,9 @@ def init_worker(parent: int, pickled: bytes | None = None) -> None:
     """
     if pickled is not None:
         install_classifier(pickled)
+    # Ctrl-C reaches the whole process group; the parent stops the run between chunks and then
+    # stops the workers, so a worker must not die half-way through a chunk on its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_follow_parent, args=(parent,), daemon=True, name="spamguard-parent-watch").start()
 
 

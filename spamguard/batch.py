@@ -24,11 +24,14 @@ How it stays fast, flat and safe:
 from __future__ import annotations
 
 import collections
+import contextlib
 import gzip
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
@@ -208,6 +211,8 @@ class _Run:
         # False while a chunk's result or a flush is half applied: a failure then must not save a
         # checkpoint (the one on disk is still right; the half-applied work is simply redone).
         self._consistent = True
+        self._stop = False  # set by Ctrl-C; the run stops at the next chunk boundary
+        self._saved_position = 0  # the position the checkpoint on disk covers
 
     # --- options -------------------------------------------------------------------------
 
@@ -290,10 +295,10 @@ class _Run:
                 tasks = self._record_tasks(stream)
             self._progress_start(stream)
             try:
-                self._pump(tasks)
+                with self._deferred_interrupt():
+                    self._pump(tasks)
             except BaseException:
-                if self._consistent:
-                    self._save_progress_after_failure()
+                self._save_progress_after_failure()
                 raise
             self._finish()
         finally:
@@ -363,7 +368,7 @@ class _Run:
             raise CheckpointError(f"cannot resume with different settings: {problem}; use the same options")
         self.counts = saved["counts"]
         self.position, self.line, self.offset = saved["position"], saved["line"], saved["offset"]
-        self.resumed_from = self.position
+        self.resumed_from = self._saved_position = self.position
         self._earlier = self.counts["records"] + self.counts["rejects"]
         if saved.get("done"):
             if os.path.exists(self.partial):
@@ -432,6 +437,7 @@ class _Run:
         self._buffered = 0
         self._flush_rejects()
         _checkpoint.save(self.ckpt, self._state())
+        self._saved_position = self.position
         self._last_flush = time.monotonic()
         self._consistent = True
 
@@ -454,16 +460,49 @@ class _Run:
         }
 
     def _save_progress_after_failure(self) -> None:
-        """Keep what is done: flush the chunks already handled and advance the checkpoint to them."""
-        try:
-            self._flush(force=True)
-        except Exception:  # noqa: BLE001 - the original failure matters more
-            log.exception("could not save progress")
-            return
+        """Keep what is done: flush the chunks already handled and advance the checkpoint to them.
+
+        When the failure struck half-way through applying a chunk or a flush, the checkpoint on
+        disk is left as it is: it is still right, and resuming redoes the rest.
+        """
+        if self._consistent:
+            try:
+                self._flush(force=True)
+            except Exception:  # noqa: BLE001 - the original failure matters more
+                log.exception("could not save the latest progress")
         if not self._stream_out:
             log.warning(
-                "progress saved after record %d; run again with --resume (resume=True) to continue", self.position
+                "progress saved after record %d; run again with --resume (resume=True) to continue",
+                self._saved_position,
             )
+
+    @contextlib.contextmanager
+    def _deferred_interrupt(self) -> Iterator[None]:
+        """Ctrl-C stops the run between chunks, not inside a library call; a second Ctrl-C stops it at once.
+
+        Only in the main thread, and only when SIGINT has Python's default handler (an
+        application's own handler, or SIGINT ignored, is left alone).
+        """
+        if threading.current_thread() is not threading.main_thread() or (
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        ):
+            yield
+            return
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            if self._stop:
+                raise KeyboardInterrupt
+            self._stop = True
+
+        signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _check_stop(self) -> None:
+        if self._stop:
+            raise KeyboardInterrupt
 
     def _finish(self) -> None:
         self._flush(force=True)
@@ -588,11 +627,14 @@ class _Run:
         pending: collections.deque[tuple[_Meta, Any]] = collections.deque()
         try:
             for task, meta in _chain(first, tasks):
+                self._check_stop()
                 pending.append((meta, submit(task) if task is not None else None))
                 while len(pending) >= max_in_flight:
                     self._handle(*pending.popleft())
+                    self._check_stop()
             while pending:
                 self._handle(*pending.popleft())
+                self._check_stop()
         except BaseException:
             for _, future in pending:
                 if future is not None and hasattr(future, "cancel"):

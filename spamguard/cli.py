@@ -35,6 +35,8 @@ _COMMAND_MODULES: list[str] = [
     "verify_key",
     "check",
     "notice",
+    "train",
+    "evaluate",
     "rescore",
 ]
 

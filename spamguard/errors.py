@@ -9,6 +9,7 @@ __all__ = [
     "InvalidKeyError",
     "InvalidRequestError",
     "BackendUnavailableError",
+    "ModelIntegrityError",
     "InvalidNoticeSettingError",
     "UnsafeXMLError",
     "TooManyRejectsError",
@@ -58,6 +59,10 @@ class InvalidNoticeSettingError(SpamGuardError, ValueError):
     def __init__(self, setting: str, message: str) -> None:
         self.setting = setting
         super().__init__(f"{setting}: {message}")
+
+
+class ModelIntegrityError(SpamGuardError):
+    """Raised when a model file does not match its manifest (or has none), so it is not loaded."""
 
 
 class UnsafeXMLError(SpamGuardError, ValueError):

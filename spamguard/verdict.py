@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -32,6 +32,11 @@ def _freeze_mapping(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return types.MappingProxyType(dict(value or {}))
 
 
+def _to_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    """``tuple`` as a typed converter (mypy cannot type the bare builtin's generic)."""
+    return tuple(value)
+
+
 def _check_score(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
     if value is not None and not 0.0 <= value <= 1.0:
         raise ValueError(f"Verdict.score must be between 0 and 1 or None, got {value!r}")
@@ -54,7 +59,7 @@ class Verdict:
     discard: bool = attrs.field(default=False, converter=bool)
     action: Action | None = None
     source: str = "unknown"
-    reasons: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    reasons: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple)
     recheck_after: int | None = None
     guid: str | None = None
     alerts: Mapping[str, str] = attrs.field(

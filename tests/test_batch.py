@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import signal
 import threading
 import time
 
@@ -17,10 +18,11 @@ from spamguard.batch import Summary, rescore
 
 
 class Keyword:
-    """A tiny deterministic classifier: a link makes spam. Fails on purpose when told to."""
+    """A tiny deterministic classifier: a link makes spam. Fails, or presses Ctrl-C, when told to."""
 
-    def __init__(self, fail_at: str | None = None) -> None:
+    def __init__(self, fail_at: str | None = None, interrupt_at: str | None = None) -> None:
         self.fail_at = fail_at
+        self.interrupt_at = interrupt_at
 
     def check(self, comment):
         return self.check_many([comment])[0]
@@ -28,6 +30,8 @@ class Keyword:
     def check_many(self, comments):
         out = []
         for c in comments:
+            if self.interrupt_at is not None and self.interrupt_at in c.content:
+                os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does
             if self.fail_at is not None and self.fail_at in c.content:
                 raise BackendUnavailableError("the test backend went away")
             spam = "http" in c.content
@@ -395,3 +399,17 @@ def test_resume_refuses_when_a_file_the_checkpoint_covers_is_gone(tmp_path, lost
     with pytest.raises(CheckpointError, match=f"{lost} is missing or shorter than the checkpoint says"):
         rescore(src, out, classifier=Keyword(), executor="serial", chunk_size=5, rejects=tmp_path / "rejects.jsonl",
                 resume=True)
+
+
+def test_ctrl_c_stops_between_chunks_and_the_run_resumes_exactly(tmp_path, caplog):
+    """Ctrl-C lets the chunk in hand finish, saves progress, raises KeyboardInterrupt; resume completes."""
+    src = make_jsonl(tmp_path / "in.jsonl", 60)
+    rescore(src, tmp_path / "clean.jsonl", classifier=Keyword(), executor="serial", chunk_size=10)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        rescore(src, out, classifier=Keyword(interrupt_at="comment 25 "), executor="serial", chunk_size=10)
+    assert "progress saved after record 30; run again with --resume" in caplog.text
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler given back
+    summary = rescore(src, out, classifier=Keyword(), executor="serial", chunk_size=10, resume=True)
+    assert summary.resumed_from == 30
+    assert out.read_bytes() == (tmp_path / "clean.jsonl").read_bytes()

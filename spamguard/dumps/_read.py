@@ -1,0 +1,410 @@
+"""Reading labelled (or unlabelled) comment dumps: JSONL, CSV, TSV and plain lines.
+
+:func:`read_records` streams a file record by record and yields a :class:`Record` for every
+comment it could read and a :class:`Reject` (with line and reason) for every one it could
+not. Gzip is transparent (recognised by its magic bytes) and the format is detected from
+the content unless forced.
+
+Formats:
+
+``jsonl``
+    One JSON object a line, with Akismet or short field names (``comment_content`` or
+    ``content``, ...), a ``label`` of ``spam``/``ham`` (or ``is_spam`` true/false) and an
+    optional ``id`` and ``status``.
+``csv``
+    A header line, then rows. The YouTube Spam Collection layout
+    (``COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS``) is read as it is; otherwise a ``content``
+    (or ``comment_content``/``text``) column and an optional ``label`` column, plus any
+    other comment fields by name.
+``tsv``
+    ``label<TAB>text`` a line, as in the SMS Spam Collection.
+``lines``
+    One comment a non-empty line (the tg-spam sample files). The label comes from the file
+    name: a name containing ``spam`` is spam, one containing ``ham`` (and not ``spam``) is
+    ham, anything else is unlabelled. Never detected from content except for ``.txt`` files.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import gzip
+import io
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from typing import IO, Any
+
+from ..comment import _ALL_NAMES as _FIELD_NAMES
+from ..comment import Comment
+from ..errors import SpamGuardError
+from ._records import Record, Reject
+
+__all__ = ["FORMATS", "DumpFormatError", "detect_format", "read_records"]
+
+FORMATS = ("jsonl", "csv", "tsv", "lines")
+"""The formats :func:`read_records` reads."""
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_BAD_UTF8 = re.compile("[\udc80-\udcff]")
+_SPAM_WORDS = frozenset({"spam", "1", "true", "yes"})
+_HAM_WORDS = frozenset({"ham", "0", "false", "no"})
+_LABEL_KEYS = ("label", "is_spam", "class", "spam")
+_CONTENT_COLUMNS = ("content", "comment_content", "text", "message", "body")
+_YOUTUBE_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
+
+
+class DumpFormatError(SpamGuardError, ValueError):
+    """Raised when a dump's format cannot be told or is not one spamguard reads."""
+
+
+PathOrFile = str | os.PathLike[str] | IO[bytes] | IO[str]
+
+
+def detect_format(path_or_file: PathOrFile, *, sample: str | None = None) -> str:
+    """Tell the format of a dump (``jsonl``, ``csv``, ``tsv`` or ``lines``) from its content.
+
+    ``path_or_file`` may be a path (gzip or not) or a file object; for a file object pass
+    the first lines as ``sample`` or the object must be seekable. Raises
+    :class:`DumpFormatError` when the content matches none of the formats.
+    """
+    name = _name_of(path_or_file)
+    if sample is None:
+        with _open_text(path_or_file) as stream:
+            sample = "".join(_first_lines(stream, 5))
+            if not isinstance(path_or_file, (str, os.PathLike)) and hasattr(path_or_file, "seek"):
+                path_or_file.seek(0)
+    return _detect(sample, name)
+
+
+def read_records(
+    path_or_file: PathOrFile, format: str | None = None, *, source: str | None = None
+) -> Iterator[Record | Reject]:
+    """Yield the comments of a dump in order: a Record for each readable one, a Reject otherwise.
+
+    ``path_or_file`` is a path, ``"-"`` (standard input) or a file object (bytes or text);
+    gzip is recognised by its magic bytes. ``format`` forces one of :data:`FORMATS`; by
+    default it is detected from the content. ``source`` names the input in Records and
+    Rejects (default: the path). The file is read lazily, one record at a time.
+    """
+    if format is not None and format not in FORMATS:
+        raise DumpFormatError(f"unknown dump format {format!r}; use one of {', '.join(FORMATS)}")
+    name = _name_of(path_or_file)
+    source = source if source is not None else name
+    with _open_text(path_or_file) as stream:
+        head = _first_lines(stream, 5)
+        fmt = format or _detect("".join(head), name)
+        lines = _chain(head, stream)
+        if fmt == "jsonl":
+            yield from _read_jsonl(lines, source)
+        elif fmt == "tsv":
+            yield from _read_tsv(lines, source)
+        elif fmt == "lines":
+            yield from _read_lines(lines, source, _label_from_name(name))
+        else:
+            yield from _read_csv(lines, source)
+
+
+# --- opening ----------------------------------------------------------------------------
+
+
+class _open_text:
+    """Context manager: a text stream over a path or file; gzip and a BOM handled, bad UTF-8 kept as surrogates.
+
+    Streams it opened itself are closed on exit; a caller's file object is left open.
+    """
+
+    def __init__(self, path_or_file: PathOrFile) -> None:
+        self._target = path_or_file
+        self._owned: IO[bytes] | None = None
+        self._layers: list[Any] = []
+
+    def __enter__(self) -> IO[str]:
+        target = self._target
+        if isinstance(target, io.TextIOBase):
+            return target  # type: ignore[return-value]
+        if isinstance(target, (str, os.PathLike)):
+            if os.fspath(target) == "-":
+                raw: Any = sys.stdin.buffer
+            else:
+                try:
+                    raw = self._owned = open(target, "rb")  # noqa: SIM115 - closed in __exit__
+                except OSError as exc:
+                    raise DumpFormatError(f"cannot open {os.fspath(target)!r}: {exc.strerror}") from exc
+        else:
+            raw = target
+        if not hasattr(raw, "peek"):
+            raw = io.BufferedReader(raw)
+            self._layers.append(raw)
+        if raw.peek(2)[:2] == _GZIP_MAGIC:
+            raw = gzip.GzipFile(fileobj=raw, mode="rb")
+            self._layers.append(raw)
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        self._layers.append(text)
+        return text
+
+    def __exit__(self, *exc: object) -> None:
+        # Detach our wrappers (closing them would close the caller's stream), then close our own file.
+        for layer in reversed(self._layers):
+            if isinstance(layer, (io.TextIOWrapper, io.BufferedReader)):
+                layer.detach()
+            else:
+                layer.close()  # GzipFile: does not close the file object it reads
+        if self._owned is not None:
+            self._owned.close()
+
+
+def _name_of(path_or_file: Any) -> str:
+    if isinstance(path_or_file, (str, os.PathLike)):
+        name = os.fspath(path_or_file)
+        return "<stdin>" if name == "-" else name
+    name = getattr(path_or_file, "name", None)
+    return name if isinstance(name, str) else "<stream>"
+
+
+def _first_lines(stream: IO[str], count: int) -> list[str]:
+    lines = []
+    for line in stream:
+        lines.append(line)
+        if len(lines) >= count:
+            break
+    return lines
+
+
+def _chain(head: list[str], stream: IO[str]) -> Iterator[str]:
+    yield from head
+    yield from stream
+
+
+# --- detection --------------------------------------------------------------------------
+
+
+def _detect(sample: str, name: str) -> str:
+    first = next((line for line in sample.splitlines() if line.strip()), "")
+    base = name.lower().removesuffix(".gz")
+    if first.lstrip().startswith("{"):
+        return "jsonl"
+    if "\t" in first and first.split("\t", 1)[0].strip().lower() in _SPAM_WORDS | _HAM_WORDS:
+        return "tsv"
+    try:
+        header = next(csv.reader([first]))
+    except csv.Error:
+        header = []
+    columns = {h.strip().lower() for h in header}
+    if header == _YOUTUBE_HEADER or columns & set(_CONTENT_COLUMNS):
+        return "csv"
+    if base.endswith(".txt"):
+        return "lines"
+    if not first:
+        return "jsonl"  # empty: any reader yields nothing
+    raise DumpFormatError(
+        f"cannot tell the format of {name}: the first line is neither a JSON object, a label<TAB>text "
+        f"line nor a CSV header with a content column; force one with format= (one of {', '.join(FORMATS)})"
+    )
+
+
+def _label_from_name(name: str) -> bool | None:
+    base = os.path.basename(name).lower()
+    if "spam" in base:
+        return True
+    if "ham" in base:
+        return False
+    return None
+
+
+# --- labels and comments ----------------------------------------------------------------
+
+
+class _RowError(Exception):
+    pass
+
+
+def _parse_label(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word == "":
+            return None
+        if word in _SPAM_WORDS:
+            return True
+        if word in _HAM_WORDS:
+            return False
+    raise _RowError(f"unknown label {value!r} (expected spam or ham, 1 or 0, true or false)")
+
+
+def _check_text(raw: str) -> None:
+    if _BAD_UTF8.search(raw):
+        raise _RowError("invalid UTF-8")
+
+
+def _comment(fields: Mapping[str, Any]) -> Comment:
+    content = fields.get("content", fields.get("comment_content"))
+    if content is None or (isinstance(content, str) and not content.strip()):
+        raise _RowError("no content")
+    try:
+        return Comment.from_mapping(fields)
+    except SpamGuardError as exc:
+        raise _RowError(str(exc)) from None
+
+
+# --- readers ----------------------------------------------------------------------------
+
+
+def _read_jsonl(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
+    position = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        position += 1
+        raw = line.rstrip("\r\n")
+        try:
+            _check_text(raw)
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise _RowError(f"broken JSON: {exc.msg} at column {exc.colno}") from None
+            if not isinstance(data, dict):
+                raise _RowError(f"expected a JSON object, got {type(data).__name__}")
+            label = None
+            for key in _LABEL_KEYS:
+                if key in data:
+                    label = _parse_label(data.pop(key))
+                    break
+            ident = data.pop("id", None)
+            status = data.pop("status", None)
+            comment = _comment(data)
+        except _RowError as exc:
+            yield Reject(position=position, line=number, reason=str(exc), raw=_safe(raw), source=source)
+            continue
+        yield Record(
+            position=position, line=number, comment=comment, label=label, source=source,
+            id=None if ident is None else str(ident), status=None if status is None else str(status),
+        )
+
+
+def _read_tsv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
+    position = 0
+    for number, line in enumerate(lines, start=1):
+        raw = line.rstrip("\r\n")
+        if not raw.strip():
+            continue
+        position += 1
+        try:
+            _check_text(raw)
+            if "\t" not in raw:
+                raise _RowError("no tab: expected label<TAB>text")
+            label_text, text = raw.split("\t", 1)
+            label = _parse_label(label_text)
+            comment = _comment({"content": text})
+        except _RowError as exc:
+            yield Reject(position=position, line=number, reason=str(exc), raw=_safe(raw), source=source)
+            continue
+        yield Record(position=position, line=number, comment=comment, label=label, source=source)
+
+
+def _read_lines(lines: Iterator[str], source: str, label: bool | None) -> Iterator[Record | Reject]:
+    position = 0
+    for number, line in enumerate(lines, start=1):
+        raw = line.rstrip("\r\n")
+        if not raw.strip():
+            continue
+        position += 1
+        try:
+            _check_text(raw)
+            comment = _comment({"content": raw})
+        except _RowError as exc:
+            yield Reject(position=position, line=number, reason=str(exc), raw=_safe(raw), source=source)
+            continue
+        yield Record(position=position, line=number, comment=comment, label=label, source=source)
+
+
+def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise DumpFormatError(f"{source}:1: cannot read the CSV header: {exc}") from None
+    youtube = header == _YOUTUBE_HEADER
+    names = [h.strip() for h in header] if not youtube else ["id", "author", "date", "content", "label"]
+    lowered = [n.lower() for n in names]
+    if not youtube:
+        if not set(lowered) & set(_CONTENT_COLUMNS):
+            raise DumpFormatError(
+                f"{source}:1: the CSV header {header!r} has no content column "
+                f"(one of {', '.join(_CONTENT_COLUMNS)})"
+            )
+        content_name = next(n for n in _CONTENT_COLUMNS if n in lowered)
+        # The content column becomes "content"; comment fields match whatever their case; other columns
+        # (extra parameters) keep their names.
+        names = [
+            "content" if low == content_name else low if low in _FIELD_NAMES or low in _LABEL_KEYS else orig
+            for orig, low in zip(names, lowered, strict=True)
+        ]
+    position = 0
+    previous_end = reader.line_num
+    while True:
+        start = previous_end + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            position += 1
+            yield Reject(position=position, line=start, reason=f"broken CSV: {exc}", source=source)
+            previous_end = reader.line_num
+            continue
+        previous_end = reader.line_num
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        position += 1
+        raw = ",".join(row)
+        try:
+            _check_text(raw)
+            if len(row) != len(names):
+                raise _RowError(f"has {len(row)} fields; the header has {len(names)}")
+            fields: dict[str, Any] = {}
+            label = None
+            ident = status = None
+            for name, value in zip(names, row, strict=True):
+                key = name.lower()
+                if key in _LABEL_KEYS:
+                    label = _parse_label(value)
+                elif key in ("id", "comment_id"):
+                    ident = value or None
+                elif key == "status":
+                    status = value or None
+                elif value != "":
+                    fields[name] = value
+            if youtube and fields.get("date"):
+                fields["date"] = _naive_utc(fields["date"])
+            comment = _comment(fields)
+        except _RowError as exc:
+            yield Reject(position=position, line=start, reason=str(exc), raw=_safe(raw), source=source)
+            continue
+        yield Record(position=position, line=start, comment=comment, id=ident, label=label,
+                     status=status, source=source)
+
+
+def _naive_utc(text: str) -> _dt.datetime | str:
+    """YouTube dates carry no zone; they are UTC."""
+    try:
+        value = _dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text  # Comment.from_mapping names the bad date
+    return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+
+
+def _safe(raw: str) -> str:
+    """The raw text with undecodable bytes shown as U+FFFD, shortened for messages."""
+    text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text if len(text) <= 2000 else text[:2000] + "..."
+

@@ -1,0 +1,168 @@
+"""The scikit-learn estimator behind the local model: one inspectable Pipeline that ``fit`` retrains."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import MaxAbsScaler
+from sklearn.utils.validation import check_is_fitted
+
+from ._features import MetadataFeatures, NgramHasher, OccurrenceTfidf
+from ._hashing import META_FEATURES, PY_WORD, as_comments, normalize_text, phrase_column
+
+__all__ = ["SpamClassifier"]
+
+_EXPLAINED_PHRASES = 20_000
+
+DEFAULT_PRIORS: dict[str, float] = {
+    "author_is_url": 2.0,
+    "author_has_email": 1.5,
+    "author_url": 0.5,
+    "honeypot_filled": 6.0,
+    "user_agent_missing": 1.5,
+    "not_a_comment": 1.0,
+}
+"""Log-odds weights of metadata signals that the training data never shows (all zero there).
+
+Public spam collections are bare texts: no author URLs, honeypots or user agents. A column
+that is zero in every training row would get no weight at all, so a model trained on them
+would ignore the signals real comment forms give. Such columns get these prior weights
+instead (the directions and rough sizes the Akismet plugin and comparable filters use);
+once training data holds the signal (for example moderator feedback from a site), the
+learned weight replaces the prior.
+"""
+
+
+class SpamClassifier(ClassifierMixin, BaseEstimator):
+    """Spam or not from comments: hashed word and character n-gram TF-IDF plus metadata, logistic regression.
+
+    ``X`` is a list of :class:`~spamguard.Comment` objects, mappings of comment fields or
+    plain texts; ``y`` says spam (1/True) or not (0/False). ``fit`` builds and fits
+    ``pipeline_`` (a :class:`~sklearn.pipeline.Pipeline` of the features and the classifier)
+    and ``phrases_``, the word n-grams that can be named when explaining a score.
+    """
+
+    def __init__(
+        self,
+        C: float = 100.0,
+        word_ngram_range: tuple[int, int] = (1, 2),
+        char_ngram_range: tuple[int, int] = (2, 5),
+        n_bits: int = 18,
+        class_weight: Any = "balanced",
+        max_iter: int = 3000,
+        meta_priors: dict[str, float] | None = None,
+    ) -> None:
+        self.C = C
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.n_bits = n_bits
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.meta_priors = meta_priors
+
+    def build_pipeline(self) -> Pipeline:
+        """A new, unfitted Pipeline with this estimator's settings."""
+
+        def tfidf(analyzer: str, ngram_range: tuple[int, int]) -> Pipeline:
+            return Pipeline([
+                ("ngrams", NgramHasher(analyzer, tuple(ngram_range), self.n_bits)),  # type: ignore[arg-type]
+                ("tfidf", OccurrenceTfidf()),
+            ])
+
+        features = FeatureUnion([
+            ("word", tfidf("word", self.word_ngram_range)),
+            ("char", tfidf("char", self.char_ngram_range)),
+            ("meta", Pipeline([("extract", MetadataFeatures()), ("scale", MaxAbsScaler())])),
+        ])
+        clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+        return Pipeline([("features", features), ("clf", clf)])
+
+    def fit(self, X: Any, y: Any) -> SpamClassifier:
+        """Fit the pipeline on comments ``X`` and labels ``y`` (spam = 1); returns ``self``."""
+        comments = as_comments(X)
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != len(comments):
+            raise ValueError(f"y must be one label per comment: got {y.shape} labels for {len(comments)} comments")
+        classes = np.unique(y)
+        if not len(comments):
+            raise ValueError("training needs comments; got none")
+        if len(classes) == 1:
+            raise ValueError(f"training needs both spam and not-spam examples; all {len(comments)} labels are {y[0]!r}")
+        if len(classes) > 2:
+            raise ValueError(f"labels must be spam/not spam (two classes), got {classes!r}")
+        self.classes_ = classes
+        spam = y == classes[1]
+        self.pipeline_ = self.build_pipeline().fit(comments, spam.astype(np.int64))
+        self.priors_applied_ = self._apply_priors(comments)
+        self.phrases_ = self._phrases(comments)
+        self.n_features_in_ = 1
+        return self
+
+    def _apply_priors(self, comments: list[Any]) -> dict[str, float]:
+        """Give metadata columns that are zero in all training rows their prior weight."""
+        priors = DEFAULT_PRIORS if self.meta_priors is None else self.meta_priors
+        unknown = set(priors) - set(META_FEATURES)
+        if unknown:
+            raise ValueError(f"meta_priors names unknown features {sorted(unknown)}; known: {list(META_FEATURES)}")
+        meta = self.pipeline_.named_steps["features"].transformer_list[2][1]
+        seen = meta.named_steps["scale"].max_abs_ > 0
+        coef = self.pipeline_.named_steps["clf"].coef_
+        offset = coef.shape[1] - len(META_FEATURES)
+        applied = {}
+        for name, weight in priors.items():
+            j = META_FEATURES.index(name)
+            if not seen[j]:
+                coef[0, offset + j] = weight
+                applied[name] = float(weight)
+        return applied
+
+    def _phrases(self, comments: list[Any]) -> dict[int, str]:
+        """For the most influential word buckets, the commonest training phrase that hashes there."""
+        word = self.pipeline_.named_steps["features"].transformer_list[0][1]
+        idf = word.named_steps["tfidf"].idf_
+        coef = self.pipeline_.named_steps["clf"].coef_[0][: idf.shape[0]]
+        weight = np.abs(coef * idf)
+        top = set(np.argsort(-weight, kind="stable")[:_EXPLAINED_PHRASES].tolist())
+        counts: Counter[tuple[int, str]] = Counter()
+        lo, hi = self.word_ngram_range
+        for c in comments:
+            words = PY_WORD.findall(normalize_text(c.content))
+            for size in range(lo, hi + 1):
+                for i in range(len(words) - size + 1):
+                    phrase = " ".join(words[i:i + size])
+                    bucket = phrase_column(phrase, self.n_bits)
+                    if bucket in top:
+                        counts[(bucket, phrase)] += 1
+        phrases: dict[int, str] = {}
+        for (bucket, phrase), _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1])):
+            phrases.setdefault(bucket, phrase)
+        return phrases
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities of ``classes_`` for each comment (column 1: spam)."""
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.predict_proba(as_comments(X))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The log-odds of spam for each comment."""
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.decision_function(as_comments(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The predicted label (one of ``classes_``) for each comment."""
+        proba = self.predict_proba(X)
+        return self.classes_[(proba[:, 1] >= 0.5).astype(int)]
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.target_tags.single_output = True
+        tags.classifier_tags.multi_class = False
+        return tags
+

@@ -1,0 +1,337 @@
+"""Features of a comment, computed with numpy alone: hashed word and character n-grams, and metadata.
+
+The n-gram hashing runs over a whole batch at once (a polynomial rolling hash of Unicode code
+points), so it works for any script and is fast. Both the scikit-learn transformers
+(:mod:`._features`, used in training) and the compiled scorer (used to judge comments, with
+no scikit-learn import) call these functions, so they see exactly the same features.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..comment import Comment
+
+__all__ = [
+    "META_FEATURES",
+    "TextBatch",
+    "as_comments",
+    "link_hosts",
+    "meta_matrix",
+    "normalize_text",
+    "phrase_column",
+]
+
+# The words the hasher sees, as a Python pattern: letters, digits, underscore, combining marks.
+PY_WORD = re.compile(r"[\w\u0300-\u036f]+")
+
+# --- turning inputs into comments -------------------------------------------------------
+
+
+def as_comments(X: Any) -> list[Comment]:
+    """The inputs as a list of Comments: Comments, mappings of fields, or plain texts.
+
+    A bare ``str`` is refused: it is one comment, not a list of them (a classic silent bug
+    that would score every character on its own).
+    """
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            "expected a list of comments, got a single string; wrap it in a list ([text]) "
+            "or call check() for one comment"
+        )
+    if isinstance(X, Comment):
+        raise TypeError("expected a list of comments, got one Comment; wrap it in a list or call check()")
+    if isinstance(X, np.ndarray):
+        X = X.ravel().tolist()
+    out = []
+    for item in X:
+        if isinstance(item, Comment):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            out.append(Comment.from_mapping(item))
+        elif isinstance(item, str):
+            out.append(Comment(content=item))
+        else:
+            raise TypeError(
+                f"expected Comments, mappings of comment fields or texts, got {type(item).__name__}"
+            )
+    return out
+
+
+# --- text normalisation -----------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+
+
+def _normalize_joined(texts: Sequence[str]) -> str:
+    """Texts normalised (see :func:`normalize_text`) and joined, each followed by a NUL separator."""
+    joined = " \x00 ".join(t.replace("\x00", " ") if "\x00" in t else t for t in texts)
+    return _SPACE.sub(" ", _DIGIT.sub("0", (" " + joined + " \x00").lower()))
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case, digits folded to ``0``, runs of white space to one space, one space either side."""
+    return _normalize_joined([text])[:-1]
+
+
+# --- hashing ----------------------------------------------------------------------------
+#
+# A text's n-gram is hashed as a polynomial in its code points modulo 2**64 (numpy's wrapping
+# uint64 arithmetic), salted with its length and turned into a column by multiply-shift. With
+# prefix sums G of c[j] * P**-j, the hash of codes[l..r] is (G[r] - G[l-1]) * P**r, so all
+# n-grams of a whole batch come out of a few vector operations.
+
+_MASK = (1 << 64) - 1
+_P = 0x100000001B3  # FNV prime: odd, so invertible modulo 2**64
+_P_INV = pow(_P, -1, 1 << 64)
+_SPREAD = 0x9E3779B97F4A7C15  # multiply-shift constant (2**64 / golden ratio, odd)
+_SALT = 0xBF58476D1CE4E5B9
+_BIGRAM = 0x94D049BB133111EB
+_WORD_SALT = 0xA0761D6478BD642F
+
+# Code-point classes for the Basic Multilingual Plane (code points beyond it count as symbols).
+_BMP = [chr(i) for i in range(0x10000)]
+_WORD_CHAR = np.array([ch.isalnum() or ch == "_" or 0x300 <= ord(ch) <= 0x36F for ch in _BMP], dtype=bool)
+_UPPER = np.array([ch.isupper() for ch in _BMP], dtype=bool)
+_ALPHA = np.array([ch.isalpha() for ch in _BMP], dtype=bool)
+_DIGIT_CHAR = np.array([ch.isdigit() for ch in _BMP], dtype=bool)
+del _BMP
+
+
+def _salt(size: int) -> np.uint64:
+    return np.uint64((size * _SALT) & _MASK)
+
+
+def _column(h: np.ndarray, size: int, bits: int) -> np.ndarray:
+    """Multiply-shift of the salted hash: the top ``bits`` bits of (h ^ salt) * SPREAD."""
+    with np.errstate(over="ignore"):
+        return (((h ^ _salt(size)) * np.uint64(_SPREAD)) >> np.uint64(64 - bits)).astype(np.intp)
+
+
+def _column_int(h: int, size: int, bits: int) -> int:
+    return (((h ^ ((size * _SALT) & _MASK)) * _SPREAD) & _MASK) >> (64 - bits)
+
+
+def _hash_str(text: str) -> int:
+    """The polynomial hash of a text, as the vector code computes it for a segment (pure Python)."""
+    h = 0
+    for ch in text:
+        h = (h * _P + ord(ch)) & _MASK
+    return h
+
+
+def _code_array(texts: Sequence[str]) -> np.ndarray:
+    """All texts' code points in one uint32 array, each text followed by a 0 separator."""
+    return _codes_of("\x00".join(texts) + "\x00")
+
+
+def _codes_of(joined: str) -> np.ndarray:
+    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _classes(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Look code points up in a BMP class table (False beyond the BMP)."""
+    if codes.size and int(codes.max()) < 0x10000:
+        return table[codes]
+    out = np.zeros(codes.shape[0], dtype=bool)
+    bmp = codes < 0x10000
+    out[bmp] = table[codes[bmp]]
+    return out
+
+
+class TextBatch:
+    """The texts of a batch, normalised, as one code-point array with the prefix sums their hashes need.
+
+    Shared by the word and character hashers and the metadata, so a batch is encoded once.
+    ``texts`` are comments' raw contents; :func:`normalize_text` is applied here.
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.n = len(texts)
+        self.joined = _normalize_joined(texts)
+        codes = _codes_of(self.joined)
+        self.codes = codes
+        sep = codes == 0
+        # Position i of these "shifted" arrays is the state before codes[i]; one extra at the end.
+        self.seps = np.concatenate(([0], np.cumsum(sep)))
+        self.doc = self.seps[:-1]  # the text each position belongs to (separators: the one before)
+        with np.errstate(over="ignore"):
+            n = codes.shape[0]
+            inv = np.full(n, _P_INV, dtype=np.uint64)
+            inv[0] = 1
+            pw = np.full(n, _P, dtype=np.uint64)
+            pw[0] = 1
+            self.pw = np.cumprod(pw, dtype=np.uint64)
+            g = np.cumsum(codes.astype(np.uint64) * np.cumprod(inv, dtype=np.uint64), dtype=np.uint64)
+        self.g = np.concatenate((np.zeros(1, dtype=np.uint64), g))
+        self._words: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._texts: list[str] | None = None
+
+    def text(self, i: int) -> str:
+        """The normalised text ``i``."""
+        if self._texts is None:
+            self._texts = self.joined.split("\x00")
+        return self._texts[i]
+
+    def char_ngrams(self, ngram_range: tuple[int, int], bits: int) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every character n-gram occurrence that stays inside one text."""
+        rows, cols = [], []
+        n = self.codes.shape[0]
+        for size in range(ngram_range[0], ngram_range[1] + 1):
+            if n < size:
+                break
+            inside = self.seps[size:] == self.seps[:-size]
+            start = np.flatnonzero(inside[: n - size + 1])
+            end = start + size  # exclusive, as an index into the shifted arrays
+            with np.errstate(over="ignore"):
+                h = (self.g[end] - self.g[start]) * self.pw[end - 1]
+            rows.append(self.doc[start])
+            cols.append(_column(h, size, bits))
+        return _concat(rows), _concat(cols)
+
+    def words(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Hash, text index and length of every word (a run of letters, digits, marks), in order."""
+        if self._words is None:
+            is_word = _classes(self.codes, _WORD_CHAR)
+            edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+            starts = np.flatnonzero(edges == 1)
+            ends = np.flatnonzero(edges == -1)  # exclusive
+            with np.errstate(over="ignore"):
+                h = (self.g[ends] - self.g[starts]) * self.pw[ends - 1]
+                h = h ^ np.uint64(_WORD_SALT)
+            self._words = (h, self.doc[starts], ends - starts)
+        return self._words
+
+    def word_ngrams(self, ngram_range: tuple[int, int], bits: int) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every word n-gram occurrence inside one text."""
+        word_hash, word_doc, _ = self.words()
+        rows, cols = [], []
+        current = word_hash
+        for size in range(1, ngram_range[1] + 1):
+            if size > 1:
+                count = word_hash.shape[0] - size + 1
+                if count <= 0:
+                    break
+                with np.errstate(over="ignore"):
+                    current = current[:count] * np.uint64(_BIGRAM) + word_hash[size - 1:]
+            if size >= ngram_range[0]:
+                same = np.flatnonzero(word_doc[: current.shape[0]] == word_doc[size - 1:])
+                rows.append(word_doc[same])
+                cols.append(_column(current[same], size, bits))
+        return _concat(rows), _concat(cols)
+
+    def repetition(self) -> np.ndarray:
+        """Per text: 1 - distinct words / words (0 for texts under 3 words)."""
+        word_hash, word_doc, _ = self.words()
+        total = np.bincount(word_doc, minlength=self.n)
+        order = np.lexsort((word_hash, word_doc))
+        d, h = word_doc[order], word_hash[order]
+        first = np.ones(d.shape[0], dtype=bool)
+        first[1:] = (d[1:] != d[:-1]) | (h[1:] != h[:-1])
+        distinct = np.bincount(d[first], minlength=self.n)
+        out = np.zeros(self.n)
+        many = total >= 3
+        out[many] = 1.0 - distinct[many] / total[many]
+        return out
+
+
+def phrase_column(phrase: str, bits: int) -> int:
+    """The word-n-gram column of a phrase of normalised words joined by single spaces."""
+    words = phrase.split(" ")
+    h = _hash_str(words[0]) ^ _WORD_SALT
+    for word in words[1:]:
+        h = (h * _BIGRAM + (_hash_str(word) ^ _WORD_SALT)) & _MASK
+    return _column_int(h, len(words), bits)
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+
+
+# --- metadata ---------------------------------------------------------------------------
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|"
+                  r"ru|ly|me|co|io|tk|xyz|top|cc|us|uk|de|in|tv|gl|gd|link|site|online|ltd|fr)\b(?:/[^\s]*)?",
+                  re.IGNORECASE)
+_HOST = re.compile(r"^(?:https?://)?(?:www\.)?([^/:?#\s]+)", re.IGNORECASE)
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}", re.IGNORECASE)
+
+META_FEATURES: tuple[str, ...] = (
+    "links",
+    "has_link",
+    "link_domains",
+    "email_in_text",
+    "author_is_url",
+    "author_has_email",
+    "author_url",
+    "uppercase_ratio",
+    "repetition_ratio",
+    "length",
+    "digit_ratio",
+    "honeypot_filled",
+    "user_agent_missing",
+    "not_a_comment",
+)
+"""Names of the metadata columns, in order."""
+
+
+def link_hosts(text: str) -> list[str]:
+    """Host names of the links in a text, lower-cased, ``www.`` removed, in order."""
+    hosts = []
+    for url in _URL.findall(text):
+        match = _HOST.match(url)
+        if match:
+            hosts.append(match.group(1).lower().rstrip("."))
+    return hosts
+
+
+def _link_row(c: Comment) -> list[float]:
+    text = c.content
+    hosts = link_hosts(text) if "." in text else []
+    author = c.author or ""
+    return [
+        math.log1p(len(hosts)),
+        1.0 if hosts else 0.0,
+        math.log1p(len(set(hosts))),
+        1.0 if "@" in text and _EMAIL.search(text) else 0.0,
+        1.0 if author and ("://" in author or link_hosts(author)) else 0.0,
+        1.0 if "@" in author and _EMAIL.search(author) else 0.0,
+        1.0 if c.author_url else 0.0,
+    ]
+
+
+def meta_matrix(comments: Sequence[Comment], batch: TextBatch | None = None) -> np.ndarray:
+    """The metadata features (:data:`META_FEATURES`) of comments, one row a comment.
+
+    ``batch`` is the comments' normalised :class:`TextBatch` if one was made already.
+    """
+    n = len(comments)
+    out = np.zeros((n, len(META_FEATURES)))
+    if not n:
+        return out
+    out[:, :7] = [_link_row(c) for c in comments]
+    raw = _code_array([c.content.replace("\x00", " ") if "\x00" in c.content else c.content for c in comments])
+    doc = np.concatenate(([0], np.cumsum(raw == 0)))[:-1]
+    letters = np.bincount(doc, weights=_classes(raw, _ALPHA), minlength=n + 1)[:n]
+    upper = np.bincount(doc, weights=_classes(raw, _UPPER), minlength=n + 1)[:n]
+    digits = np.bincount(doc, weights=_classes(raw, _DIGIT_CHAR), minlength=n + 1)[:n]
+    length = np.bincount(doc, minlength=n + 1)[:n] - 1.0  # minus the separator
+    out[:, 7] = np.where(letters >= 5, upper / np.maximum(letters, 1), 0.0)
+    out[:, 8] = (batch if batch is not None else TextBatch([c.content for c in comments])).repetition()
+    out[:, 9] = np.log1p(length) / 10.0
+    out[:, 10] = np.where(length > 0, digits / np.maximum(length, 1), 0.0)
+    out[:, 11:] = [
+        [float(c.honeypot_filled), float(c.user_ip is not None and not c.user_agent),
+         0.0 if c.type in _COMMENT_TYPES else 1.0]
+        for c in comments
+    ]
+    return out
+
+
+_COMMENT_TYPES = frozenset({"comment", "reply", "forum-post", "message", ""})

@@ -1,0 +1,214 @@
+"""The compiled scorer: the fitted pipeline's arithmetic as flat arrays, with no scikit-learn in the loop.
+
+:meth:`CompiledScorer.from_estimator` reads the hashers' settings, the TF-IDF ``idf_``
+vectors, the scaler and the logistic regression's coefficients out of a fitted
+:class:`~spamguard.local.SpamClassifier`; :meth:`to_arrays` / :meth:`from_arrays` keep them
+in a plain ``.npz`` file (no pickle), so judging comments needs neither scikit-learn nor
+unpickling. ``tests/test_local_scorer.py`` checks it agrees with
+``pipeline_.decision_function`` to 1e-9.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..comment import Comment
+from ._hashing import META_FEATURES, PY_WORD, TextBatch, link_hosts, meta_matrix
+
+__all__ = ["CompiledScorer"]
+
+_REASON_MIN = 0.25  # log-odds a feature must move the score by to be named
+_MAX_REASONS = 4
+_NUMBER = re.compile(r"\b0+\b")
+_ARRAYS = ("word_idf2", "word_w", "char_idf2", "char_w", "meta_weight")
+
+
+class CompiledScorer:
+    """Scores comments with the arrays of a fitted :class:`~spamguard.local.SpamClassifier`."""
+
+    def __init__(
+        self, *, bits: int, word_range: tuple[int, int], char_range: tuple[int, int], intercept: float,
+        word_idf2: np.ndarray, word_w: np.ndarray, char_idf2: np.ndarray, char_w: np.ndarray,
+        meta_weight: np.ndarray, phrases: Mapping[int, str],
+    ) -> None:
+        if meta_weight.shape != (len(META_FEATURES),):
+            raise ValueError(f"expected {len(META_FEATURES)} metadata weights, got {meta_weight.shape}")
+        self.bits = int(bits)
+        self.word_range = (int(word_range[0]), int(word_range[1]))
+        self.char_range = (int(char_range[0]), int(char_range[1]))
+        self.intercept = float(intercept)
+        # Per column: idf**2 (for the norm) and idf * coefficient (for the dot product).
+        self.word_idf2, self.word_w = word_idf2, word_w
+        self.char_idf2, self.char_w = char_idf2, char_w
+        self.meta_weight = meta_weight
+        self.phrases = dict(phrases)
+
+    @classmethod
+    def from_estimator(cls, estimator: Any) -> CompiledScorer:
+        """Compile a fitted SpamClassifier."""
+        pipeline = estimator.pipeline_
+        parts = dict(pipeline.named_steps["features"].transformer_list)
+        clf = pipeline.named_steps["clf"]
+        coef = clf.coef_[0]
+        word, char, meta = parts["word"], parts["char"], parts["meta"]
+        word_idf, char_idf = word.named_steps["tfidf"].idf_, char.named_steps["tfidf"].idf_
+        nw, nc = word_idf.shape[0], char_idf.shape[0]
+        return cls(
+            bits=word.named_steps["ngrams"].n_bits,
+            word_range=tuple(word.named_steps["ngrams"].ngram_range),
+            char_range=tuple(char.named_steps["ngrams"].ngram_range),
+            intercept=float(clf.intercept_[0]),
+            word_idf2=word_idf * word_idf, word_w=word_idf * coef[:nw],
+            char_idf2=char_idf * char_idf, char_w=char_idf * coef[nw:nw + nc],
+            meta_weight=coef[nw + nc:] / meta.named_steps["scale"].scale_,
+            phrases=getattr(estimator, "phrases_", {}),
+        )
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The scorer as named numpy arrays (for ``np.savez_compressed``; no objects, no pickle)."""
+        keys = sorted(self.phrases)
+        return {
+            "settings": np.array([self.bits, *self.word_range, *self.char_range], dtype=np.int64),
+            "intercept": np.array([self.intercept]),
+            **{name: getattr(self, name) for name in _ARRAYS},
+            "phrase_columns": np.array(keys, dtype=np.int64),
+            "phrase_texts": np.array([self.phrases[k] for k in keys], dtype=np.str_),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> CompiledScorer:
+        """Rebuild a scorer from :meth:`to_arrays`' output."""
+        try:
+            bits, w_lo, w_hi, c_lo, c_hi = (int(v) for v in arrays["settings"])
+            return cls(
+                bits=bits, word_range=(w_lo, w_hi), char_range=(c_lo, c_hi),
+                intercept=float(arrays["intercept"][0]),
+                **{name: np.asarray(arrays[name], dtype=np.float64) for name in _ARRAYS},
+                phrases=dict(zip(arrays["phrase_columns"].tolist(), arrays["phrase_texts"].tolist(), strict=True)),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"not a spamguard scorer file: {exc}") from exc
+
+    # --- scoring --------------------------------------------------------------------------
+
+    @staticmethod
+    def _part(rows: np.ndarray, cols: np.ndarray, idf2: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+        """Per text: the normalised TF-IDF dotted with the coefficients; also the norms."""
+        norms = np.sqrt(np.bincount(rows, weights=idf2[cols], minlength=n))
+        norms[norms == 0.0] = 1.0
+        return np.bincount(rows, weights=w[cols], minlength=n) / norms, norms
+
+    def decision(self, comments: Sequence[Comment], *, explain: bool = False) -> tuple[np.ndarray, Any]:
+        """Log-odds of spam for each comment, and (with ``explain``) what :meth:`reasons` needs."""
+        n = len(comments)
+        batch = TextBatch([c.content for c in comments])
+        word_rows, word_cols = batch.word_ngrams(self.word_range, self.bits)
+        char_rows, char_cols = batch.char_ngrams(self.char_range, self.bits)
+        word_z, word_norms = self._part(word_rows, word_cols, self.word_idf2, self.word_w, n)
+        char_z, _ = self._part(char_rows, char_cols, self.char_idf2, self.char_w, n)
+        meta = meta_matrix(comments, batch)
+        meta_contrib = meta * self.meta_weight
+        z = word_z + char_z + meta_contrib.sum(axis=1) + self.intercept
+        if not explain:
+            return z, None
+        return z, (batch, word_rows, word_cols, word_norms, meta, meta_contrib)
+
+    # --- reasons --------------------------------------------------------------------------
+
+    def reasons(self, comments: Sequence[Comment], state: Any, rows: np.ndarray) -> list[tuple[str, ...]]:
+        """For each comment, the few features that pushed its score up most (toward spam), strongest first.
+
+        ``state`` comes from :meth:`decision` on a batch and ``rows`` says which of its rows
+        ``comments`` are.
+        """
+        batch, word_rows, word_cols, word_norms, meta, meta_contrib = state
+        if not len(rows):
+            return []
+        wanted = np.zeros(batch.n, dtype=bool)
+        wanted[rows] = True
+        keep = wanted[word_rows]
+        word_rows, word_cols = word_rows[keep], word_cols[keep]
+        # Word n-grams that moved the score enough toward the verdict (summed over repeats).
+        pushed = self.word_w[word_cols] / word_norms[word_rows]
+        found: dict[tuple[int, int], float] = {}
+        for k in np.flatnonzero(pushed >= _REASON_MIN / 4).tolist():
+            key = (int(word_rows[k]), int(word_cols[k]))
+            found[key] = found.get(key, 0.0) + float(pushed[k])
+        by_row: dict[int, list[tuple[float, str]]] = {}
+        for (row, col), weight in found.items():
+            phrase = self.phrases.get(col)
+            if phrase is not None and weight >= _REASON_MIN:
+                by_row.setdefault(row, []).append((weight, phrase))
+        out = []
+        for i, comment in zip(rows.tolist(), comments, strict=True):
+            reasons: list[tuple[float, str]] = []
+            if i in by_row:
+                seen_words = " " + " ".join(PY_WORD.findall(batch.text(i))) + " "
+                reasons.extend(
+                    (weight, _phrase_reason(phrase)) for weight, phrase in by_row[i] if f" {phrase} " in seen_words
+                )
+            for j in np.flatnonzero(meta_contrib[i] >= _REASON_MIN).tolist():
+                if META_FEATURES[j] == "length":
+                    continue  # a length on its own explains nothing to a moderator
+                reasons.append((float(meta_contrib[i, j]), _meta_reason(META_FEATURES[j], meta[i, j], comment)))
+            reasons.sort(key=lambda r: (-r[0], r[1]))
+            out.append(_dedupe([text for _, text in reasons])[:_MAX_REASONS])
+        return out
+
+
+def _dedupe(texts: list[str]) -> tuple[str, ...]:
+    """Drop repeats, and a word that a phrase among the reasons already holds."""
+    phrases = [t.split("'", 1)[1].rstrip("'") for t in texts if t.startswith("the phrase '")]
+    kept: list[str] = []
+    for text in texts:
+        if text in kept:
+            continue
+        if text.startswith("the word '"):
+            word = text.split("'", 1)[1].rstrip("'")
+            if any(word in p.split(" ") for p in phrases):
+                continue  # "the word 'channel'" adds nothing beside "the phrase 'my channel'"
+        kept.append(text)
+    return tuple(kept)
+
+
+def _phrase_reason(phrase: str) -> str:
+    """How a moderator reads a hashed phrase; digits were folded to 0, so numbers are named by length."""
+    if set(phrase) <= {"0"}:
+        return f"a {len(phrase)}-digit number"
+    shown = _NUMBER.sub(lambda m: f"<{len(m.group())}-digit number>", phrase)
+    return f"the {'phrase' if ' ' in phrase else 'word'} {shown!r}"
+
+
+def _meta_reason(name: str, value: float, comment: Comment) -> str:
+    if name in ("links", "has_link"):
+        count = len(link_hosts(comment.content))
+        return f"{count} link{'s' if count != 1 else ''}" if count else "no links"
+    if name == "link_domains":
+        hosts = sorted(set(link_hosts(comment.content)))
+        shown = ", ".join(hosts[:3]) + (", ..." if len(hosts) > 3 else "")
+        return f"links to {shown}" if hosts else "no links"
+    labels = {
+        "email_in_text": "an e-mail address in the text",
+        "author_is_url": "author name is a URL",
+        "author_has_email": "author name holds an e-mail address",
+        "author_url": "author gave a web site",
+        "honeypot_filled": "the hidden honeypot field was filled in",
+        "user_agent_missing": "no browser user agent was sent",
+        "not_a_comment": f"comment type is {comment.type!r}",
+    }
+    if name in labels:
+        return labels[name]
+    if name == "uppercase_ratio":
+        return f"{round(value * 100)}% capital letters"
+    if name == "repetition_ratio":
+        return f"repeated words ({round(value * 100)}% repeats)"
+    if name == "digit_ratio":
+        return f"many digits ({round(value * 100)}% of the text)"
+    if name == "length":
+        return f"length ({round(math.expm1(value * 10))} characters)"
+    return name.replace("_", " ")
