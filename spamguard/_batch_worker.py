@@ -24,7 +24,7 @@ from .comment import Comment
 from .dumps._records import Record, Reject
 from .dumps._write import writer_for
 from .errors import BackendUnavailableError, ConfigurationError, SpamGuardError
-from .verdict import Verdict
+from .verdict import Action, Verdict
 
 __all__ = ["Task", "Result", "score_chunk", "classifier_for", "init_worker", "install_classifier", "pack_record"]
 
@@ -157,9 +157,8 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
             rejects.append({"position": record.position + dp, "line": record.line + dl, "reason": verdict,
                             "raw": repr(record.comment)[:200], "source": record.source})
             continue
-        if verdict.action is None and task.policy is not None:
-            verdict = attrs.evolve(verdict, action=task.policy.decide(verdict))
-        row = output_row(record, verdict, dp)
+        decided = task.policy.decide(verdict) if verdict.action is None and task.policy is not None else None
+        row = output_row(record, verdict, dp, decided)
         scored += 1
         spam += bool(verdict.spam)
         changed += bool(row["changed"])
@@ -172,13 +171,15 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
                   written=len(rows), actions=actions)
 
 
-def output_row(record: Record, verdict: Verdict, shift: int = 0) -> dict[str, Any]:
+def output_row(record: Record, verdict: Verdict, shift: int = 0, action_: Action | None = None) -> dict[str, Any]:
     """The output fields for one judged record (see ``spamguard.dumps._write.OUTPUT_FIELDS``).
 
-    ``shift`` is added to the record's position (records read from a chunk count from 1).
+    ``shift`` is added to the record's position (records read from a chunk count from 1);
+    ``action_`` is the action a policy gave a verdict that came without one.
     """
-    if verdict.action is not None:
-        action = verdict.action.value
+    chosen = verdict.action if verdict.action is not None else action_
+    if chosen is not None:
+        action = chosen.value
     else:
         action = "discard" if verdict.discard else "spam" if verdict.spam else "approve"
     if record.status in _COMPARABLE:
