@@ -25,7 +25,10 @@ from .errors import (
     TooManyRejectsError,
     UnsafeXMLError,
 )
+from .feedback import FeedbackStore
+from .guard import Guard
 from .local import LocalModel
+from .policy import Policy
 from .verdict import Action, Verdict
 
 try:
@@ -43,12 +46,15 @@ __all__ = [
     "Classifier",
     "Comment",
     "ConfigurationError",
+    "FeedbackStore",
+    "Guard",
     "InvalidCommentError",
     "InvalidKeyError",
     "InvalidNoticeSettingError",
     "InvalidRequestError",
     "LocalModel",
     "ModelIntegrityError",
+    "Policy",
     "SpamGuardError",
     "TooManyRejectsError",
     "UnsafeXMLError",

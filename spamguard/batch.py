@@ -769,10 +769,8 @@ def _read(stream: IO[bytes], fmt: str, source: str) -> Iterator[Record | Reject]
 
 def _policy() -> Any:
     """The Guard's policy (from the environment): local verdicts get the actions a Guard would give."""
-    try:
-        from .policy import Policy  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - before the Guard is part of the package
-        return None
+    from .policy import Policy
+
     return Policy.from_env()
 
 

@@ -37,6 +37,7 @@ _COMMAND_MODULES: list[str] = [
     "notice",
     "train",
     "evaluate",
+    "feedback",
     "rescore",
 ]
 

@@ -60,7 +60,6 @@ def test_service_down_stops_the_run_and_resume_finishes_it(server, tmp_path):
 
 def test_auto_backend_falls_back_to_the_local_model_when_the_service_is_down(server, tmp_path):
     """backend='auto' runs a Guard: with the service down every record is still judged, by the local model."""
-    pytest.importorskip("spamguard.guard", reason="the Guard (issue 4) is not in this tree yet")
     src = make_jsonl(tmp_path / "in.jsonl", 12)
     server.mode = "down"
     summary = rescore(src, tmp_path / "out.jsonl", backend="auto", progress=False)
@@ -73,7 +72,6 @@ def test_auto_backend_falls_back_to_the_local_model_when_the_service_is_down(ser
 
 def test_auto_backend_uses_the_service_when_it_answers(server, tmp_path):
     """backend='auto' with the service up: Akismet's verdicts, with the Guard's actions."""
-    pytest.importorskip("spamguard.guard", reason="the Guard (issue 4) is not in this tree yet")
     src = make_jsonl(tmp_path / "in.jsonl", 10)
     rescore(src, tmp_path / "out.jsonl", backend="auto", progress=False)
     got = rows(tmp_path / "out.jsonl")

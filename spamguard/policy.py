@@ -1,0 +1,129 @@
+"""The moderation :class:`Policy`: which :class:`~spamguard.Action` a verdict leads to."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import attrs
+
+from .errors import ConfigurationError
+from .verdict import Action, Verdict
+
+__all__ = ["Policy"]
+
+LOCAL_SOURCE = "local"
+NO_ANSWER_SOURCE = "guard"  # the Guard's own verdict when no classifier could answer
+
+
+def _threshold(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise ValueError(f"Policy.{attribute.name} must be between 0 and 1 or None, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    """Turns a verdict into a moderation action; frozen, so one policy can serve every thread.
+
+    In order, for a **spam** verdict:
+
+    * ``DISCARD`` when the remote service sent its discard tip (``verdict.discard``), or when
+      the local model decided alone (``source == "local"``, fallbacks included) with a score at
+      or above ``discard_threshold``;
+    * ``SPAM`` otherwise.
+
+    For a **ham** verdict:
+
+    * ``HOLD`` when no classifier could answer (``source == "guard"``);
+    * ``HOLD`` when it is provisional (``recheck_after`` set) and ``hold_provisional``;
+    * ``HOLD`` when it has a score at or above ``hold_threshold`` (the band just below the
+      model's spam threshold, where it is unsure);
+    * ``HOLD`` when a fallback decided (``fallback_reason`` set) and ``hold_fallback_hams``;
+    * ``APPROVE`` otherwise.
+
+    ``None`` switches a threshold off. :meth:`from_env` reads ``SPAMGUARD_DISCARD_THRESHOLD``,
+    ``SPAMGUARD_HOLD_THRESHOLD`` (``off`` to switch off) and ``SPAMGUARD_HOLD_FALLBACK_HAMS``.
+    """
+
+    discard_threshold: float | None = attrs.field(default=0.98, validator=_threshold)
+    hold_threshold: float | None = attrs.field(default=0.35, validator=_threshold)
+    hold_provisional: bool = True
+    hold_fallback_hams: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if (
+            self.discard_threshold is not None
+            and self.hold_threshold is not None
+            and self.hold_threshold > self.discard_threshold
+        ):
+            raise ValueError(
+                f"Policy.hold_threshold ({self.hold_threshold}) must not be above "
+                f"discard_threshold ({self.discard_threshold})"
+            )
+
+    def decide(self, verdict: Verdict) -> Action:
+        """The action for ``verdict`` (see the class docstring for the rules)."""
+        score = verdict.score
+        if verdict.spam:
+            if verdict.discard:
+                return Action.DISCARD
+            if (
+                self.discard_threshold is not None
+                and score is not None
+                and verdict.source == LOCAL_SOURCE
+                and score >= self.discard_threshold
+            ):
+                return Action.DISCARD
+            return Action.SPAM
+        if verdict.source == NO_ANSWER_SOURCE:
+            return Action.HOLD
+        if self.hold_provisional and verdict.recheck_after is not None:
+            return Action.HOLD
+        if self.hold_threshold is not None and score is not None and score >= self.hold_threshold:
+            return Action.HOLD
+        if self.hold_fallback_hams and verdict.fallback_reason is not None:
+            return Action.HOLD
+        return Action.APPROVE
+
+    def apply(self, verdict: Verdict) -> Verdict:
+        """``verdict`` with its ``action`` set by :meth:`decide`."""
+        return attrs.evolve(verdict, action=self.decide(verdict))
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Policy:
+        """A policy from ``SPAMGUARD_*`` environment variables; keyword arguments win."""
+        settings: dict[str, Any] = {}
+        for name, env in (("discard_threshold", "SPAMGUARD_DISCARD_THRESHOLD"),
+                          ("hold_threshold", "SPAMGUARD_HOLD_THRESHOLD")):
+            raw = os.environ.get(env)
+            if raw:
+                settings[name] = _env_threshold(env, raw)
+        raw = os.environ.get("SPAMGUARD_HOLD_FALLBACK_HAMS")
+        if raw:
+            settings["hold_fallback_hams"] = _env_bool("SPAMGUARD_HOLD_FALLBACK_HAMS", raw)
+        settings.update(overrides)
+        try:
+            return cls(**settings)
+        except ValueError as exc:
+            raise ConfigurationError(f"{exc} (check the SPAMGUARD_* settings)") from exc
+
+
+def _env_threshold(name: str, raw: str) -> float | None:
+    if raw.strip().lower() in ("off", "none"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ConfigurationError(f"{name} must be a number between 0 and 1 (or 'off'), got {raw!r}")
+    return value
+
+
+def _env_bool(name: str, raw: str) -> bool:
+    text = raw.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be 1/0, true/false, yes/no or on/off, got {raw!r}")
