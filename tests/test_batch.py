@@ -413,3 +413,20 @@ def test_ctrl_c_stops_between_chunks_and_the_run_resumes_exactly(tmp_path, caplo
     summary = rescore(src, out, classifier=Keyword(), executor="serial", chunk_size=10, resume=True)
     assert summary.resumed_from == 30
     assert out.read_bytes() == (tmp_path / "clean.jsonl").read_bytes()
+
+
+class Unsure(Keyword):
+    """Says ham, with a score in the band where the Guard's policy holds a comment."""
+
+    def check_many(self, comments):
+        return [Verdict(spam=False, score=0.4, source="local") for _ in comments]
+
+
+def test_verdicts_without_an_action_get_the_guards_policy(tmp_path, monkeypatch):
+    """A borderline ham is held, as a Guard would hold it; SPAMGUARD_HOLD_THRESHOLD=off approves it."""
+    src = make_jsonl(tmp_path / "in.jsonl", 2)
+    rescore(src, tmp_path / "a.jsonl", classifier=Unsure(), executor="serial")
+    assert [r["action"] for r in read_jsonl(tmp_path / "a.jsonl")] == ["hold", "hold"]
+    monkeypatch.setenv("SPAMGUARD_HOLD_THRESHOLD", "off")
+    rescore(src, tmp_path / "b.jsonl", classifier=Unsure(), executor="serial")
+    assert [r["action"] for r in read_jsonl(tmp_path / "b.jsonl")] == ["approve", "approve"]
