@@ -40,11 +40,11 @@ import attrs
 
 from . import _checkpoint
 from ._batch_exec import Throttled, make_executor
-from ._batch_worker import Result, Task, classifier_for, is_record_line, pack_record
+from ._batch_read import Chunker, Meta, repack, skip_bytes
+from ._batch_worker import Result, Task, classifier_for
 from .classifier import Classifier
 from .dumps._any import dump_format
 from .dumps._open import FORMATS, open_binary, source_name
-from .dumps._records import Record, Reject
 from .dumps._write import OUTPUT_FORMATS, output_format_for, writer_for
 from .errors import CheckpointError, TooManyRejectsError
 
@@ -60,7 +60,6 @@ EXECUTORS = ("processes", "threads", "dask", "serial")
 
 _LOCAL_CHUNK = 500
 _REMOTE_CHUNK = 1
-_MAX_CHUNK_BYTES = 4 << 20
 _FLUSH_BYTES = 1 << 20
 _FLUSH_SECONDS = 1.0
 _REMOTE_WORKERS = 16
@@ -176,17 +175,6 @@ def rescore(
 # --- the run ------------------------------------------------------------------------------------
 
 
-@attrs.define
-class _Meta:
-    """What the parent remembers about a chunk in flight."""
-
-    end_position: int
-    end_line: int
-    end_offset: int | None
-    reader_rejects: list[dict[str, Any]]
-    size: int
-
-
 class _Run:
     def __init__(self, **options: Any) -> None:
         self.o = options
@@ -285,14 +273,17 @@ class _Run:
             if done is not None:
                 return done
             self.raw = self.fmt == "jsonl"
-            if self.raw and self.position:
-                _skip_bytes(stream, self.offset or 0)
+            o = self.o
+            self.chunker = Chunker(size=o["chunk_size"], source=name, out_format=self.out_format,
+                                   only_changed=o["only_changed"], spec=self._spec(), policy=self.policy)
             if self.raw:
-                tasks = self._raw_tasks(stream)
+                if self.position:
+                    skip_bytes(stream, self.offset or 0)
+                tasks = self.chunker.raw(stream, offset=self.offset or 0, line=self.line, position=self.position)
             elif self.fmt == "wxr":
-                tasks = self._wxr_tasks(stream)
+                tasks = self.chunker.wxr(stream, after=self.resumed_from)
             else:
-                tasks = self._record_tasks(stream)
+                tasks = self.chunker.records(stream, self.fmt, after=self.resumed_from, line=self.line)
             self._progress_start(stream)
             try:
                 with self._deferred_interrupt():
@@ -526,82 +517,6 @@ class _Run:
                 f.close()
             setattr(self, name, None)
 
-    # --- reading: chunks of input -------------------------------------------------------------
-
-    def _raw_tasks(self, stream: IO[bytes]) -> Iterator[tuple[Task | None, _Meta]]:
-        o, size, spec = self.o, self.o["chunk_size"], self._spec()
-        lines: list[bytes] = []
-        nbytes = count = 0
-        offset, line_no, position = self.offset or 0, self.line, self.position
-        first_line = line_no == 0
-        base_line, base_position = line_no + 1, position + 1
-        for line in stream:
-            lines.append(line)
-            nbytes += len(line)
-            line_no += 1
-            if is_record_line(line, first=first_line):
-                count += 1
-            first_line = False
-            if count >= size or nbytes >= _MAX_CHUNK_BYTES:
-                offset += nbytes
-                task = Task("raw", base_position, base_line, b"".join(lines), count, self.source,
-                            self.out_format, o["only_changed"], spec, self.policy)
-                yield task, _Meta(base_position + count - 1, line_no, offset, [], count)
-                base_position += count
-                base_line = line_no + 1
-                lines, nbytes, count = [], 0, 0
-        if lines:
-            offset += nbytes
-            task = Task("raw", base_position, base_line, b"".join(lines), count, self.source,
-                        self.out_format, o["only_changed"], spec, self.policy)
-            yield task, _Meta(base_position + count - 1, line_no, offset, [], count)
-
-    def _record_tasks(self, stream: IO[bytes]) -> Iterator[tuple[Task | None, _Meta]]:
-        size, spec = self.o["chunk_size"], self._spec()
-        batch: list[Any] = []
-        rejects: list[dict[str, Any]] = []
-        last_position, last_line = self.position, self.line
-        for item in _read(stream, self.fmt, self.source):
-            if item.position <= self.resumed_from:
-                continue
-            last_position, last_line = item.position, item.line
-            if isinstance(item, Reject):
-                rejects.append({"position": item.position, "line": item.line, "reason": item.reason,
-                                "raw": item.raw, "source": item.source})
-            else:
-                batch.append(pack_record(item) if self._packing else item)
-            if len(batch) + len(rejects) >= size:
-                yield self._records_task(batch, spec), _Meta(last_position, last_line, None, rejects, len(batch))
-                batch, rejects = [], []
-        if batch or rejects:
-            yield self._records_task(batch, spec), _Meta(last_position, last_line, None, rejects, len(batch))
-
-    def _wxr_tasks(self, stream: IO[bytes]) -> Iterator[tuple[Task | None, _Meta]]:
-        """WXR: the XML is parsed here; each comment is checked and built on a worker."""
-        from .dumps.wxr import iter_raw_comments
-
-        size, spec = self.o["chunk_size"], self._spec()
-        batch: list[Any] = []
-        for item in iter_raw_comments(stream, source=self.source):
-            if item[0] <= self.resumed_from:
-                continue
-            batch.append(item)
-            if len(batch) >= size:
-                yield self._wxr_task(batch, spec), _Meta(item[0], item[1], None, [], len(batch))
-                batch = []
-        if batch:
-            yield self._wxr_task(batch, spec), _Meta(batch[-1][0], batch[-1][1], None, [], len(batch))
-
-    def _wxr_task(self, batch: list[Any], spec: tuple[Any, ...]) -> Task:
-        return Task("wxr", 0, 0, batch, len(batch), self.source, self.out_format, self.o["only_changed"], spec,
-                    self.policy)
-
-    def _records_task(self, batch: list[Any], spec: tuple[Any, ...]) -> Task | None:
-        if not batch:
-            return None
-        return Task("records", 0, 0, batch, len(batch), self.source, self.out_format, self.o["only_changed"], spec,
-                    self.policy)
-
     # --- judging: executors --------------------------------------------------------------------
 
     def _spec(self) -> tuple[Any, ...]:
@@ -610,21 +525,21 @@ class _Run:
         model = self.o["model"]
         return ("local", os.fspath(model) if model is not None else None)
 
-    def _pump(self, tasks: Iterator[tuple[Task | None, _Meta]]) -> None:
+    def _pump(self, tasks: Iterator[tuple[Task | None, Meta]]) -> None:
         """Send chunks to the executor, a bounded number in flight, and handle results in input order."""
         o = self.o
         first = list(_take(tasks, 2))
         executor = o["executor"] if len(first) > 1 else "serial"  # one chunk: not worth starting workers
         if executor in ("processes", "dask") and self.fmt not in ("jsonl", "wxr"):
-            self._packing = True
+            self.chunker.packing = True
         classifier = self._in_process_classifier() if executor in ("serial", "threads") else None
         submit, close = make_executor(executor, workers=o["workers"], classifier=classifier,
                                       given=o["classifier"], dask_scheduler=o["dask_scheduler"])
         if executor in ("processes", "dask") and not self.raw:
             # chunks made before the executor was chosen carry Records; workers need plain values
-            first = [(_repack(t), m) for t, m in first]
+            first = [(repack(t), m) for t, m in first]
         max_in_flight = 2 * o["workers"] if executor != "serial" else 1
-        pending: collections.deque[tuple[_Meta, Any]] = collections.deque()
+        pending: collections.deque[tuple[Meta, Any]] = collections.deque()
         try:
             for task, meta in _chain(first, tasks):
                 self._check_stop()
@@ -642,8 +557,6 @@ class _Run:
             close(abort=True)
             raise
         close(abort=False)
-
-    _packing = False
 
     def _in_process_classifier(self) -> Classifier:
         o = self.o
@@ -666,7 +579,7 @@ class _Run:
 
     # --- writing: results in order --------------------------------------------------------------
 
-    def _handle(self, meta: _Meta, future: Any) -> None:
+    def _handle(self, meta: Meta, future: Any) -> None:
         result: Result | None = future.result() if future is not None else None
         rejects = meta.reader_rejects
         self._consistent = False
@@ -733,7 +646,7 @@ class _Run:
         self._bar_started = time.monotonic()
         self._bar_records = 0
 
-    def _progress_update(self, meta: _Meta) -> None:
+    def _progress_update(self, meta: Meta) -> None:
         done = None
         if self._exact and meta.end_offset is not None:
             done = meta.end_offset
@@ -761,31 +674,11 @@ def _path_or_none(value: Any) -> str | None:
     return None
 
 
-def _read(stream: IO[bytes], fmt: str, source: str) -> Iterator[Record | Reject]:
-    from .dumps._any import read_dump
-
-    return read_dump(stream, fmt, source=source)
-
-
 def _policy() -> Any:
     """The Guard's policy (from the environment): local verdicts get the actions a Guard would give."""
     from .policy import Policy
 
     return Policy.from_env()
-
-
-def _skip_bytes(stream: IO[bytes], count: int) -> None:
-    try:
-        stream.seek(count)
-        return
-    except (OSError, ValueError):
-        pass
-    left = count
-    while left > 0:
-        data = stream.read(min(left, 1 << 20))
-        if not data:
-            raise CheckpointError("cannot resume: the input ends before the checkpoint's position")
-        left -= len(data)
 
 
 def _take(it: Iterator[Any], n: int) -> Iterator[Any]:
@@ -799,13 +692,6 @@ def _take(it: Iterator[Any], n: int) -> Iterator[Any]:
 def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
     yield from first
     yield from rest
-
-
-def _repack(task: Task | None) -> Task | None:
-    if task is None or task.kind != "records":
-        return task
-    payload = [pack_record(r) if isinstance(r, Record) else r for r in task.payload]
-    return attrs.evolve(task, payload=payload)
 
 
 def _binary_stdout() -> IO[bytes]:
