@@ -28,7 +28,7 @@ from .errors import (
 from .feedback import FeedbackStore
 from .guard import Guard
 from .local import LocalModel
-from .policy import Policy
+from .policy import HONEYPOT_REASON, Policy
 from .verdict import Action, Verdict
 
 try:
@@ -54,6 +54,7 @@ __all__ = [
     "InvalidRequestError",
     "LocalModel",
     "ModelIntegrityError",
+    "HONEYPOT_REASON",
     "Policy",
     "SpamGuardError",
     "TooManyRejectsError",

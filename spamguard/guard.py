@@ -396,7 +396,7 @@ class Guard:
         if not isinstance(comment, Comment):
             raise TypeError(f"Guard.check() takes a Comment, got {type(comment).__name__}")
         self._count("checks")
-        return self.policy.apply(self._decide(comment))
+        return self.policy.apply(self._decide(comment), comment)
 
     def check_many(self, comments: Iterable[Comment]) -> list[Verdict]:
         """Judge many comments; verdicts in input order.
@@ -415,7 +415,7 @@ class Guard:
                 log.exception("the local model failed on a batch; checking the comments one by one")
             else:
                 self._count_n("checks", len(comments))
-                return [self.policy.apply(v) for v in verdicts]
+                return [self.policy.apply(v, c) for v, c in zip(verdicts, comments, strict=True)]
         return [self.check(c) for c in comments]
 
     def _count_n(self, key: str, n: int) -> None:

@@ -7,10 +7,13 @@ from typing import Any
 
 import attrs
 
+from .comment import Comment
 from .errors import ConfigurationError
 from .verdict import Action, Verdict
 
-__all__ = ["Policy"]
+__all__ = ["Policy", "HONEYPOT_REASON"]
+
+HONEYPOT_REASON = "the hidden honeypot field was filled in"
 
 LOCAL_SOURCE = "local"
 NO_ANSWER_SOURCE = "guard"  # the Guard's own verdict when no classifier could answer
@@ -41,6 +44,10 @@ class Policy:
     * ``HOLD`` when a fallback decided (``fallback_reason`` set) and ``hold_fallback_hams``;
     * ``APPROVE`` otherwise.
 
+    Whatever the verdict, a comment whose hidden honeypot field came back filled (a bot: people
+    never see the field) is ``SPAM`` when ``honeypot_is_spam`` (the default) and the rules
+    above would approve or hold it; a ``DISCARD`` stays a ``DISCARD``.
+
     ``None`` switches a threshold off. :meth:`from_env` reads ``SPAMGUARD_DISCARD_THRESHOLD``,
     ``SPAMGUARD_HOLD_THRESHOLD`` (``off`` to switch off) and ``SPAMGUARD_HOLD_FALLBACK_HAMS``.
     """
@@ -49,6 +56,7 @@ class Policy:
     hold_threshold: float | None = attrs.field(default=0.35, validator=_threshold)
     hold_provisional: bool = True
     hold_fallback_hams: bool = False
+    honeypot_is_spam: bool = True
 
     def __attrs_post_init__(self) -> None:
         if (
@@ -61,8 +69,22 @@ class Policy:
                 f"discard_threshold ({self.discard_threshold})"
             )
 
-    def decide(self, verdict: Verdict) -> Action:
-        """The action for ``verdict`` (see the class docstring for the rules)."""
+    def decide(self, verdict: Verdict, comment: Comment | None = None) -> Action:
+        """The action for ``verdict`` on ``comment`` (see the class docstring for the rules)."""
+        action = self._decide_verdict(verdict)
+        if self._honeypot_overrides(action, comment):
+            return Action.SPAM
+        return action
+
+    def _honeypot_overrides(self, action: Action, comment: Comment | None) -> bool:
+        return (
+            self.honeypot_is_spam
+            and comment is not None
+            and comment.honeypot_filled
+            and action in (Action.APPROVE, Action.HOLD)
+        )
+
+    def _decide_verdict(self, verdict: Verdict) -> Action:
         score = verdict.score
         if verdict.spam:
             if verdict.discard:
@@ -85,9 +107,16 @@ class Policy:
             return Action.HOLD
         return Action.APPROVE
 
-    def apply(self, verdict: Verdict) -> Verdict:
-        """``verdict`` with its ``action`` set by :meth:`decide`."""
-        return attrs.evolve(verdict, action=self.decide(verdict))
+    def apply(self, verdict: Verdict, comment: Comment | None = None) -> Verdict:
+        """``verdict`` with its ``action`` set by :meth:`decide`.
+
+        When a filled honeypot overrides the verdict, it is also marked spam and the reason says why.
+        """
+        action = self._decide_verdict(verdict)
+        if self._honeypot_overrides(action, comment):
+            reasons = verdict.reasons if HONEYPOT_REASON in verdict.reasons else (*verdict.reasons, HONEYPOT_REASON)
+            return attrs.evolve(verdict, spam=True, action=Action.SPAM, reasons=reasons)
+        return attrs.evolve(verdict, action=action)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Policy:
