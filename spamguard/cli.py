@@ -38,6 +38,8 @@ _COMMAND_MODULES: list[str] = [
     "train",
     "evaluate",
     "feedback",
+    "serve",
+    "keys",
     "rescore",
 ]
 

@@ -9,6 +9,7 @@ __all__ = [
     "InvalidKeyError",
     "InvalidRequestError",
     "BackendUnavailableError",
+    "KeyStoreError",
     "ModelIntegrityError",
     "InvalidNoticeSettingError",
     "UnsafeXMLError",
@@ -51,6 +52,10 @@ class BackendUnavailableError(SpamGuardError):
     def __init__(self, message: str, cause: BaseException | None = None) -> None:
         self.cause = cause
         super().__init__(message)
+
+
+class KeyStoreError(ConfigurationError):
+    """Raised when the server's keys file cannot be read or written, or has no such key."""
 
 
 class InvalidNoticeSettingError(SpamGuardError, ValueError):
