@@ -14,6 +14,7 @@ from .classifier import Classifier
 from .comment import Comment
 from .errors import (
     BackendUnavailableError,
+    CheckpointError,
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
@@ -22,6 +23,8 @@ from .errors import (
     KeyStoreError,
     ModelIntegrityError,
     SpamGuardError,
+    TooManyRejectsError,
+    UnsafeXMLError,
 )
 from .feedback import FeedbackStore
 from .guard import Guard
@@ -40,6 +43,7 @@ __all__ = [
     "Action",
     "AkismetClient",
     "BackendUnavailableError",
+    "CheckpointError",
     "Classifier",
     "Comment",
     "ConfigurationError",
@@ -55,6 +59,8 @@ __all__ = [
     "HONEYPOT_REASON",
     "Policy",
     "SpamGuardError",
+    "TooManyRejectsError",
+    "UnsafeXMLError",
     "Verdict",
     "__version__",
     "akismet_configured",

@@ -40,6 +40,7 @@ _COMMAND_MODULES: list[str] = [
     "feedback",
     "serve",
     "keys",
+    "rescore",
 ]
 
 

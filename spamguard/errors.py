@@ -12,6 +12,9 @@ __all__ = [
     "KeyStoreError",
     "ModelIntegrityError",
     "InvalidNoticeSettingError",
+    "UnsafeXMLError",
+    "TooManyRejectsError",
+    "CheckpointError",
 ]
 
 
@@ -65,3 +68,15 @@ class InvalidNoticeSettingError(SpamGuardError, ValueError):
 
 class ModelIntegrityError(SpamGuardError):
     """Raised when a model file does not match its manifest (or has none), so it is not loaded."""
+
+
+class UnsafeXMLError(SpamGuardError, ValueError):
+    """Raised when an XML dump declares entities or refers to external ones; they are refused, never expanded."""
+
+
+class TooManyRejectsError(SpamGuardError):
+    """Raised when a batch run rejects more records than its ``max_rejects`` allows."""
+
+
+class CheckpointError(SpamGuardError):
+    """Raised when a batch run cannot resume: a missing, unreadable or mismatched checkpoint."""
