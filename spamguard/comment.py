@@ -328,6 +328,9 @@ class Comment:
             extra.update(given_extra)
         honeypot_name = data.get("honeypot_field_name") or None
         lookup = _KEY_TO_SHORT
+        if data.keys() <= _SHORT_NAMES:  # short names only (each its own short name, so no doubles)
+            kwargs = dict(data)
+            data = {}
         for key, value in data.items():
             short = lookup.get(key)
             if short is None:
@@ -560,9 +563,9 @@ def _format_date(value: _dt.datetime) -> str:
 
 
 def _parse_date(name: str, text: str) -> _dt.datetime | None:
-    if not text.strip():
-        return None
     raw = text.strip()
+    if not raw:
+        return None
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
     try:
