@@ -436,111 +436,107 @@ _KEY_TO_SHORT = {**{name: name for name in _SHORT_NAMES}, **_WIRE_TO_SHORT, **di
 # check failing) it gives None and from_mapping calls Comment(**kwargs), so errors, and which
 # error comes first, are exactly those of the constructor. tests/test_comment.py compares the two.
 
-_TEXT_FIELDS = ("author", "author_email", "user_agent", "lang", "charset", "user_role", "recheck_reason",
-                "honeypot_field_name", "honeypot_value")
-_URL_FIELDS = ("author_url", "referrer", "permalink")
+_KINDS = {
+    "content": "content", "author": "text", "author_email": "text", "author_url": "url", "user_ip": "ip",
+    "user_agent": "text", "referrer": "url", "permalink": "url", "type": "type", "date": "date",
+    "post_modified": "date", "parent": "parent", "lang": "text", "charset": "text", "user_role": "text",
+    "recheck_reason": "text", "honeypot_field_name": "text", "honeypot_value": "text", "context": "context",
+    "extra": "extra",
+}
 _EMPTY_EXTRA: Mapping[str, str] = types.MappingProxyType({})
+_DEFAULTS: dict[str, Any] = {
+    name: "comment" if name == "type" else () if name == "context" else _EMPTY_EXTRA if name == "extra" else None
+    for name in _KINDS
+}
+# The slots' own setters (what the attrs __init__ of a frozen class sets fields with, minus a look-up a field).
+_SETTERS = [getattr(Comment, name).__set__ for name in _DEFAULTS]
 _new_object = object.__new__
-_object_setattr = object.__setattr__
+assert list(_KINDS) == [a.name for a in attrs.fields(Comment)], "keep _KINDS in field order"
 
 
 def _build_checked(kwargs: dict[str, Any], max_content: int) -> Comment | None:
     """The Comment that ``Comment(**kwargs)`` makes, or None when that call is needed to judge it."""
-    get = kwargs.get
-    content = get("content")
-    if type(content) is not str or len(content) > max_content:
+    if "content" not in kwargs:
         return None
-    url_ok = _PLAIN_HTTP_URL.match
-    values: dict[str, Any] = {"content": content}
-    for name in _TEXT_FIELDS:
-        value = get(name)
-        if value is not None:
-            if type(value) is not str or len(value) > MAX_FIELD_CHARS:
+    values = _DEFAULTS.copy()  # in field order, as _SETTERS
+    for name, value in kwargs.items():
+        kind = _KINDS.get(name)
+        if kind is None:
+            return None  # a name Comment does not take: its TypeError
+        if value is None:
+            if kind == "content":
                 return None
-            if not value:
-                value = None
-        values[name] = value
-    for name in _URL_FIELDS:
-        value = get(name)
-        if value is not None:
-            if type(value) is not str or len(value) > MAX_FIELD_CHARS:
-                return None
-            if not value:
-                value = None
-            elif url_ok(value) is None:
-                return None
-        values[name] = value
-    value = get("user_ip")
-    if value is not None:
-        if type(value) is not str:
-            return None
-        if not value:
-            value = None
-        elif _IPV4.fullmatch(value) is None:
-            if len(value) > 64:
-                return None
-            try:
-                ipaddress.ip_address(value)
-            except ValueError:
-                return None
-    values["user_ip"] = value
-    value = get("type")
-    if value is None or value == "":
-        value = "comment"
-    elif type(value) is not str or len(value) > MAX_FIELD_CHARS:
-        return None
-    values["type"] = value
-    for name in ("date", "post_modified"):
-        value = get(name)
-        if value is not None:
+            continue  # None gives the field's default (None, "comment", (), no extra)
+        if type(value) is str:
+            if kind == "text":
+                if len(value) > MAX_FIELD_CHARS:
+                    return None
+                values[name] = value or None
+            elif kind == "url":
+                if len(value) > MAX_FIELD_CHARS or (value and _PLAIN_HTTP_URL.match(value) is None):
+                    return None
+                values[name] = value or None
+            elif kind == "content":
+                if len(value) > max_content:
+                    return None
+                values[name] = value
+            elif kind == "ip":
+                if value and _IPV4.fullmatch(value) is None:
+                    if len(value) > 64:
+                        return None
+                    try:
+                        ipaddress.ip_address(value)
+                    except ValueError:
+                        return None
+                values[name] = value or None
+            elif kind == "type":
+                if len(value) > MAX_FIELD_CHARS:
+                    return None
+                values[name] = value or "comment"
+            elif kind == "parent":
+                if len(value) > MAX_FIELD_CHARS:
+                    return None
+                values[name] = value or None
+            elif kind == "context":
+                if len(value) > MAX_FIELD_CHARS:
+                    return None
+                values[name] = (value,)
+            else:
+                return None  # a date as text (from_mapping parses those), extra as text
+        elif kind == "date":
             if type(value) is not _dt.datetime or value.utcoffset() is None:
                 return None
             try:
                 value.astimezone(_dt.timezone.utc)
             except OverflowError:
                 return None
-        values[name] = value
-    value = get("parent")
-    if value is not None:
-        if type(value) is int:
-            value = str(value) if -(10**100) < value < 10**100 else None
-            if value is None:
+            values[name] = value
+        elif kind == "parent":
+            if type(value) is not int or not -(10**100) < value < 10**100:
                 return None
-        elif type(value) is not str or len(value) > MAX_FIELD_CHARS:
+            values[name] = str(value)
+        elif kind == "context":
+            if type(value) is not tuple and type(value) is not list:
+                return None
+            for item in value:
+                if type(item) is not str or len(item) > MAX_FIELD_CHARS:
+                    return None
+            values[name] = tuple(value)
+        elif kind == "extra":
+            if type(value) is not dict:
+                return None
+            if value:
+                extra = types.MappingProxyType(dict(value))
+                try:
+                    _extra_validator(None, None, extra)  # type: ignore[arg-type]
+                except InvalidCommentError:
+                    return None
+                values[name] = extra
+        else:
             return None
-        elif not value:
-            value = None
-    values["parent"] = value
-    value = get("context")
-    if value is None:
-        value = ()
-    elif type(value) is str:
-        value = (value,)
-    elif type(value) is tuple or type(value) is list:
-        value = tuple(value)
-    else:
-        return None
-    for item in value:
-        if type(item) is not str or len(item) > MAX_FIELD_CHARS:
-            return None
-    values["context"] = value
-    value = get("extra")
-    if value is None or (type(value) is dict and not value):
-        value = _EMPTY_EXTRA
-    elif type(value) is dict:
-        value = types.MappingProxyType(dict(value))
-        try:
-            _extra_validator(None, None, value)  # type: ignore[arg-type]
-        except InvalidCommentError:
-            return None
-    else:
-        return None
-    values["extra"] = value
-    if not kwargs.keys() <= values.keys():
-        return None  # a name Comment does not take: its TypeError
     comment: Comment = _new_object(Comment)
-    for name, value in values.items():
-        _object_setattr(comment, name, value)
+    for setter, value in zip(_SETTERS, values.values(), strict=True):
+        setter(comment, value)
     comment.__attrs_post_init__()  # every field is valid, so its errors are the constructor's too
     return comment
 
