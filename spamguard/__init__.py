@@ -14,15 +14,22 @@ from .classifier import Classifier
 from .comment import Comment
 from .errors import (
     BackendUnavailableError,
+    CheckpointError,
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
     InvalidNoticeSettingError,
     InvalidRequestError,
+    KeyStoreError,
     ModelIntegrityError,
     SpamGuardError,
+    TooManyRejectsError,
+    UnsafeXMLError,
 )
+from .feedback import FeedbackStore
+from .guard import Guard
 from .local import LocalModel
+from .policy import HONEYPOT_REASON, Policy
 from .verdict import Action, Verdict
 
 try:
@@ -36,16 +43,24 @@ __all__ = [
     "Action",
     "AkismetClient",
     "BackendUnavailableError",
+    "CheckpointError",
     "Classifier",
     "Comment",
     "ConfigurationError",
+    "FeedbackStore",
+    "Guard",
     "InvalidCommentError",
     "InvalidKeyError",
     "InvalidNoticeSettingError",
     "InvalidRequestError",
+    "KeyStoreError",
     "LocalModel",
     "ModelIntegrityError",
+    "HONEYPOT_REASON",
+    "Policy",
     "SpamGuardError",
+    "TooManyRejectsError",
+    "UnsafeXMLError",
     "Verdict",
     "__version__",
     "akismet_configured",

@@ -37,6 +37,10 @@ _COMMAND_MODULES: list[str] = [
     "notice",
     "train",
     "evaluate",
+    "feedback",
+    "serve",
+    "keys",
+    "rescore",
 ]
 
 

@@ -9,8 +9,12 @@ __all__ = [
     "InvalidKeyError",
     "InvalidRequestError",
     "BackendUnavailableError",
+    "KeyStoreError",
     "ModelIntegrityError",
     "InvalidNoticeSettingError",
+    "UnsafeXMLError",
+    "TooManyRejectsError",
+    "CheckpointError",
 ]
 
 
@@ -50,6 +54,10 @@ class BackendUnavailableError(SpamGuardError):
         super().__init__(message)
 
 
+class KeyStoreError(ConfigurationError):
+    """Raised when the server's keys file cannot be read or written, or has no such key."""
+
+
 class InvalidNoticeSettingError(SpamGuardError, ValueError):
     """Raised when a data-processing notice is asked for with a bad setting (an unsafe URL, say)."""
 
@@ -60,3 +68,15 @@ class InvalidNoticeSettingError(SpamGuardError, ValueError):
 
 class ModelIntegrityError(SpamGuardError):
     """Raised when a model file does not match its manifest (or has none), so it is not loaded."""
+
+
+class UnsafeXMLError(SpamGuardError, ValueError):
+    """Raised when an XML dump declares entities or refers to external ones; they are refused, never expanded."""
+
+
+class TooManyRejectsError(SpamGuardError):
+    """Raised when a batch run rejects more records than its ``max_rejects`` allows."""
+
+
+class CheckpointError(SpamGuardError):
+    """Raised when a batch run cannot resume: a missing, unreadable or mismatched checkpoint."""

@@ -47,10 +47,10 @@ class LabelledRecords:
                     print(f"spamguard: skipped {item}", file=sys.stderr)
 
 
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """DATA... and --format, shared by train and evaluate."""
+def add_data_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """DATA... and --format, shared by train and evaluate (``required=False``: DATA may be left out)."""
     parser.add_argument(
-        "data", nargs="+", metavar="DATA",
+        "data", nargs="+" if required else "*", metavar="DATA",
         help="labelled dump files (JSONL, CSV, TSV, or .txt lines labelled by file name; gzip ok) or directories",
     )
     parser.add_argument(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from typing import Any
 
-from ..akismet import AkismetClient, akismet_configured
+from ..akismet import akismet_configured
 from ..classifier import Classifier
 from ..comment import Comment
 from ..errors import ConfigurationError, InvalidCommentError, SpamGuardError
+from ..guard import Guard
+from ..local import LocalModel
 from ..verdict import Verdict
 
 EXIT_HAM, EXIT_FAILURE, EXIT_USAGE, EXIT_SPAM = 0, 1, 2, 3
@@ -34,7 +35,7 @@ def register(subparsers: Any) -> None:
             "Judge one comment: TEXT is its content, or, without TEXT (or with '-'), read one JSON\n"
             "object from stdin with Akismet names (comment_content, comment_author, user_ip, ...)\n"
             "or short names (content, author, user_ip, ...). Uses Akismet when SPAMGUARD_AKISMET_KEY\n"
-            "is set, else the local model.\n\n"
+            "is set, with the local model as the fallback when Akismet fails; else the local model.\n\n"
             "Exit status: 0 not spam, 3 spam, 1 failure (no backend, bad input), 2 usage error."
         ),
         epilog=(
@@ -54,21 +55,26 @@ def register(subparsers: Any) -> None:
 
 
 def choose_backend() -> Classifier:
-    """Akismet when a key is configured, else the local model; ConfigurationError when neither is there."""
-    if akismet_configured():
-        return AkismetClient.from_env()
+    """The Guard from the environment: Akismet first when a key is configured, the local model always.
+
+    With a key but no loadable local model the Guard asks Akismet alone; with neither there is
+    nothing to ask and a ConfigurationError says what to configure.
+    """
     try:
-        local = importlib.import_module("spamguard.local")
-        model: Classifier = local.LocalModel.load()
-        return model
-    except ImportError:
-        why = "this spamguard has no local model yet"
-    except (SpamGuardError, AttributeError) as exc:
-        why = f"the local model could not be loaded: {exc}"
-    raise ConfigurationError(
-        "no spam-checking backend is available: set SPAMGUARD_AKISMET_KEY and SPAMGUARD_BLOG_URL "
-        f"to use Akismet ({why})"
-    )
+        local: Classifier | None = LocalModel.load()
+        why = ""
+    except SpamGuardError as exc:
+        local, why = None, f"the local model could not be loaded: {exc}"
+    if not akismet_configured():
+        if local is None:
+            raise ConfigurationError(
+                "no spam-checking backend is available: set SPAMGUARD_AKISMET_KEY and SPAMGUARD_BLOG_URL "
+                f"to use Akismet, or fix the local model ({why})"
+            )
+        return Guard.from_env(local=local, remote=None, mode="local-only")
+    if local is None:
+        return Guard.from_env(local=None, mode="remote-first")
+    return Guard.from_env(local=local)
 
 
 def read_comment(args: argparse.Namespace) -> Comment:
@@ -100,6 +106,10 @@ def read_comment(args: argparse.Namespace) -> Comment:
 def format_verdict(verdict: Verdict) -> str:
     """One line a person reads: ``spam`` or ``ham`` and what else the backend said."""
     parts = ["spam" if verdict.spam else "ham", f"source={verdict.source}"]
+    if verdict.action is not None:
+        parts.append(f"action={verdict.action.value}")
+    if verdict.fallback_reason:
+        parts.append(f"fallback={verdict.fallback_reason}")
     if verdict.score is not None:
         parts.append(f"score={verdict.score:.3f}")
     if verdict.discard:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..dumps import DumpFormatError
 from ._data import LabelledRecords, add_data_arguments, expand
+from ._train_feedback import FEEDBACK_EPILOG, add_feedback_arguments, run_feedback
 
 EPILOG = """\
 example:
@@ -23,9 +24,9 @@ def register(subparsers: Any) -> None:
         "train", help="train the local model on labelled comment dumps",
         description="Train the local model on labelled dumps; write the model file and its manifest; "
                     "print cross-validated metrics.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG + FEEDBACK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_data_arguments(parser)
+    add_data_arguments(parser, required=False)
     parser.add_argument("-o", "--output", required=True, metavar="PATH",
                         help="model file to write (its manifest goes beside it as .json)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the folds and the test split (default 0)")
@@ -35,6 +36,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--threshold", type=_threshold, default="auto", metavar="T",
                         help="spam cut-off 0-1, or 'auto': the best cross-validated F1 (default; 0.5 without --cv)")
     parser.add_argument("--json", action="store_true", help="print the training report as JSON")
+    add_feedback_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -43,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from ..local import train
     from ..local._files import sha256_file
 
+    if args.feedback:
+        return run_feedback(args)
+    if not args.data:
+        print("spamguard train: error: give DATA files (or --feedback DB)", file=sys.stderr)
+        return 2
     try:
         files = expand(args.data)
         records = LabelledRecords(files, args.format)

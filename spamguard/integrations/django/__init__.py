@@ -12,5 +12,8 @@ Settings (all optional), the keyword arguments of :func:`spamguard.notice.disclo
     SPAMGUARD_NOTICE = {"service": "akismet", "target": "_blank", "display": "display"}
     SPAMGUARD_POLICY = {"retention_days": 90, "erasure_contact": "privacy@example.org"}
 
+For django-contrib-comments, :mod:`spamguard.integrations.django.moderation` has a
+``CommentModerator`` that asks a Guard, and admin actions that report spam / not spam.
+
 Django is not a dependency of spamguard; this app imports it only when Django loads it.
 """

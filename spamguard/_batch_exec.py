@@ -1,0 +1,154 @@
+"""Where a batch run's chunks are judged: in process, on threads, on loky processes or on Dask.
+
+:func:`make_executor` gives a ``submit(task) -> future`` function (futures have ``result()``
+and ``cancel()``) and a ``close(abort)`` function, the same shape for every kind, so the run
+itself only keeps a bounded queue of futures and handles them in input order.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import pickle  # noqa: S403 - pickles our own classifier for our own worker processes
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ._batch_worker import Result, Task, init_worker, score_chunk
+from .classifier import Classifier
+from .comment import Comment
+from .errors import SpamGuardError
+from .verdict import Verdict
+
+__all__ = ["make_executor", "Throttled"]
+
+Submit = Callable[[Task], Any]
+Close = Callable[..., None]
+
+
+def make_executor(
+    kind: str, *, workers: int, classifier: Classifier | None, given: Classifier | None, dask_scheduler: Any,
+) -> tuple[Submit, Close]:
+    """``submit`` and ``close`` for ``kind`` (``serial``, ``threads``, ``processes`` or ``dask``).
+
+    ``classifier`` is the in-process classifier (serial, threads); ``given`` is a classifier
+    object the caller passed, shipped to worker processes once (processes, dask); without it
+    workers load the local model named by the task's spec, once per worker.
+    """
+    if kind == "serial":
+        assert classifier is not None
+        return (lambda task: _Done(score_chunk, task, classifier)), (lambda abort: None)
+    if kind == "threads":
+        assert classifier is not None
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spamguard")
+
+        def close_threads(abort: bool) -> None:
+            pool.shutdown(wait=not abort, cancel_futures=abort)
+
+        return (lambda task: pool.submit(score_chunk, task, classifier)), close_threads
+    if kind == "processes":
+        return _loky(workers, given)
+    return _dask(workers, given, dask_scheduler)
+
+
+def _loky(workers: int, given: Classifier | None) -> tuple[Submit, Close]:
+    from joblib.externals.loky import get_reusable_executor
+
+    init_args = (os.getpid(), pickle.dumps(given) if given is not None else None)
+    # Reusable: a second run in the same process (tests, notebooks) skips the start-up; idle
+    # workers exit after a minute.
+    # One BLAS/OpenMP thread a worker: the workers already fill the cores.
+    single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    pool = get_reusable_executor(max_workers=workers, timeout=60, env=single, initializer=init_worker,
+                                 initargs=init_args)
+
+    def close(abort: bool) -> None:
+        if abort:
+            pool.shutdown(wait=False, kill_workers=True)
+
+    return (lambda task: pool.submit(score_chunk, task)), close
+
+
+def _dask(workers: int, given: Classifier | None, scheduler: Any) -> tuple[Submit, Close]:
+    try:
+        import distributed
+    except ImportError:
+        raise SpamGuardError("the dask executor needs Dask distributed: pip install 'spamguard[dask]'") from None
+    owned: list[Any] = []
+    if isinstance(scheduler, distributed.Client):
+        client = scheduler
+    elif scheduler is not None:
+        client = distributed.Client(scheduler)
+        owned.append(client)
+    else:
+        try:
+            client = distributed.get_client()
+        except ValueError:
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+            client = distributed.Client(cluster)
+            owned += [client, cluster]
+    shared = client.scatter(given, broadcast=True) if given is not None else None
+
+    def submit(task: Task) -> Any:
+        if shared is not None:
+            return client.submit(score_chunk, task, shared, pure=False)
+        return client.submit(score_chunk, task, pure=False)
+
+    def close(abort: bool) -> None:
+        for thing in owned:
+            thing.close()
+
+    return submit, close
+
+
+class _Done:
+    """A finished 'future' for the serial executor (the work runs when submitted)."""
+
+    def __init__(self, fn: Callable[..., Result], *args: Any) -> None:
+        try:
+            self._value: Result | None = fn(*args)
+            self._error: BaseException | None = None
+        except Exception as exc:  # noqa: BLE001 - handed back by result(), like a real future
+            self._value, self._error = None, exc
+
+    def result(self) -> Result | None:
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def cancel(self) -> bool:
+        return False
+
+
+class Throttled:
+    """A classifier wrapper that spaces calls to at most ``rate`` a second, across threads."""
+
+    def __init__(self, inner: Classifier, rate: float) -> None:
+        self.inner = inner
+        self._interval = 1.0 / rate
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def _wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            time.sleep(slot - now)
+
+    def check(self, comment: Comment) -> Verdict:
+        """Wait for a free slot, then judge the comment."""
+        self._wait()
+        return self.inner.check(comment)
+
+    def check_many(self, comments: Iterable[Comment]) -> list[Verdict]:
+        """Judge comments one at a time, each in its own slot."""
+        return [self.check(c) for c in comments]
+
+    def submit_spam(self, comment: Comment, verdict: Verdict | None = None) -> None:
+        self.inner.submit_spam(comment, verdict)
+
+    def submit_ham(self, comment: Comment, verdict: Verdict | None = None) -> None:
+        self.inner.submit_ham(comment, verdict)

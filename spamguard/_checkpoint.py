@@ -1,0 +1,92 @@
+"""The checkpoint beside a batch run's output: how far the input has been read and the output written.
+
+A checkpoint is a small JSON file written atomically (a temporary file, fsync, rename, fsync
+of the directory). The run writes it only after the output and rejects it covers are flushed
+and fsynced, so after a crash the output on disk holds at least everything the checkpoint
+claims; resuming cuts the output back to the recorded size and reads on from the recorded
+input position.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from typing import Any
+
+from .errors import CheckpointError
+
+__all__ = ["VERSION", "input_identity", "load", "save", "remove", "fsync_dir"]
+
+VERSION = 1
+_HEAD_BYTES = 1 << 16
+
+
+def input_identity(path: str) -> dict[str, Any]:
+    """What identifies an input file across runs: its absolute path, size and a hash of its start."""
+    with open(path, "rb") as f:
+        head = f.read(_HEAD_BYTES)
+        size = os.fstat(f.fileno()).st_size
+    return {"path": os.path.abspath(path), "size": size, "head_sha256": hashlib.sha256(head).hexdigest()}
+
+
+def load(path: str) -> dict[str, Any] | None:
+    """The checkpoint at ``path``, or None when there is none."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(
+            f"cannot read the checkpoint {path!r} ({exc}); delete it and its .partial output to start over"
+        ) from exc
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        raise CheckpointError(
+            f"{path!r} is not a checkpoint this version of spamguard writes; delete it and its .partial "
+            "output to start over"
+        )
+    return data
+
+
+def save(path: str, state: dict[str, Any]) -> None:
+    """Write the checkpoint atomically and durably."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"version": VERSION, **state}, f, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path)
+
+
+def remove(path: str) -> None:
+    """Delete the checkpoint (and a temporary one left by a crash), if there."""
+    for name in (path, path + ".tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+    fsync_dir(path)
+
+
+def fsync_dir(path: str) -> None:
+    """Make a rename or unlink in ``path``'s directory durable (a no-op where it cannot be done)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def mismatch(saved: dict[str, Any], now: dict[str, Any]) -> str | None:
+    """The first setting that differs between a checkpoint and this run, described, or None."""
+    for key in sorted(set(saved) | set(now)):
+        if saved.get(key) != now.get(key):
+            return f"{key} was {saved.get(key)!r}, now {now.get(key)!r}"
+    return None

@@ -1,0 +1,134 @@
+"""``spamguard feedback``: look after the feedback store (purge, erase, export, stats)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigurationError
+from ..feedback import FeedbackStore, default_feedback_path
+
+_EPILOG = """examples:
+  spamguard feedback stats
+  spamguard feedback purge --older-than 90d
+  spamguard feedback erase --email alice@example.org
+  spamguard feedback export -o feedback.jsonl --db /var/lib/blog/feedback.sqlite3
+
+The store is SPAMGUARD_FEEDBACK_DB, else ~/.local/share/spamguard/feedback.sqlite3.
+"""
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(text: str) -> dt.timedelta:
+    """``90d``, ``12h``, ``2w``, ``30m``, ``45s`` or a bare number of days, as a timedelta."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an age; write a number and a unit: 90d, 12h, 2w, 30m or 45s"
+        )
+    return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2) or "d"])
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "feedback",
+        help="purge, erase, export or count the moderators' feedback store",
+        description="Look after the feedback store that Guard.report_spam/report_ham write to.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=lambda args: _usage(parser))
+    actions = parser.add_subparsers(dest="feedback_command", metavar="ACTION")
+
+    def add(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.add_argument("--db", metavar="PATH", help="the store file (default: SPAMGUARD_FEEDBACK_DB or the "
+                                                      "per-user data folder)")
+        return sub
+
+    purge = add("purge", "delete feedback older than an age (or the retention setting)",
+                "spamguard feedback purge --older-than 90d")
+    purge.add_argument("--older-than", type=parse_age, metavar="AGE",
+                       help="90d, 12h, 2w...; default: SPAMGUARD_FEEDBACK_RETENTION_DAYS")
+    purge.set_defaults(handler=_purge)
+
+    erase = add("erase", "delete every row about an email address or IP address (an erasure request)",
+                "spamguard feedback erase --email alice@example.org")
+    erase.add_argument("--email", metavar="ADDRESS")
+    erase.add_argument("--ip", metavar="ADDRESS")
+    erase.set_defaults(handler=_erase)
+
+    export = add("export", "write the feedback as training JSONL (short field names and a spam/ham label)",
+                 "spamguard feedback export -o feedback.jsonl")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export.add_argument("--source", action="append", metavar="NAME",
+                        help="only rows from this source (moderator, remote...); repeatable")
+    export.set_defaults(handler=_export)
+
+    stats = add("stats", "count the rows by label and source", "spamguard feedback stats --json")
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+    stats.set_defaults(handler=_stats)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _store(args: argparse.Namespace) -> FeedbackStore:
+    path = Path(args.db).expanduser() if args.db else default_feedback_path()
+    if not path.exists():
+        raise ConfigurationError(f"there is no feedback store at {path}; give its path with --db "
+                                 "(or SPAMGUARD_FEEDBACK_DB)")
+    return FeedbackStore(path)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.older_than is None and store.retention_days is None:
+        print("spamguard feedback purge: give --older-than AGE (or set SPAMGUARD_FEEDBACK_RETENTION_DAYS)",
+              file=sys.stderr)
+        return 2
+    n = store.purge(args.older_than)
+    print(f"purged {n} row(s) from {store.path}", file=sys.stderr)
+    print(n)
+    return 0
+
+
+def _erase(args: argparse.Namespace) -> int:
+    if not args.email and not args.ip:
+        print("spamguard feedback erase: give --email ADDRESS or --ip ADDRESS", file=sys.stderr)
+        return 2
+    store = _store(args)
+    n = store.erase(email=args.email, ip=args.ip)
+    print(f"erased {n} row(s) from {store.path}", file=sys.stderr)
+    print(n)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fp:
+            n = store.export_jsonl(fp, sources=args.source)
+    else:
+        n = store.export_jsonl(sys.stdout, sources=args.source)
+    print(f"exported {n} row(s) from {store.path}", file=sys.stderr)
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    stats = _store(args).stats()
+    if args.json:
+        print(json.dumps(stats))
+    else:
+        for key, value in stats.items():
+            print(f"{key}: {value}")
+    return 0

@@ -1,0 +1,128 @@
+"""``spamguard keys``: create, list and revoke the API keys ``spamguard serve`` accepts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from ..errors import ConfigurationError
+from ..server import KeyStore, UsageStore
+from ..server._usage import current_month
+
+_EPILOG = """\
+examples:
+  spamguard keys add --keys-file /etc/spamguard/keys.json --site https://blog.example
+  spamguard keys list --keys-file /etc/spamguard/keys.json
+  spamguard keys revoke --keys-file /etc/spamguard/keys.json k_1a2b3c4d
+
+The key is printed once, alone on stdout; the file keeps only its SHA-256.
+SPAMGUARD_KEYS_FILE stands in for --keys-file."""
+
+
+def register(subparsers: Any) -> None:
+    """Add ``keys`` and its subcommands to the ``spamguard`` parser."""
+    parser = subparsers.add_parser(
+        "keys",
+        help="manage the API keys of the self-hosted service (add, list, revoke)",
+        description="Manage the API keys that `spamguard serve` accepts.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=lambda args: _usage(parser))
+    actions = parser.add_subparsers(dest="keys_command", metavar="ACTION")
+
+    add = actions.add_parser("add", help="create a key for one or more sites and print it", epilog=_EPILOG,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    _keys_file_option(add)
+    add.add_argument("--site", action="append", required=True, metavar="URL",
+                     help="a site URL the key may be used from (repeat for several)")
+    add.add_argument("--limit", type=_non_negative, metavar="N",
+                     help="calls a month that usage-limit reports as the key's limit (default: none)")
+    add.set_defaults(handler=_add)
+
+    list_ = actions.add_parser("list", help="list keys: ids, sites, this month's usage (never the keys)",
+                               epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _keys_file_option(list_)
+    list_.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    list_.set_defaults(handler=_list)
+
+    revoke = actions.add_parser("revoke", help="revoke a key by its id", epilog=_EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    _keys_file_option(revoke)
+    revoke.add_argument("id", help="the key's id, as `spamguard keys list` shows it (k_...)")
+    revoke.set_defaults(handler=_revoke)
+
+
+def _keys_file_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--keys-file", metavar="FILE", default=os.environ.get("SPAMGUARD_KEYS_FILE"),
+                        help="the JSON keys file (default: $SPAMGUARD_KEYS_FILE)")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _store(args: argparse.Namespace) -> KeyStore:
+    if not args.keys_file:
+        raise ConfigurationError("name the keys file with --keys-file FILE (or set SPAMGUARD_KEYS_FILE)")
+    return KeyStore(args.keys_file)
+
+
+def _add(args: argparse.Namespace) -> int:
+    store = _store(args)
+    key, entry = store.add(args.site, limit=args.limit)
+    print(key)
+    print(
+        f"spamguard: created key {entry.id} for {', '.join(entry.sites)} in {store.path}; "
+        "copy it now: the file keeps only its hash",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    store = _store(args)
+    entries = store.entries()
+    month = current_month()
+    usage = UsageStore(store.usage_path) if store.usage_path.exists() else None
+    try:
+        calls = {e.id: usage.month_calls(e.id, month) if usage else 0 for e in entries}
+    finally:
+        if usage is not None:
+            usage.close()
+    if args.json:
+        for e in entries:
+            print(json.dumps({
+                "id": e.id, "sites": list(e.sites), "created": e.created, "revoked": e.revoked,
+                "limit": e.limit, "month": month, "usage": calls[e.id],
+            }))
+        return 0
+    if not entries:
+        print(f"spamguard: no keys in {store.path}; create one with `spamguard keys add`", file=sys.stderr)
+        return 0
+    print(f"{'ID':<12} {'STATUS':<8} {'CREATED':<21} {'CALLS ' + month:>14} {'LIMIT':>8}  SITES")
+    for e in entries:
+        status = "revoked" if e.revoked else "active"
+        limit = "none" if e.limit is None else str(e.limit)
+        print(f"{e.id:<12} {status:<8} {e.created:<21} {calls[e.id]:>14} {limit:>8}  {' '.join(e.sites)}")
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    entry = _store(args).revoke(args.id)
+    print(f"spamguard: revoked key {entry.id} ({', '.join(entry.sites)})", file=sys.stderr)
+    return 0

@@ -1,0 +1,555 @@
+"""The feedback store: moderators' spam/ham decisions kept in SQLite, for retraining.
+
+A :class:`FeedbackStore` is one SQLite file (standard library ``sqlite3``) that several web
+worker processes and their threads may write to at once: WAL journal, a busy timeout, one
+connection per thread and short ``BEGIN IMMEDIATE`` write transactions. The schema carries a
+version (``PRAGMA user_version``) and older files are migrated when opened.
+
+Personal data. A comment's ``author_email`` and ``user_ip`` are stored as keyed hashes
+(HMAC-SHA256) unless ``pseudonymise=False``; HTTP headers in ``extra`` that carry them are
+dropped. The key comes from ``secret=``, else ``SPAMGUARD_FEEDBACK_SECRET``, else a random
+key the store makes once and keeps in its own ``settings`` table. The trade-off: a key kept in
+the file needs no setup and still lets ``erase(email=...)`` find a person's rows, but whoever
+holds the file holds the key and could test guesses (the IPv4 space is small); a key kept
+outside (the environment variable, a secrets manager) means the file alone reveals nothing,
+but the key must stay the same for the life of the file or erasure stops matching old rows
+(the store refuses to open with a different key). Comment text and author names are kept as
+written: they are what the model learns from. ``retention_days`` (or
+``SPAMGUARD_FEEDBACK_RETENTION_DAYS``) is the age beyond which :meth:`FeedbackStore.purge`
+deletes rows when called without an age; run it from cron (``spamguard feedback purge``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+from .comment import Comment
+from .dumps import Record
+from .errors import ConfigurationError, InvalidCommentError
+from .verdict import Verdict
+
+__all__ = ["FeedbackStore", "default_feedback_path", "SCHEMA_VERSION"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+"""The schema version this code writes (``PRAGMA user_version``)."""
+
+_SOURCES_REMOTE = "remote"
+_PSEUDONYM_PREFIX = "h1:"
+_KEY_ID_MESSAGE = b"spamguard feedback key id"
+# Headers that carry the visitor's address or identity; dropped from ``extra`` when pseudonymising.
+_IDENTIFYING_HEADERS = frozenset(
+    {
+        "REMOTE_ADDR", "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_CLIENT_IP", "HTTP_FORWARDED",
+        "HTTP_CF_CONNECTING_IP", "HTTP_TRUE_CLIENT_IP", "HTTP_COOKIE", "HTTP_AUTHORIZATION",
+    }
+)
+
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id           INTEGER PRIMARY KEY,
+    created_at   REAL NOT NULL,                                -- Unix time (UTC) it was recorded
+    label        TEXT NOT NULL CHECK (label IN ('spam', 'ham')),
+    source       TEXT NOT NULL,                                -- 'moderator', 'remote', ...
+    comment      TEXT NOT NULL,                                -- JSON, short names, no email/IP
+    author_email TEXT,                                         -- 'h1:' + HMAC hex, or as given
+    user_ip      TEXT,                                         -- 'h1:' + HMAC hex, or as given
+    verdict      TEXT                                          -- JSON of the verdict, if any
+);
+CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback (created_at);
+CREATE INDEX IF NOT EXISTS feedback_author_email ON feedback (author_email);
+CREATE INDEX IF NOT EXISTS feedback_user_ip ON feedback (user_ip);
+"""
+
+
+def default_feedback_path() -> Path:
+    """Where the store lives unless told: ``SPAMGUARD_FEEDBACK_DB``, else the user's data folder.
+
+    The data folder is ``$XDG_DATA_HOME/spamguard`` (``~/.local/share/spamguard`` when
+    ``XDG_DATA_HOME`` is unset; ``%LOCALAPPDATA%\\spamguard`` on Windows).
+    """
+    env = os.environ.get("SPAMGUARD_FEEDBACK_DB")
+    if env:
+        return Path(env).expanduser()
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):  # pragma: no cover - not tested on Windows
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "spamguard" / "feedback.sqlite3"
+
+
+def _retention_from_env() -> float | None:
+    raw = os.environ.get("SPAMGUARD_FEEDBACK_RETENTION_DAYS")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigurationError(
+            f"SPAMGUARD_FEEDBACK_RETENTION_DAYS must be a positive number of days, got {raw!r}"
+        )
+    return value
+
+
+class FeedbackStore:
+    """Labelled comments from moderators (and optionally remote verdicts), kept for retraining.
+
+    ``path`` defaults to :func:`default_feedback_path`; the folder is created. Safe to share
+    between threads, and between processes that open the same file. ``record_remote_verdicts``
+    makes :meth:`record_verdict` keep the remote service's verdicts too, so the local model
+    can learn what the remote decides on this site. See the module docstring for what is kept
+    of personal data and how the pseudonymisation key is chosen.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        pseudonymise: bool = True,
+        secret: str | bytes | None = None,
+        retention_days: float | None = None,
+        record_remote_verdicts: bool = False,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_feedback_path()
+        self.pseudonymise = pseudonymise
+        self.retention_days = retention_days if retention_days is not None else _retention_from_env()
+        if self.retention_days is not None and self.retention_days <= 0:
+            raise ValueError(f"retention_days must be positive, got {self.retention_days!r}")
+        self.record_remote_verdicts = record_remote_verdicts
+        self.timeout = timeout
+        self._clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        if secret is None:
+            secret = os.environ.get("SPAMGUARD_FEEDBACK_SECRET") or None
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._key = b""
+        self._open(secret.encode() if isinstance(secret, str) else secret)
+
+    def __repr__(self) -> str:
+        return f"FeedbackStore({str(self.path)!r}, pseudonymise={self.pseudonymise})"
+
+    # --- connections --------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:  # forked: never use the parent's connections
+            self._local = threading.local()
+            self._connections = []
+            self._pid = os.getpid()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            self._enable_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA secure_delete = ON")  # erased rows are overwritten, not left in free pages
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching a new file to WAL takes an exclusive lock and does not wait on the busy
+        # handler, so two processes creating the store at once retry here.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _write(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(sql, tuple(params))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return cur
+
+    def close(self) -> None:
+        """Close every connection this store opened (in this process)."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # made in another thread; closes with it
+                conn.close()
+        self._local = threading.local()
+
+    def __enter__(self) -> FeedbackStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- schema and key -----------------------------------------------------------------
+
+    def _open(self, secret: bytes | None) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"{self.path} has feedback schema version {version}, newer than this spamguard "
+                    f"understands ({SCHEMA_VERSION}); upgrade spamguard to open it"
+                )
+            if version == 0:
+                _create_schema(conn)
+            else:
+                conn.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._key = self._resolve_key(conn, secret)
+            if 0 < version < SCHEMA_VERSION:
+                for step in range(version, SCHEMA_VERSION):
+                    log.info("migrating feedback store %s from schema %d to %d", self.path, step, step + 1)
+                    _MIGRATIONS[step](self, conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _resolve_key(self, conn: sqlite3.Connection, secret: bytes | None) -> bytes:
+        settings = dict(conn.execute("SELECT key, value FROM settings").fetchall())
+        stored_id = settings.get("key_id")
+        if secret is not None:
+            key_id = _key_id(secret)
+            if stored_id is not None and stored_id != key_id:
+                raise ConfigurationError(
+                    f"the pseudonymisation secret (secret= or SPAMGUARD_FEEDBACK_SECRET) is not the one "
+                    f"{self.path} was written with; use that secret, or a new store file"
+                )
+            if stored_id is None:
+                conn.execute("INSERT INTO settings (key, value) VALUES ('key_id', ?)", (key_id,))
+            return secret
+        if "secret" in settings:
+            return bytes.fromhex(settings["secret"])
+        if stored_id is not None:
+            raise ConfigurationError(
+                f"{self.path} was pseudonymised with an external secret; set SPAMGUARD_FEEDBACK_SECRET "
+                "(or pass secret=) to open it"
+            )
+        key = secrets.token_bytes(32)
+        conn.execute("INSERT INTO settings (key, value) VALUES ('secret', ?)", (key.hex(),))
+        conn.execute("INSERT INTO settings (key, value) VALUES ('key_id', ?)", (_key_id(key),))
+        return key
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the file (after migration: :data:`SCHEMA_VERSION`)."""
+        return int(self._conn().execute("PRAGMA user_version").fetchone()[0])
+
+    # --- personal data ------------------------------------------------------------------
+
+    def pseudonym(self, value: str, kind: str) -> str:
+        """The keyed hash this store keeps for an ``"email"`` or ``"ip"`` value."""
+        normal = _normalise(value, kind)
+        digest = hmac.new(self._key, f"{kind}:{normal}".encode(), hashlib.sha256).hexdigest()
+        return _PSEUDONYM_PREFIX + digest
+
+    def _personal(self, value: str | None, kind: str) -> str | None:
+        if value is None:
+            return None
+        return self.pseudonym(value, kind) if self.pseudonymise else _normalise(value, kind)
+
+    def _comment_row(self, comment: Comment) -> tuple[str, str | None, str | None]:
+        data = comment_to_dict(comment)
+        data.pop("author_email", None)
+        data.pop("user_ip", None)
+        if self.pseudonymise and "extra" in data:
+            personal = {v for v in (comment.author_email, comment.user_ip) if v}
+            data["extra"] = {
+                k: v
+                for k, v in data["extra"].items()
+                if k.upper() not in _IDENTIFYING_HEADERS and not any(p in v for p in personal)
+            }
+            if not data["extra"]:
+                del data["extra"]
+        return (
+            json.dumps(data, ensure_ascii=False, sort_keys=True),
+            self._personal(comment.author_email, "email"),
+            self._personal(comment.user_ip, "ip"),
+        )
+
+    # --- writing ------------------------------------------------------------------------
+
+    def record(
+        self, comment: Comment, spam: bool, *, source: str = "moderator", verdict: Verdict | None = None
+    ) -> int:
+        """Keep one labelled comment; returns its row id.
+
+        ``spam`` is the label (a moderator's decision); ``source`` says who gave it and
+        ``verdict`` what the classifier had said (kept to measure how often it was wrong).
+        """
+        if not isinstance(comment, Comment):
+            raise TypeError(f"record() takes a Comment, got {type(comment).__name__}")
+        text, email, ip = self._comment_row(comment)
+        verdict_json = json.dumps(verdict.to_dict(), ensure_ascii=False) if verdict is not None else None
+        cur = self._write(
+            "INSERT INTO feedback (created_at, label, source, comment, author_email, user_ip, verdict)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (self._clock(), "spam" if spam else "ham", source, text, email, ip, verdict_json),
+        )
+        return int(cur.lastrowid or 0)
+
+    def record_verdict(self, comment: Comment, verdict: Verdict) -> int | None:
+        """Keep a remote service's verdict as a label (``source="remote"``).
+
+        Does nothing and returns ``None`` unless the store was made with
+        ``record_remote_verdicts=True``. Provisional hams (``recheck_after``) are not kept.
+        """
+        if not self.record_remote_verdicts or verdict.provisional:
+            return None
+        return self.record(comment, verdict.spam, source=_SOURCES_REMOTE, verdict=verdict)
+
+    def purge(self, older_than: _dt.timedelta | None = None) -> int:
+        """Delete rows recorded more than ``older_than`` ago; returns how many went.
+
+        Without an argument the store's ``retention_days`` is used; with neither, a
+        ``ValueError`` says to give one.
+        """
+        if older_than is None:
+            if self.retention_days is None:
+                raise ValueError(
+                    "purge() needs an age: pass older_than=timedelta(days=N) or set retention_days "
+                    "(SPAMGUARD_FEEDBACK_RETENTION_DAYS)"
+                )
+            older_than = _dt.timedelta(days=self.retention_days)
+        if older_than < _dt.timedelta(0):
+            raise ValueError(f"older_than must not be negative, got {older_than!r}")
+        cutoff = self._clock() - older_than.total_seconds()
+        deleted = self._write("DELETE FROM feedback WHERE created_at < ?", (cutoff,)).rowcount
+        if deleted:
+            self._checkpoint()
+        return int(deleted)
+
+    def erase(self, email: str | None = None, ip: str | None = None) -> int:
+        """Delete every row about an email address and/or IP address (an erasure request).
+
+        Works on pseudonymised rows (the given value is hashed the same way) and on rows
+        kept as given. Returns how many rows went; the freed pages are overwritten and the
+        WAL checkpointed, so the data does not linger in the file.
+        """
+        if email is None and ip is None:
+            raise ValueError("erase() needs email= or ip= (or both)")
+        clauses: list[str] = []
+        params: list[str] = []
+        for value, kind, column in ((email, "email", "author_email"), (ip, "ip", "user_ip")):
+            if value is None:
+                continue
+            if not value.strip():
+                raise ValueError(f"erase(): {kind} must not be empty")
+            clauses.append(f"{column} IN (?, ?)")
+            params += [self.pseudonym(value, kind), _normalise(value, kind)]
+        deleted = self._write(f"DELETE FROM feedback WHERE {' OR '.join(clauses)}", params).rowcount  # noqa: S608
+        self._checkpoint()
+        return int(deleted)
+
+    def _checkpoint(self) -> None:
+        try:
+            self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:  # busy: readers hold the WAL; it is checkpointed later
+            log.debug("WAL checkpoint deferred on %s", self.path)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM feedback").fetchone()[0])
+
+    def __bool__(self) -> bool:
+        return True  # a store is a store even when empty (``if store:`` must not mean "has rows")
+
+    def counts(self) -> dict[str, int]:
+        """Row counts: ``total``, ``spam``, ``ham`` and one ``source:NAME`` entry per source."""
+        conn = self._conn()
+        result = {"total": 0, "spam": 0, "ham": 0}
+        for label, n in conn.execute("SELECT label, count(*) FROM feedback GROUP BY label"):
+            result[label] = n
+            result["total"] += n
+        for source, n in conn.execute("SELECT source, count(*) FROM feedback GROUP BY source ORDER BY source"):
+            result[f"source:{source}"] = n
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        """What ``spamguard feedback stats`` prints: counts, dates, schema and settings."""
+        conn = self._conn()
+        oldest, newest = conn.execute("SELECT min(created_at), max(created_at) FROM feedback").fetchone()
+        pseudonymised = conn.execute(
+            "SELECT count(*) FROM feedback WHERE author_email LIKE 'h1:%' OR user_ip LIKE 'h1:%'"
+        ).fetchone()[0]
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version,
+            **self.counts(),
+            "rows_with_pseudonyms": pseudonymised,
+            "oldest": _iso(oldest),
+            "newest": _iso(newest),
+            "pseudonymise": self.pseudonymise,
+            "retention_days": self.retention_days,
+        }
+
+    def _rows(self, sources: Iterable[str] | None) -> Iterator[tuple[Any, ...]]:
+        sql = "SELECT id, label, source, comment, author_email, user_ip FROM feedback"
+        params: tuple[str, ...] = ()
+        if sources is not None:
+            params = tuple(sources)
+            sql += f" WHERE source IN ({', '.join('?' * len(params))})"
+        sql += " ORDER BY id"
+        yield from self._conn().execute(sql, params)
+
+    def _row_dict(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        _id, label, _source, text, email, ip = row
+        data: dict[str, Any] = json.loads(text)
+        if email is not None:
+            # A pseudonym still says "an address was given" (a signal the model may use).
+            data["author_email"] = f"{email[3:19]}@pseudonymised.invalid" if email.startswith("h1:") else email
+        if ip is not None and not ip.startswith(_PSEUDONYM_PREFIX):
+            data["user_ip"] = ip
+        data["label"] = label
+        return data
+
+    def records(self, *, sources: Iterable[str] | None = None) -> Iterator[Record]:
+        """The labelled comments as :class:`~spamguard.dumps.Record` objects, oldest first.
+
+        ``sources`` limits them (``["moderator"]``). Pseudonymised emails come back as
+        ``<hash>@pseudonymised.invalid`` and pseudonymised IPs are left out. A row that no
+        longer makes a valid comment (a lowered content limit) is skipped with a warning.
+        """
+        for position, row in enumerate(self._rows(sources), start=1):
+            data = self._row_dict(row)
+            label = data.pop("label") == "spam"
+            try:
+                comment = Comment.from_mapping(data)
+            except InvalidCommentError as exc:
+                log.warning("%s: feedback row %s skipped: %s", self.path, row[0], exc)
+                continue
+            yield Record(
+                position=position, line=position, comment=comment, id=str(row[0]), label=label,
+                source=str(self.path),
+            )
+
+    def export_jsonl(self, fp: IO[str], *, sources: Iterable[str] | None = None) -> int:
+        """Write the labelled comments to ``fp`` as JSONL (the training format); returns the count.
+
+        One object a line: the comment's fields by short name and ``label`` (``spam`` or
+        ``ham``), readable by :func:`spamguard.dumps.read_records` and ``spamguard train``.
+        """
+        n = 0
+        for row in self._rows(sources):
+            fp.write(json.dumps(self._row_dict(row), ensure_ascii=False, sort_keys=True) + "\n")
+            n += 1
+        return n
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def comment_to_dict(comment: Comment) -> dict[str, Any]:
+    """A comment as a JSON-ready dict of its set fields by short name (dates in ISO 8601)."""
+    data: dict[str, Any] = {}
+    for field in attrs.fields(Comment):
+        value = getattr(comment, field.name)
+        if value is None or (field.name in ("context", "extra") and not value):
+            continue
+        if isinstance(value, _dt.datetime):
+            value = value.isoformat()
+        elif field.name == "extra":
+            value = dict(value)
+        elif field.name == "context":
+            value = list(value)
+        data[field.name] = value
+    return data
+
+
+def _normalise(value: str, kind: str) -> str:
+    value = value.strip()
+    if kind == "email":
+        return value.lower()
+    try:
+        return ipaddress.ip_address(value).compressed
+    except ValueError:
+        return value
+
+
+def _key_id(key: bytes) -> str:
+    return hmac.new(key, _KEY_ID_MESSAGE, hashlib.sha256).hexdigest()[:16]
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    # Not executescript(): it would commit the caller's open transaction first.
+    for statement in _SCHEMA_V2.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _migrate_1_to_2(store: FeedbackStore, conn: sqlite3.Connection) -> None:
+    """v1 (spamguard 0.0 drafts): ``feedback(id, created TEXT, is_spam INTEGER, comment TEXT)``
+    with the raw email and IP inside the JSON. v2 adds ``source`` and ``verdict``, stores
+    Unix times, and moves email/IP into their own (pseudonymised) columns."""
+    old = conn.execute("SELECT id, created, is_spam, comment FROM feedback ORDER BY id").fetchall()
+    conn.execute("ALTER TABLE feedback RENAME TO feedback_v1")
+    for index in ("feedback_created_at", "feedback_author_email", "feedback_user_ip"):
+        conn.execute(f"DROP INDEX IF EXISTS {index}")
+    _create_schema(conn)
+    for row_id, created, is_spam, text in old:
+        created_at = _dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
+        if created_at.tzinfo is None:
+            created_at = created_at.replace(tzinfo=_dt.timezone.utc)
+        fields = json.loads(text)
+        try:
+            data, email, ip = store._comment_row(Comment.from_mapping(fields))
+        except InvalidCommentError as exc:  # keep the row; just move the personal data out
+            log.warning("feedback row %s: %s; migrated as stored", row_id, exc)
+            raw_email = fields.pop("author_email", None) or fields.pop("comment_author_email", None)
+            email = store._personal(raw_email, "email")
+            ip = store._personal(fields.pop("user_ip", None), "ip")
+            data = json.dumps(fields, ensure_ascii=False, sort_keys=True)
+        conn.execute(
+            "INSERT INTO feedback (id, created_at, label, source, comment, author_email, user_ip, verdict)"
+            " VALUES (?, ?, ?, 'moderator', ?, ?, ?, NULL)",
+            (row_id, created_at.timestamp(), "spam" if is_spam else "ham", data, email, ip),
+        )
+    conn.execute("DROP TABLE feedback_v1")
+
+
+_MIGRATIONS: Mapping[int, Callable[[FeedbackStore, sqlite3.Connection], None]] = {1: _migrate_1_to_2}

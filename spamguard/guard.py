@@ -1,0 +1,569 @@
+"""The :class:`Guard`: the remote service first, the local model when it fails, a policy on top.
+
+One Guard per process, shared by all its threads. It never lets a spam-service outage break
+commenting: a remote that times out, refuses, answers 5xx or garbage, or rejects the key is
+replaced by the local model's verdict (``fallback_reason`` says why), a latency budget bounds
+every check, and a circuit breaker stops calling a remote that keeps failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import requests
+
+from ._circuit import CircuitBreaker
+from .classifier import Classifier
+from .comment import Comment
+from .errors import (
+    BackendUnavailableError,
+    ConfigurationError,
+    InvalidCommentError,
+    InvalidKeyError,
+    InvalidRequestError,
+)
+from .feedback import FeedbackStore
+from .policy import Policy
+from .verdict import Verdict
+
+if TYPE_CHECKING:
+    from .akismet import AkismetClient
+
+__all__ = ["Guard", "MODES", "DEFAULT_LATENCY_BUDGET"]
+
+log = logging.getLogger(__name__)
+
+MODES = ("auto", "remote-first", "local-only", "both", "shadow")
+DEFAULT_LATENCY_BUDGET = 2.0
+"""Seconds one check may take, remote call and fallback included, unless configured."""
+
+_NO_ANSWER_REASON = "no classifier could answer; held for a person to look at"
+
+
+@attrs.frozen
+class _RemoteCall:
+    future: concurrent.futures.Future[Verdict] | None = None
+    thunk: Callable[[], Verdict] | None = None
+    refused: str | None = None  # the fallback reason when the call was not made
+
+
+class Guard:
+    """Judges comments with a remote service and/or the local model, and applies a :class:`Policy`.
+
+    ``remote`` is a remote classifier (an :class:`~spamguard.AkismetClient`), ``local`` the
+    local one (a :class:`~spamguard.LocalModel`); either may be ``None`` where the mode allows.
+
+    Modes:
+
+    * ``"remote-first"`` (what ``"auto"`` picks when there is a remote): ask the remote; when
+      it fails, the local model decides and ``fallback_reason`` says why (``"timeout"``,
+      ``"unavailable"``, ``"invalid-key"``, ``"configuration"``, ``"remote-error"``,
+      ``"circuit-open"``).
+    * ``"local-only"`` (what ``"auto"`` picks without a remote): the local model decides.
+    * ``"both"``: ask both at once and combine: spam when either says spam; ``discard`` only
+      from the remote's tip; ``score`` and ``reasons`` from the local model; ``recheck_after``,
+      ``guid`` and ``alerts`` from the remote; ``source`` like ``"akismet+local"``. When the
+      remote fails, the local verdict stands, with ``fallback_reason``.
+    * ``"shadow"``: ``shadow_primary`` (``"remote"`` by default) decides, the other is asked
+      too and disagreements are logged at INFO and counted in :meth:`stats` (a way to try
+      the local model before trusting it). A remote shadow runs in the background.
+
+    ``latency_budget`` (seconds, default 2.0, ``SPAMGUARD_LATENCY_BUDGET`` via
+    :meth:`from_env`) bounds a whole check: the remote call runs on a small thread pool
+    (``max_remote_calls`` threads) and the Guard stops waiting for it in time to let the
+    local model answer. ``None`` calls the remote in the caller's thread, bounded only by its
+    own timeout. After ``failure_threshold`` failures in a row the circuit opens and the
+    remote is not called for ``cooldown`` seconds; then one probe goes through, and its
+    success closes the circuit. A rejected key is logged once at ERROR (never the key
+    itself); with ``strict=True`` it raises :class:`~spamguard.InvalidKeyError` instead.
+    ``feedback`` is a :class:`~spamguard.FeedbackStore` (or ``True`` for the default one)
+    that :meth:`report_spam` and :meth:`report_ham` write to.
+
+    Thread-safe, no global state. From async code, do not call :meth:`check` on the event
+    loop: ``await guard.acheck(c)`` (or ``await asyncio.to_thread(guard.check, c)``,
+    ``await loop.run_in_executor(None, guard.check, c)``).
+    """
+
+    def __init__(
+        self,
+        remote: Classifier | None = None,
+        local: Classifier | None = None,
+        *,
+        mode: str = "auto",
+        policy: Policy | None = None,
+        feedback: FeedbackStore | bool | None = None,
+        latency_budget: float | None = DEFAULT_LATENCY_BUDGET,
+        failure_threshold: int = 5,
+        cooldown: float = 30.0,
+        strict: bool = False,
+        shadow_primary: str = "remote",
+        max_remote_calls: int = 8,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if mode not in MODES:
+            raise ConfigurationError(f"Guard mode {mode!r} is not one of {', '.join(MODES)}")
+        if mode == "auto":
+            mode = "remote-first" if remote is not None else "local-only"
+        if mode in ("remote-first", "both", "shadow") and remote is None:
+            raise ConfigurationError(
+                f"Guard mode {mode!r} needs a remote classifier; configure an Akismet key or use mode='local-only'"
+            )
+        if mode in ("local-only", "both", "shadow") and local is None:
+            raise ConfigurationError(f"Guard mode {mode!r} needs a local classifier (LocalModel.load())")
+        if shadow_primary not in ("remote", "local"):
+            raise ConfigurationError(f"shadow_primary must be 'remote' or 'local', got {shadow_primary!r}")
+        if latency_budget is not None and latency_budget <= 0:
+            raise ConfigurationError(f"latency_budget must be a positive number of seconds or None, "
+                                     f"got {latency_budget!r}")
+        if max_remote_calls < 1:
+            raise ConfigurationError(f"max_remote_calls must be at least 1, got {max_remote_calls!r}")
+        self.remote = remote
+        self.local = local
+        self.mode = mode
+        self.policy = policy if policy is not None else Policy()
+        self._owns_feedback = feedback is True
+        self.feedback: FeedbackStore | None = (
+            FeedbackStore() if feedback is True else feedback if isinstance(feedback, FeedbackStore) else None
+        )
+        self.latency_budget = latency_budget
+        self.strict = strict
+        self.shadow_primary = shadow_primary
+        self.max_remote_calls = max_remote_calls
+        self.breaker = CircuitBreaker(failure_threshold, cooldown, name="remote spam service", clock=clock)
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._counts: collections.Counter[str] = collections.Counter()
+        self._key_rejected = False
+
+    def __repr__(self) -> str:
+        return (
+            f"Guard(mode={self.mode!r}, remote={type(self.remote).__name__ if self.remote else None}, "
+            f"local={type(self.local).__name__ if self.local else None}, circuit={self.breaker.state!r})"
+        )
+
+    # --- construction from the environment ------------------------------------------------
+
+    @classmethod
+    def from_env(cls, *, feedback: FeedbackStore | bool | None = None, **overrides: Any) -> Guard:
+        """A Guard configured from the environment; keyword arguments win.
+
+        The remote is :meth:`AkismetClient.from_env` when an Akismet key is configured, with
+        its timeout inside the latency budget and no retries (the fallback is the retry). The
+        local model is :meth:`LocalModel.load` (``SPAMGUARD_MODEL`` or the shipped default).
+        The feedback store is opened when ``SPAMGUARD_FEEDBACK_DB`` is set or ``feedback=True``.
+        Also read: ``SPAMGUARD_GUARD_MODE``, ``SPAMGUARD_LATENCY_BUDGET``, ``SPAMGUARD_STRICT``
+        and the :meth:`Policy.from_env` thresholds.
+        """
+        from .akismet import AkismetClient
+        from .local import LocalModel
+        from .policy import _env_bool
+
+        settings: dict[str, Any] = {}
+        if os.environ.get("SPAMGUARD_GUARD_MODE"):
+            settings["mode"] = os.environ["SPAMGUARD_GUARD_MODE"].strip()
+        raw_budget = os.environ.get("SPAMGUARD_LATENCY_BUDGET")
+        if raw_budget:
+            try:
+                settings["latency_budget"] = float(raw_budget)
+            except ValueError:
+                raise ConfigurationError(
+                    f"SPAMGUARD_LATENCY_BUDGET must be a number of seconds, got {raw_budget!r}"
+                ) from None
+        if os.environ.get("SPAMGUARD_STRICT"):
+            settings["strict"] = _env_bool("SPAMGUARD_STRICT", os.environ["SPAMGUARD_STRICT"])
+        settings.update(overrides)
+        if "policy" not in settings:
+            settings["policy"] = Policy.from_env()
+        if "remote" not in settings:
+            settings["remote"] = _remote_from_env(AkismetClient, settings.get("latency_budget", DEFAULT_LATENCY_BUDGET))
+        if "local" not in settings:
+            settings["local"] = LocalModel.load()
+        if feedback is None and os.environ.get("SPAMGUARD_FEEDBACK_DB"):
+            feedback = True
+        guard = cls(feedback=feedback, **settings)
+        return guard
+
+    # --- the remote call ------------------------------------------------------------------
+
+    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        pool = self._pool
+        if pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = concurrent.futures.ThreadPoolExecutor(
+                        max_workers=self.max_remote_calls, thread_name_prefix="spamguard-remote"
+                    )
+                pool = self._pool
+        return pool
+
+    def _start_remote(self, comment: Comment) -> _RemoteCall:
+        assert self.remote is not None
+        if not self.breaker.allow():
+            return _RemoteCall(refused="circuit-open")
+        if self.latency_budget is None:
+            remote = self.remote
+            return _RemoteCall(thunk=lambda: remote.check(comment))
+        return _RemoteCall(future=self._executor().submit(self.remote.check, comment))
+
+    def _finish_remote(self, call: _RemoteCall, started: float) -> tuple[Verdict | None, str | None]:
+        """Wait for a started remote call within the budget; (verdict, None) or (None, reason)."""
+        if call.refused is not None:
+            return None, call.refused
+        try:
+            if call.future is not None:
+                assert self.latency_budget is not None
+                reserve = min(0.05, self.latency_budget * 0.1)  # time left for the local model
+                wait = max(0.0, self.latency_budget - reserve - (time.perf_counter() - started))
+                try:
+                    verdict = call.future.result(timeout=wait)
+                except concurrent.futures.TimeoutError:
+                    call.future.cancel()
+                    self.breaker.failure("timeout")
+                    return None, "timeout"
+            else:
+                assert call.thunk is not None
+                verdict = call.thunk()
+        except BaseException as exc:
+            return None, self._remote_failed(exc)
+        self._remote_answered()
+        return verdict, None
+
+    def _remote_answered(self) -> None:
+        self.breaker.success()
+        with self._lock:
+            was_rejected, self._key_rejected = self._key_rejected, False
+        if was_rejected:
+            log.warning("the remote spam service accepts its configuration again")
+
+    def _remote_failed(self, exc: BaseException) -> str:
+        """Record a failed remote call; the fallback reason (or raise, in strict mode)."""
+        if isinstance(exc, InvalidRequestError):  # the service answered; this comment was the problem
+            self.breaker.success()
+            log.warning("the remote spam service refused the request: %s", exc)
+            return "invalid-request"
+        if isinstance(exc, InvalidCommentError):  # the remote cannot take this comment (no user_ip, say)
+            log.warning("the remote spam service cannot check this comment (%s); the local model decides", exc)
+            return "invalid-comment"
+        if isinstance(exc, ConfigurationError):
+            reason = "invalid-key" if isinstance(exc, InvalidKeyError) else "configuration"
+            self.breaker.failure(reason)
+            if self.strict:
+                raise exc
+            with self._lock:
+                first, self._key_rejected = not self._key_rejected, True
+            if first:
+                log.error(
+                    "THE REMOTE SPAM SERVICE REJECTS ITS CONFIGURATION (%s): %s. Comments are being judged "
+                    "by the local model only until this is fixed; check the API key and blog URL settings.",
+                    reason, exc,
+                )
+            return reason
+        if isinstance(exc, BackendUnavailableError):
+            reason = "timeout" if _is_timeout(exc) else "unavailable"
+            self.breaker.failure(reason)
+            log.debug("remote spam service failed (%s): %s", reason, exc)
+            return reason
+        if not isinstance(exc, Exception):
+            raise exc  # KeyboardInterrupt and friends
+        self.breaker.failure("remote-error")
+        log.exception("the remote spam service raised an unexpected error; falling back to the local model")
+        return "remote-error"
+
+    # --- checking -------------------------------------------------------------------------
+
+    def _ask_local(self, comment: Comment) -> Verdict | None:
+        if self.local is None:
+            return None
+        try:
+            return self.local.check(comment)
+        except Exception:
+            log.exception("the local model failed on a comment")
+            self._count("local-error")
+            return None
+
+    def _fallback(self, comment: Comment, reason: str, local: Verdict | None = None) -> Verdict:
+        self._count(f"fallback:{reason}")
+        if local is None:
+            local = self._ask_local(comment)
+        if local is None:
+            return _verdict(spam=False, source="guard", reasons=(_NO_ANSWER_REASON,), fallback_reason=reason)
+        return attrs.evolve(local, fallback_reason=reason)
+
+    def _remote_verdict(self, comment: Comment, verdict: Verdict) -> None:
+        self._count("remote")
+        if self.feedback is not None and self.feedback.record_remote_verdicts:
+            try:
+                self.feedback.record_verdict(comment, verdict)
+            except Exception:
+                log.exception("could not record the remote verdict in the feedback store")
+
+    def _decide(self, comment: Comment) -> Verdict:
+        started = time.perf_counter()
+        mode = self.mode
+        if mode == "local-only":
+            verdict = self._ask_local(comment)
+            return verdict if verdict is not None else self._fallback(comment, "local-error")
+        if mode == "remote-first":
+            remote, reason = self._finish_remote(self._start_remote(comment), started)
+            if remote is None:
+                return self._fallback(comment, reason or "unavailable")
+            self._remote_verdict(comment, remote)
+            return remote
+        if mode == "shadow" and self.shadow_primary == "local":
+            return self._shadow_local_primary(comment)
+        call = self._start_remote(comment)
+        local = self._ask_local(comment)
+        remote, reason = self._finish_remote(call, started)
+        if remote is None:
+            return self._fallback(comment, reason or "unavailable", local)
+        self._remote_verdict(comment, remote)
+        if local is None:
+            return remote
+        if mode == "both":
+            return _combine(remote, local)
+        self._compare(primary=remote, shadow=local)
+        return remote
+
+    def _shadow_local_primary(self, comment: Comment) -> Verdict:
+        local = self._ask_local(comment)
+        call = self._start_remote(comment)
+        if local is None:
+            if call.future is not None:
+                call.future.add_done_callback(lambda _: self._settled(call))
+            return self._fallback(comment, "local-error")
+        if call.future is not None:  # the remote shadow finishes in the background
+
+            def compare(_: object) -> None:
+                remote = self._settled(call)
+                if remote is not None:
+                    self._compare(primary=local, shadow=remote)
+
+            call.future.add_done_callback(compare)
+        elif call.thunk is not None:
+            remote, _reason = self._finish_remote(call, time.perf_counter())
+            if remote is not None:
+                self._compare(primary=local, shadow=remote)
+        return local
+
+    def _settled(self, call: _RemoteCall) -> Verdict | None:
+        """Record the outcome of a background remote call that has finished."""
+        assert call.future is not None
+        try:
+            verdict = call.future.result(timeout=0)
+        except concurrent.futures.CancelledError:
+            self.breaker.release()
+            return None
+        except BaseException as exc:
+            with contextlib.suppress(Exception):  # strict mode: nobody to raise to in a callback; it was logged
+                self._remote_failed(exc)
+            return None
+        self._remote_answered()
+        return verdict
+
+    def _compare(self, *, primary: Verdict, shadow: Verdict) -> None:
+        with self._lock:
+            self._counts["shadow:compared"] += 1
+            if primary.spam != shadow.spam:
+                self._counts["shadow:disagreements"] += 1
+                self._counts[f"shadow:{primary.source}-{_word(primary)}-{shadow.source}-{_word(shadow)}"] += 1
+        if primary.spam != shadow.spam:
+            log.info(
+                "shadow disagreement: %s says %s, %s says %s (score %s)",
+                primary.source, _word(primary), shadow.source, _word(shadow),
+                shadow.score if shadow.score is not None else primary.score,
+            )
+
+    def _count(self, key: str) -> None:
+        with self._lock:
+            self._counts[key] += 1
+
+    def check(self, comment: Comment) -> Verdict:
+        """Judge one comment; the verdict has ``action`` set by the policy.
+
+        Never raises because a backend failed (the exception: an invalid key with
+        ``strict=True``); when no backend can answer the comment is held.
+        """
+        if not isinstance(comment, Comment):
+            raise TypeError(f"Guard.check() takes a Comment, got {type(comment).__name__}")
+        self._count("checks")
+        return self.policy.apply(self._decide(comment), comment)
+
+    def check_many(self, comments: Iterable[Comment]) -> list[Verdict]:
+        """Judge many comments; verdicts in input order.
+
+        Local-only mode scores them as one batch; the other modes check them one after
+        another (each within the budget). For throughput against a remote, call :meth:`check`
+        from several threads: the Guard is made to be shared.
+        """
+        if isinstance(comments, (str, Comment)):
+            raise TypeError("check_many() takes an iterable of Comments, not a single comment or text")
+        comments = list(comments)
+        if self.mode == "local-only" and self.local is not None:
+            try:
+                verdicts = self.local.check_many(comments)
+            except Exception:
+                log.exception("the local model failed on a batch; checking the comments one by one")
+            else:
+                self._count_n("checks", len(comments))
+                return [self.policy.apply(v, c) for v, c in zip(verdicts, comments, strict=True)]
+        return [self.check(c) for c in comments]
+
+    def _count_n(self, key: str, n: int) -> None:
+        with self._lock:
+            self._counts[key] += n
+
+    async def acheck(self, comment: Comment) -> Verdict:
+        """:meth:`check` for async code: runs it in a worker thread so the event loop keeps going."""
+        return await asyncio.to_thread(self.check, comment)
+
+    # --- feedback -------------------------------------------------------------------------
+
+    def report_spam(self, comment: Comment, verdict: Verdict | None = None) -> None:
+        """A moderator says ``comment`` is spam: tell the remote (with the original verdict) and
+        record it in the feedback store. A remote failure is logged, not raised."""
+        self._report(comment, True, verdict)
+
+    def report_ham(self, comment: Comment, verdict: Verdict | None = None) -> None:
+        """A moderator says ``comment`` is not spam: tell the remote and record it (see :meth:`report_spam`)."""
+        self._report(comment, False, verdict)
+
+    submit_spam = report_spam
+    submit_ham = report_ham
+
+    def _report(self, comment: Comment, spam: bool, verdict: Verdict | None) -> None:
+        kind = "spam" if spam else "ham"
+        for backend in (self.remote, self.local):
+            if backend is None:
+                continue
+            if backend is self.remote and self.breaker.state == "open":
+                log.warning("submit-%s not sent: the remote spam service is unavailable (circuit open)", kind)
+                continue
+            try:
+                (backend.submit_spam if spam else backend.submit_ham)(comment, verdict)
+            except ConfigurationError as exc:
+                if self.strict:
+                    raise
+                log.error("submit-%s not sent: the remote rejects its configuration: %s", kind, exc)
+            except Exception as exc:
+                log.warning("submit-%s to %s failed: %s", kind, type(backend).__name__, exc)
+        if self.feedback is not None:
+            self.feedback.record(comment, spam, source="moderator", verdict=verdict)
+
+    # --- state ----------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counters since the Guard was made: checks, remote answers, fallbacks by reason,
+        shadow comparisons and disagreements, and the circuit's state."""
+        with self._lock:
+            counts = dict(self._counts)
+        fallbacks = {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("fallback:")}
+        shadow = {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("shadow:")}
+        return {
+            "mode": self.mode,
+            "checks": counts.get("checks", 0),
+            "remote_answers": counts.get("remote", 0),
+            "fallbacks": fallbacks,
+            "shadow": shadow,
+            "circuit": self.breaker.state,
+            "circuit_opened": self.breaker.times_opened,
+        }
+
+    @property
+    def backend(self) -> str:
+        """``"akismet"`` when a remote takes part in decisions, else ``"local"`` (for notices)."""
+        if self.remote is not None and self.mode in ("remote-first", "both", "shadow"):
+            return "akismet"
+        return "local"
+
+    def notice(self, lang: str | None = "en", **kwargs: Any) -> str:
+        """The data-processing notice for the comment form, for the backend in use.
+
+        :func:`spamguard.notice.disclosure` with ``service`` set from :attr:`backend`:
+        ``"akismet"`` when comment data goes to the remote service (remote-first, both, shadow),
+        ``"local"`` otherwise. Other keyword arguments (``privacy_url``, ``fmt``,
+        ``site_name``...) pass through; a remote that is not Akismet itself (a self-hosted
+        Akismet-compatible server) should pass ``service=spamguard.notice.Service(name, url)``.
+        """
+        from .notice import disclosure
+
+        kwargs.setdefault("service", self.backend)
+        return disclosure(lang, **kwargs)
+
+    def close(self) -> None:
+        """Stop the remote thread pool (without waiting) and close a feedback store the Guard opened."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        if self._owns_feedback and self.feedback is not None:
+            self.feedback.close()
+
+    def __enter__(self) -> Guard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _combine(remote: Verdict, local: Verdict) -> Verdict:
+    """``both`` mode: spam if either says spam; discard only from the remote; score from local."""
+    spam = remote.spam or local.spam
+    reasons = ((f"{remote.source} says spam",) if remote.spam else ()) + tuple(local.reasons)
+    return _verdict(
+        spam=spam,
+        score=local.score,
+        discard=remote.discard and remote.spam,
+        source=f"{remote.source}+{local.source}",
+        reasons=reasons,
+        recheck_after=None if spam else remote.recheck_after,
+        guid=remote.guid,
+        alerts=remote.alerts,
+    )
+
+
+def _verdict(**fields: Any) -> Verdict:
+    return Verdict(**fields)
+
+
+def _word(verdict: Verdict) -> str:
+    return "spam" if verdict.spam else "ham"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (requests.Timeout, TimeoutError)):
+            return True
+        current = getattr(current, "cause", None) or current.__cause__
+    return "timed out" in str(exc).lower() or "timeout" in str(exc).lower()
+
+
+def _remote_from_env(client_class: type[AkismetClient], budget: float | None) -> AkismetClient | None:
+    """``AkismetClient.from_env()`` when a key is configured, else None.
+
+    Unless ``SPAMGUARD_AKISMET_TIMEOUT`` says otherwise, the client's timeout sits inside the
+    latency budget, and it does not retry: the Guard's fallback is the retry.
+    """
+    from .akismet import TIMEOUT_ENV, akismet_configured
+
+    if not akismet_configured():
+        return None
+    overrides: dict[str, Any] = {"retries": 0}
+    if budget is not None and not os.environ.get(TIMEOUT_ENV, "").strip():
+        overrides["timeout"] = budget
+    return client_class.from_env(**overrides)

@@ -1,0 +1,158 @@
+"""The moderation :class:`Policy`: which :class:`~spamguard.Action` a verdict leads to."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import attrs
+
+from .comment import Comment
+from .errors import ConfigurationError
+from .verdict import Action, Verdict
+
+__all__ = ["Policy", "HONEYPOT_REASON"]
+
+HONEYPOT_REASON = "the hidden honeypot field was filled in"
+
+LOCAL_SOURCE = "local"
+NO_ANSWER_SOURCE = "guard"  # the Guard's own verdict when no classifier could answer
+
+
+def _threshold(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise ValueError(f"Policy.{attribute.name} must be between 0 and 1 or None, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    """Turns a verdict into a moderation action; frozen, so one policy can serve every thread.
+
+    In order, for a **spam** verdict:
+
+    * ``DISCARD`` when the remote service sent its discard tip (``verdict.discard``), or when
+      the local model decided alone (``source == "local"``, fallbacks included) with a score at
+      or above ``discard_threshold``;
+    * ``SPAM`` otherwise.
+
+    For a **ham** verdict:
+
+    * ``HOLD`` when no classifier could answer (``source == "guard"``);
+    * ``HOLD`` when it is provisional (``recheck_after`` set) and ``hold_provisional``;
+    * ``HOLD`` when it has a score at or above ``hold_threshold`` (the band just below the
+      model's spam threshold, where it is unsure);
+    * ``HOLD`` when a fallback decided (``fallback_reason`` set) and ``hold_fallback_hams``;
+    * ``APPROVE`` otherwise.
+
+    Whatever the verdict, a comment whose hidden honeypot field came back filled (a bot: people
+    never see the field) is ``SPAM`` when ``honeypot_is_spam`` (the default) and the rules
+    above would approve or hold it; a ``DISCARD`` stays a ``DISCARD``.
+
+    ``None`` switches a threshold off. :meth:`from_env` reads ``SPAMGUARD_DISCARD_THRESHOLD``,
+    ``SPAMGUARD_HOLD_THRESHOLD`` (``off`` to switch off) and ``SPAMGUARD_HOLD_FALLBACK_HAMS``.
+    """
+
+    discard_threshold: float | None = attrs.field(default=0.98, validator=_threshold)
+    hold_threshold: float | None = attrs.field(default=0.35, validator=_threshold)
+    hold_provisional: bool = True
+    hold_fallback_hams: bool = False
+    honeypot_is_spam: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if (
+            self.discard_threshold is not None
+            and self.hold_threshold is not None
+            and self.hold_threshold > self.discard_threshold
+        ):
+            raise ValueError(
+                f"Policy.hold_threshold ({self.hold_threshold}) must not be above "
+                f"discard_threshold ({self.discard_threshold})"
+            )
+
+    def decide(self, verdict: Verdict, comment: Comment | None = None) -> Action:
+        """The action for ``verdict`` on ``comment`` (see the class docstring for the rules)."""
+        action = self._decide_verdict(verdict)
+        if self._honeypot_overrides(action, comment):
+            return Action.SPAM
+        return action
+
+    def _honeypot_overrides(self, action: Action, comment: Comment | None) -> bool:
+        return (
+            self.honeypot_is_spam
+            and comment is not None
+            and comment.honeypot_filled
+            and action in (Action.APPROVE, Action.HOLD)
+        )
+
+    def _decide_verdict(self, verdict: Verdict) -> Action:
+        score = verdict.score
+        if verdict.spam:
+            if verdict.discard:
+                return Action.DISCARD
+            if (
+                self.discard_threshold is not None
+                and score is not None
+                and verdict.source == LOCAL_SOURCE
+                and score >= self.discard_threshold
+            ):
+                return Action.DISCARD
+            return Action.SPAM
+        if verdict.source == NO_ANSWER_SOURCE:
+            return Action.HOLD
+        if self.hold_provisional and verdict.recheck_after is not None:
+            return Action.HOLD
+        if self.hold_threshold is not None and score is not None and score >= self.hold_threshold:
+            return Action.HOLD
+        if self.hold_fallback_hams and verdict.fallback_reason is not None:
+            return Action.HOLD
+        return Action.APPROVE
+
+    def apply(self, verdict: Verdict, comment: Comment | None = None) -> Verdict:
+        """``verdict`` with its ``action`` set by :meth:`decide`.
+
+        When a filled honeypot overrides the verdict, it is also marked spam and the reason says why.
+        """
+        action = self._decide_verdict(verdict)
+        if self._honeypot_overrides(action, comment):
+            reasons = verdict.reasons if HONEYPOT_REASON in verdict.reasons else (*verdict.reasons, HONEYPOT_REASON)
+            return attrs.evolve(verdict, spam=True, action=Action.SPAM, reasons=reasons)
+        return attrs.evolve(verdict, action=action)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Policy:
+        """A policy from ``SPAMGUARD_*`` environment variables; keyword arguments win."""
+        settings: dict[str, Any] = {}
+        for name, env in (("discard_threshold", "SPAMGUARD_DISCARD_THRESHOLD"),
+                          ("hold_threshold", "SPAMGUARD_HOLD_THRESHOLD")):
+            raw = os.environ.get(env)
+            if raw:
+                settings[name] = _env_threshold(env, raw)
+        raw = os.environ.get("SPAMGUARD_HOLD_FALLBACK_HAMS")
+        if raw:
+            settings["hold_fallback_hams"] = _env_bool("SPAMGUARD_HOLD_FALLBACK_HAMS", raw)
+        settings.update(overrides)
+        try:
+            return cls(**settings)
+        except ValueError as exc:
+            raise ConfigurationError(f"{exc} (check the SPAMGUARD_* settings)") from exc
+
+
+def _env_threshold(name: str, raw: str) -> float | None:
+    if raw.strip().lower() in ("off", "none"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ConfigurationError(f"{name} must be a number between 0 and 1 (or 'off'), got {raw!r}")
+    return value
+
+
+def _env_bool(name: str, raw: str) -> bool:
+    text = raw.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be 1/0, true/false, yes/no or on/off, got {raw!r}")

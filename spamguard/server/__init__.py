@@ -1,0 +1,49 @@
+"""An Akismet-compatible web service backed by the local model: ``spamguard serve``.
+
+Sites point any Akismet client at it by changing only the server address; nothing about
+their commenters leaves the machine. :func:`make_app` builds the WSGI application (PEP 3333,
+so it runs under any WSGI server); :class:`KeyStore` holds the API keys it accepts.
+
+A package rather than one module, so that each part reads in one sitting: the protocol and
+the one place errors become answers (``_app``), request parsing (``_form``), keys
+(``_keys``), usage counts (``_usage``), limits (``_limits``), metrics (``_metrics``), and
+how the model is asked (``_model``, ``_batch``).
+
+Example::
+
+    from wsgiref.simple_server import make_server
+    from spamguard.server import KeyStore, make_app
+
+    app = make_app(keys=KeyStore("keys.json"), feedback="feedback.sqlite")
+    make_server("127.0.0.1", 8080, app).serve_forever()
+"""
+
+from __future__ import annotations
+
+from ._app import (
+    DEFAULT_DISCARD_THRESHOLD,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_RATE_LIMIT,
+    THANKS,
+    AkismetApp,
+    FeedbackRecorder,
+    make_app,
+)
+from ._keys import ApiKey, KeyStore, normalize_site
+from ._metrics import Metrics
+from ._usage import UsageStore
+
+__all__ = [
+    "AkismetApp",
+    "ApiKey",
+    "DEFAULT_DISCARD_THRESHOLD",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_RATE_LIMIT",
+    "FeedbackRecorder",
+    "KeyStore",
+    "Metrics",
+    "THANKS",
+    "UsageStore",
+    "make_app",
+    "normalize_site",
+]

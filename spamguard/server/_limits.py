@@ -1,0 +1,89 @@
+"""Request limits: the body size and a per-key token bucket."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["BodyTooLarge", "RateLimiter", "read_body"]
+
+
+class BodyTooLarge(Exception):
+    """The request body is longer than the server accepts (answered with 413)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the request body is larger than {limit:,} bytes")
+
+
+def read_body(environ: dict[str, Any], limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes before and while reading it."""
+    raw_length = environ.get("CONTENT_LENGTH") or ""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    try:
+        length = int(raw_length) if raw_length.strip() else None
+    except ValueError:
+        length = None
+    if length is not None and length < 0:
+        length = None
+    if length is not None and length > limit:
+        raise BodyTooLarge(limit)
+    if length is None and not environ.get("wsgi.input_terminated"):
+        return b""  # PEP 3333: without a length the stream must not be read past the end
+    wanted = length if length is not None else limit + 1
+    chunks = []
+    got = 0
+    while got < wanted:
+        chunk = stream.read(min(65536, wanted - got))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+        if got > limit:
+            raise BodyTooLarge(limit)
+    return b"".join(chunks)
+
+
+class RateLimiter:
+    """A token bucket per key: ``rate`` requests a second on average, bursts of up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be positive (requests per second), got {rate!r}")
+        self.rate = float(rate)
+        self.burst = float(burst) if burst is not None else max(1.0, 2 * self.rate)
+        if self.burst < 1:
+            raise ValueError(f"burst must be at least 1 request, got {burst!r}")
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def acquire(self, key: str) -> float:
+        """Take one token for ``key``: 0.0 when allowed, else the seconds until one is free."""
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                if len(self._buckets) > 10_000:
+                    self._prune(now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+    @staticmethod
+    def retry_after(wait: float) -> int:
+        """A wait in seconds as a ``Retry-After`` value (whole seconds, at least 1)."""
+        return max(1, math.ceil(wait))
+
+    def _prune(self, now: float) -> None:
+        """Forget buckets that have refilled (idle keys), so open mode cannot grow this without bound."""
+        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.burst]
+        for k in full:
+            del self._buckets[k]

@@ -1,0 +1,52 @@
+"""Shared pieces of the web-app tests: loading the examples, posting through their forms."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+HAM = "Thanks for the recipe! My loaf came out with a lovely crust. How long do you let the dough proof overnight?"
+SPAM = (
+    "BUY CHEAP VIAGRA ONLINE!!! Best prices, no prescription, casino bonus, free money, click now "
+    "http://cheap-pills.example http://casino-bonus.example http://free-money.example"
+)
+
+_ENV_PREFIXES = ("SPAMGUARD_", "PYTHON_AKISMET_", "FLASK_BLOG_", "DJANGO_COMMENTS_")
+
+
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Akismet key or other spamguard setting leaks in from the machine running the tests."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(_ENV_PREFIXES):
+            monkeypatch.delenv(name)
+
+
+def load_flask_blog() -> ModuleType:
+    """examples/flask_blog/app.py as a module (examples are not a package)."""
+    pytest.importorskip("flask", reason="the Flask example needs flask: pip install -e '.[test]'")
+    name = "spamguard_example_flask_blog"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / "flask_blog" / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a rendered form carries."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)

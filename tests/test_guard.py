@@ -1,0 +1,278 @@
+"""The Guard against real parts: AkismetClient talking HTTP to FakeAkismet on 127.0.0.1, and the
+shipped LocalModel. Outages, the latency budget, the circuit breaker, invalid keys, threads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spamguard import (
+    Action,
+    AkismetClient,
+    Comment,
+    FeedbackStore,
+    Guard,
+    InvalidKeyError,
+    LocalModel,
+)
+from spamguard.testing import FakeAkismet
+
+KEY = "guard-test-key-0123456789"
+BLOG = "https://blog.example/"
+SLACK = 0.25  # seconds of scheduling noise allowed over a budget on a busy 2-core machine
+
+HAM = Comment(content="Thanks for the write-up, the second example finally made it click for me.",
+              author="Dana", user_ip="203.0.113.7", user_agent="Mozilla/5.0")
+SPAM = Comment(content="Buy viagra now http://pills.example http://pills.example/2 http://cheap.example",
+               author="best pills", user_ip="198.51.100.9")
+
+
+class Clock:
+    """A monotonic clock the test moves by hand (for the circuit's cool-down)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def local() -> LocalModel:
+    return LocalModel.load()
+
+
+@pytest.fixture
+def server() -> Iterator[FakeAkismet]:
+    with FakeAkismet(valid_keys={KEY}) as fake:
+        yield fake
+
+
+def client(server: FakeAkismet, key: str = KEY, timeout: float = 10.0) -> AkismetClient:
+    # A long client timeout, so only the Guard's budget can cut a slow call short.
+    return AkismetClient(key, BLOG, base_url=server.url, timeout=timeout, retries=0)
+
+
+def timed_check(guard: Guard, comment: Comment) -> tuple[float, object]:
+    started = time.perf_counter()
+    verdict = guard.check(comment)
+    return time.perf_counter() - started, verdict
+
+
+def comment_checks(server: FakeAkismet) -> int:
+    return sum(1 for path, _ in server.requests if path.endswith("/comment-check"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [("slow", "timeout"), ("down", "unavailable"), ("error", "unavailable"), ("garbage", "unavailable")],
+)
+def test_outage_mid_run_falls_back_within_budget(
+    server: FakeAkismet, local: LocalModel, mode: str, reason: str
+) -> None:
+    """When the remote breaks mid-run every check still answers within the budget, from the local model."""
+    budget = 0.4
+    guard = Guard(client(server), local, latency_budget=budget, failure_threshold=3, cooldown=60)
+    before = [guard.check(c) for c in (HAM, SPAM)]
+    assert [(v.source, v.spam, v.fallback_reason) for v in before] == [("akismet", False, None),
+                                                                       ("akismet", True, None)]
+    server.mode = mode
+    server.delay = 5.0 if mode == "slow" else 0.0
+    results = [timed_check(guard, c) for c in (HAM, SPAM) * 3]
+    for elapsed, _ in results:
+        assert elapsed <= budget + SLACK
+    verdicts = [v for _, v in results]
+    assert [v.source for v in verdicts] == ["local"] * 6  # type: ignore[attr-defined]
+    assert [v.fallback_reason for v in verdicts] == [reason] * 3 + ["circuit-open"] * 3  # type: ignore[attr-defined]
+    assert [v.spam for v in verdicts] == [local.check(c).spam for c in (HAM, SPAM) * 3]  # type: ignore[attr-defined]
+    # once the circuit is open a check costs about what the local model costs
+    assert max(elapsed for elapsed, _ in results[3:]) < 0.1
+    guard.close()
+
+
+def test_circuit_opens_after_n_failures_and_closes_after_probe(server: FakeAkismet, local: LocalModel) -> None:
+    """N failures open the circuit (no more calls); after the cool-down one probe closes it again."""
+    clock = Clock()
+    guard = Guard(client(server), local, failure_threshold=3, cooldown=30, clock=clock)
+    server.mode = "down"
+    assert [guard.check(HAM).fallback_reason for _ in range(3)] == ["unavailable"] * 3
+    assert guard.breaker.state == "open"
+    calls = comment_checks(server)
+    assert [guard.check(HAM).fallback_reason for _ in range(5)] == ["circuit-open"] * 5
+    assert comment_checks(server) == calls  # the open circuit makes no calls
+
+    clock.now += 30  # cool-down over, remote still down: the probe fails and re-opens it
+    assert guard.check(HAM).fallback_reason == "unavailable"
+    assert guard.breaker.state == "open"
+    assert guard.check(HAM).fallback_reason == "circuit-open"
+
+    server.mode = "ok"
+    clock.now += 29
+    assert guard.check(SPAM).fallback_reason == "circuit-open"
+    clock.now += 1
+    probe = guard.check(SPAM)
+    assert (probe.source, probe.spam, probe.fallback_reason) == ("akismet", True, None)
+    assert guard.breaker.state == "closed"
+    assert guard.check(HAM).source == "akismet"
+    assert guard.stats()["circuit_opened"] == 2
+
+
+def test_half_open_sends_exactly_one_probe(server: FakeAkismet, local: LocalModel) -> None:
+    """After the cool-down, 16 threads checking at once send one probe; the rest use the local model."""
+    clock = Clock()
+    guard = Guard(client(server), local, failure_threshold=2, cooldown=10, clock=clock)
+    server.mode = "down"
+    guard.check(HAM)
+    guard.check(HAM)
+    assert guard.breaker.state == "open"
+    server.mode = "ok"
+    server.delay = 0.5  # the probe is still in flight while the other threads arrive
+    clock.now += 10
+    before = comment_checks(server)
+    results = _hammer(guard, [HAM], rounds=1)
+    reasons = sorted(str(r[0][2]) for r in results)
+    assert reasons == ["None"] + ["circuit-open"] * 15
+    assert comment_checks(server) - before == 1
+    assert guard.breaker.state == "closed"
+    guard.close()
+
+
+def test_invalid_key_logged_once_not_raised(
+    server: FakeAkismet, local: LocalModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rejected key: local verdicts with reason invalid-key, one loud ERROR, no key in any log line."""
+    wrong_key = "wrong-key-abcdef-123456"
+    guard = Guard(client(server, key=wrong_key), local, failure_threshold=100)
+    with caplog.at_level(logging.DEBUG):
+        verdicts = [guard.check(c) for c in (HAM, SPAM, HAM, SPAM)]
+    assert [(v.source, v.fallback_reason) for v in verdicts] == [("local", "invalid-key")] * 4
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "REJECTS ITS CONFIGURATION" in errors[0].getMessage()
+    assert wrong_key not in caplog.text
+
+
+def test_invalid_key_logged_once_across_threads(
+    server: FakeAkismet, local: LocalModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """16 threads hitting a rejected key at once still produce a single ERROR line."""
+    guard = Guard(client(server, key="wrong-key-abcdef-123456"), local, failure_threshold=1000)
+    with caplog.at_level(logging.ERROR, logger="spamguard"):
+        results = _hammer(guard, [HAM, SPAM], rounds=2)
+    assert all(r == [("local", local.check(c).spam, "invalid-key") for c in (HAM, SPAM)] * 2 for r in results)
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
+    guard.close()
+
+
+def test_invalid_key_strict_raises(server: FakeAkismet, local: LocalModel) -> None:
+    """strict=True: a rejected key raises InvalidKeyError, whose text does not hold the key."""
+    guard = Guard(client(server, key="wrong-key-abcdef-123456"), local, strict=True)
+    with pytest.raises(InvalidKeyError) as info:
+        guard.check(HAM)
+    assert "wrong-key-abcdef-123456" not in str(info.value)
+
+
+def _hammer(guard: Guard, comments: list[Comment], rounds: int) -> list[list[tuple[str, bool, str | None]]]:
+    results: list[list[tuple[str, bool, str | None]]] = [[] for _ in range(16)]
+    barrier = threading.Barrier(16)
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait()
+            for _ in range(rounds):
+                for c in comments:
+                    v = guard.check(c)
+                    results[i].append((v.source, v.spam, v.fallback_reason))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    return results
+
+
+def test_sixteen_threads_check_at_once(server: FakeAkismet, local: LocalModel) -> None:
+    """16 threads sharing one Guard all get the right verdicts, with the remote up and then down."""
+    comments = [HAM, SPAM, HAM.replace(content="akismet-discard now"), SPAM.replace(author="Sam")]
+    expected_remote = [("akismet", False, None), ("akismet", True, None), ("akismet", True, None),
+                       ("akismet", True, None)]
+    guard = Guard(client(server), local, latency_budget=2.0, max_remote_calls=8)
+    for per_thread in _hammer(guard, comments, rounds=3):
+        assert per_thread == expected_remote * 3
+    assert guard.stats()["remote_answers"] == 16 * 3 * 4
+
+    server.mode = "down"
+    expected_local = [local.check(c).spam for c in comments]
+    for per_thread in _hammer(guard, comments, rounds=2):
+        assert [(src, spam) for src, spam, _ in per_thread] == [("local", s) for s in expected_local] * 2
+        assert {reason for _, _, reason in per_thread} <= {"unavailable", "circuit-open"}
+    assert guard.breaker.state == "open"
+    guard.close()
+
+
+def test_policy_actions_from_remote(server: FakeAkismet, local: LocalModel) -> None:
+    """The remote's discard tip discards, a provisional ham is held, plain ham approved."""
+    guard = Guard(client(server), local)
+    assert guard.check(HAM.replace(content="akismet-discard")).action == Action.DISCARD
+    assert guard.check(HAM.replace(content="ok, akismet-recheck later")).action == Action.HOLD
+    assert guard.check(HAM).action == Action.APPROVE
+
+
+def test_both_mode_with_real_parts(server: FakeAkismet, local: LocalModel) -> None:
+    """both: the remote's spam wins over a local ham, and the score comes from the local model."""
+    guard = Guard(client(server), local, mode="both")
+    text = "I really liked this post about viagra regulation in the EU, thanks for the sources."
+    verdict = guard.check(HAM.replace(content=text))
+    assert (verdict.spam, verdict.source, verdict.score) == (True, "akismet+local", local.check(
+        HAM.replace(content=text)).score)
+    assert "akismet says spam" in verdict.reasons
+
+
+def test_report_spam_sends_original_verdict_and_records(
+    server: FakeAkismet, local: LocalModel, tmp_path: Path
+) -> None:
+    """report_spam posts submit-spam with the original verdict and stores the label; a remote
+    that is down on report is logged, and the label is still stored."""
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    guard = Guard(client(server), local, feedback=store)
+    verdict = guard.check(HAM)
+    guard.report_spam(HAM, verdict)
+    submits = [fields for path, fields in server.requests if path.endswith("/submit-spam")]
+    assert len(submits) == 1
+    assert (submits[0]["comment_content"], submits[0]["comment_check_response"]) == (HAM.content, "false")
+    server.mode = "down"
+    guard.report_ham(SPAM)
+    assert [(r.comment.content, r.label) for r in store.records()] == [(HAM.content, True), (SPAM.content, False)]
+
+
+def test_from_env(server: FakeAkismet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """from_env: remote-first with a key (timeout inside the budget), local-only without; feedback from env."""
+    for name in ("SPAMGUARD_AKISMET_KEY", "PYTHON_AKISMET_API_KEY", "SPAMGUARD_GUARD_MODE",
+                 "SPAMGUARD_LATENCY_BUDGET", "SPAMGUARD_AKISMET_TIMEOUT", "SPAMGUARD_FEEDBACK_DB"):
+        monkeypatch.delenv(name, raising=False)
+    without = Guard.from_env()
+    assert (without.mode, without.remote, without.feedback) == ("local-only", None, None)
+    monkeypatch.setenv("SPAMGUARD_AKISMET_KEY", KEY)
+    monkeypatch.setenv("SPAMGUARD_BLOG_URL", BLOG)
+    monkeypatch.setenv("SPAMGUARD_AKISMET_URL", server.url)
+    monkeypatch.setenv("SPAMGUARD_LATENCY_BUDGET", "0.5")
+    monkeypatch.setenv("SPAMGUARD_FEEDBACK_DB", str(tmp_path / "fb.sqlite3"))
+    guard = Guard.from_env()
+    assert (guard.mode, guard.latency_budget, guard.backend) == ("remote-first", 0.5, "akismet")
+    assert isinstance(guard.remote, AkismetClient)
+    assert guard.remote.config.timeout[1] <= 0.5
+    assert guard.remote.config.retries == 0
+    assert guard.feedback is not None and guard.feedback.path == tmp_path / "fb.sqlite3"
+    assert guard.check(SPAM).source == "akismet"
+    assert KEY not in repr(guard)
+    guard.close()
