@@ -94,3 +94,18 @@ def test_normalize_text():
     """Lower case, digits folded, white space collapsed, one space either side."""
     assert normalize_text("  Hello\tWORLD 123\n") == " hello world 000 "
     assert normalize_text("") == " "
+
+
+def test_count_tf_model_agrees_and_tf_mode_survives_the_scorer_file():
+    """Plain-count tf (``sublinear_tf=False``) also agrees, and the npz arrays keep which tf a model uses."""
+    comments, labels = synthetic(80, seed=3)
+    counted = LocalModel(SpamClassifier(n_bits=14, sublinear_tf=False).fit(comments, labels))
+    assert not counted._scorer.sublinear
+    pipeline = counted.estimator.pipeline_.decision_function(VARIED)
+    np.testing.assert_allclose(counted._scorer.decision(VARIED)[0], pipeline, rtol=0, atol=1e-9)
+    sublinear = LocalModel(SpamClassifier(n_bits=14).fit(comments, labels))._scorer
+    for scorer in (counted._scorer, sublinear):
+        again = type(scorer).from_arrays(scorer.to_arrays())
+        assert again.sublinear == scorer.sublinear
+        np.testing.assert_allclose(again.decision(VARIED)[0], scorer.decision(VARIED)[0], rtol=0, atol=0)
+    assert not np.allclose(sublinear.decision(VARIED)[0], counted._scorer.decision(VARIED)[0])

@@ -56,6 +56,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         class_weight: Any = "balanced",
         max_iter: int = 3000,
         meta_priors: dict[str, float] | None = None,
+        sublinear_tf: bool = True,
     ) -> None:
         self.C = C
         self.word_ngram_range = word_ngram_range
@@ -64,13 +65,15 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.max_iter = max_iter
         self.meta_priors = meta_priors
+        self.sublinear_tf = sublinear_tf
 
     def build_pipeline(self) -> Pipeline:
         """A new, unfitted Pipeline with this estimator's settings."""
 
         def tfidf(analyzer: str, ngram_range: tuple[int, int]) -> Pipeline:
             return Pipeline([
-                ("ngrams", NgramHasher(analyzer, tuple(ngram_range), self.n_bits)),  # type: ignore[arg-type]
+                ("ngrams", NgramHasher(analyzer, tuple(ngram_range), self.n_bits,  # type: ignore[arg-type]
+                                       sublinear=self.sublinear_tf)),
                 ("tfidf", OccurrenceTfidf()),
             ])
 

@@ -41,12 +41,15 @@ class NgramHasher(TransformerMixin, BaseEstimator):
 
     ``analyzer`` is ``"word"`` or ``"char"``; ``n_bits`` sets 2**n_bits columns. Works for any
     script: characters are Unicode code points and words are runs of letters and digits.
+    ``sublinear`` gives ``1 + ln(count)`` instead of the count (a repeated n-gram counts less).
     """
 
-    def __init__(self, analyzer: str = "char", ngram_range: tuple[int, int] = (2, 5), n_bits: int = 18) -> None:
+    def __init__(self, analyzer: str = "char", ngram_range: tuple[int, int] = (2, 5), n_bits: int = 18,
+                 sublinear: bool = False) -> None:
         self.analyzer = analyzer
         self.ngram_range = ngram_range
         self.n_bits = n_bits
+        self.sublinear = sublinear
 
     def fit(self, X: Any, y: Any = None) -> NgramHasher:
         """Check the settings (there is nothing to learn); returns ``self``."""
@@ -68,7 +71,10 @@ class NgramHasher(TransformerMixin, BaseEstimator):
     def transform_batch(self, batch: TextBatch) -> sp.csr_matrix:
         """The n-gram counts of a :class:`TextBatch`."""
         rows, cols = self.occurrences(batch)
-        return count_matrix(rows, cols, batch.n, self.n_bits)
+        matrix = count_matrix(rows, cols, batch.n, self.n_bits)
+        if getattr(self, "sublinear", False):  # (absent in pipelines pickled before it existed)
+            matrix.data = 1.0 + np.log(matrix.data)
+        return matrix
 
     def occurrences(self, batch: TextBatch) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every n-gram occurrence in a :class:`TextBatch` (duplicates kept)."""
@@ -118,7 +124,7 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
 
 
 class OccurrenceTfidf(TransformerMixin, BaseEstimator):
-    """TF-IDF whose l2 norm counts each n-gram occurrence: value = count * idf / sqrt(sum(count * idf**2)).
+    """TF-IDF whose l2 norm counts each n-gram occurrence: value = tf * idf / sqrt(sum(tf * idf**2)).
 
     ``idf_`` is scikit-learn's smoothed idf, ``ln((1 + n) / (1 + df)) + 1``. Unlike
     :class:`~sklearn.feature_extraction.text.TfidfTransformer`, the norm needs no grouping of

@@ -35,7 +35,7 @@ class CompiledScorer:
     def __init__(
         self, *, bits: int, word_range: tuple[int, int], char_range: tuple[int, int], intercept: float,
         word_idf2: np.ndarray, word_w: np.ndarray, char_idf2: np.ndarray, char_w: np.ndarray,
-        meta_weight: np.ndarray, phrases: Mapping[int, str],
+        meta_weight: np.ndarray, phrases: Mapping[int, str], sublinear: bool = False,
     ) -> None:
         if meta_weight.shape != (len(META_FEATURES),):
             raise ValueError(f"expected {len(META_FEATURES)} metadata weights, got {meta_weight.shape}")
@@ -43,6 +43,7 @@ class CompiledScorer:
         self.word_range = (int(word_range[0]), int(word_range[1]))
         self.char_range = (int(char_range[0]), int(char_range[1]))
         self.intercept = float(intercept)
+        self.sublinear = bool(sublinear)  # n-gram tf is 1 + ln(count) rather than the count
         # Per column: idf**2 (for the norm) and idf * coefficient (for the dot product).
         self.word_idf2, self.word_w = word_idf2, word_w
         self.char_idf2, self.char_w = char_idf2, char_w
@@ -68,6 +69,7 @@ class CompiledScorer:
             char_idf2=char_idf * char_idf, char_w=char_idf * coef[nw:nw + nc],
             meta_weight=coef[nw + nc:] / meta.named_steps["scale"].scale_,
             phrases=getattr(estimator, "phrases_", {}),
+            sublinear=bool(getattr(word.named_steps["ngrams"], "sublinear", False)),
         )
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -76,6 +78,7 @@ class CompiledScorer:
         return {
             "settings": np.array([self.bits, *self.word_range, *self.char_range], dtype=np.int64),
             "intercept": np.array([self.intercept]),
+            "sublinear": np.array([int(self.sublinear)], dtype=np.int64),
             **{name: getattr(self, name) for name in _ARRAYS},
             "phrase_columns": np.array(keys, dtype=np.int64),
             "phrase_texts": np.array([self.phrases[k] for k in keys], dtype=np.str_),
@@ -91,15 +94,28 @@ class CompiledScorer:
                 intercept=float(arrays["intercept"][0]),
                 **{name: np.asarray(arrays[name], dtype=np.float64) for name in _ARRAYS},
                 phrases=dict(zip(arrays["phrase_columns"].tolist(), arrays["phrase_texts"].tolist(), strict=True)),
+                sublinear=bool(arrays["sublinear"][0]) if "sublinear" in arrays else False,
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"not a spamguard scorer file: {exc}") from exc
 
     # --- scoring --------------------------------------------------------------------------
 
-    @staticmethod
-    def _part(rows: np.ndarray, cols: np.ndarray, idf2: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    def _part(
+        self, rows: np.ndarray, cols: np.ndarray, idf2: np.ndarray, w: np.ndarray, n: int,
+    ) -> tuple[np.ndarray, ...]:
         """Per text: the normalised TF-IDF dotted with the coefficients; also the norms."""
+        if self.sublinear:
+            # tf = 1 + ln(count) per distinct (text, column): group the occurrences first.
+            # (32-bit keys when they fit: sorting them is about twice as fast)
+            key_type = np.uint32 if n << self.bits <= 1 << 32 else np.int64
+            keys, counts = _group((rows.astype(key_type) << key_type(self.bits)) | cols.astype(key_type))
+            rows, cols = keys >> key_type(self.bits), keys & key_type((1 << self.bits) - 1)
+            # 1 + ln(count) looked up by count (the same floats as computing it per entry, faster)
+            tf = (1.0 + np.log(np.arange(1, int(counts.max(initial=1)) + 1, dtype=np.float64)))[counts - 1]
+            norms = np.sqrt(np.bincount(rows, weights=tf * idf2[cols], minlength=n))
+            norms[norms == 0.0] = 1.0
+            return np.bincount(rows, weights=tf * w[cols], minlength=n) / norms, norms
         norms = np.sqrt(np.bincount(rows, weights=idf2[cols], minlength=n))
         norms[norms == 0.0] = 1.0
         return np.bincount(rows, weights=w[cols], minlength=n) / norms, norms
@@ -136,12 +152,14 @@ class CompiledScorer:
         word_rows, word_cols = word_rows[keep], word_cols[keep]
         # Word n-grams that moved the score enough toward the verdict (summed over repeats).
         pushed = self.word_w[word_cols] / word_norms[word_rows]
-        found: dict[tuple[int, int], float] = {}
+        found: dict[tuple[int, int], tuple[float, int]] = {}
         ks = np.flatnonzero(pushed >= _REASON_MIN / 4)  # (plain Python values: no numpy scalars a row)
-        for key in zip(word_rows[ks].tolist(), word_cols[ks].tolist(), pushed[ks].tolist(), strict=True):
-            found[key[:2]] = found.get(key[:2], 0.0) + key[2]
+        for row, col, value in zip(word_rows[ks].tolist(), word_cols[ks].tolist(), pushed[ks].tolist(), strict=True):
+            key = (row, col)
+            found[key] = (value, found.get(key, (0.0, 0))[1] + 1)
         by_row: dict[int, list[tuple[float, str]]] = {}
-        for (row, col), weight in found.items():
+        for (row, col), (single, count) in found.items():
+            weight = single * (1.0 + math.log(count) if self.sublinear else count)
             phrase = self.phrases.get(col)
             if phrase is not None and weight >= _REASON_MIN:
                 by_row.setdefault(row, []).append((weight, phrase))
@@ -172,6 +190,17 @@ class CompiledScorer:
             reasons.sort(key=lambda r: (-r[0], r[1]))
             out.append(_dedupe([text for _, text in reasons])[:_MAX_REASONS])
         return out
+
+
+def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys and how often each occurs (``np.unique(..., return_counts=True)``, leaner)."""
+    ordered = np.sort(keys)
+    n = ordered.shape[0]
+    first = np.empty(n, dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return ordered[starts], np.diff(starts, append=n)
 
 
 def _dedupe(texts: list[str]) -> tuple[str, ...]:
