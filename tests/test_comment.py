@@ -271,3 +271,30 @@ def test_quick_build_equals_the_constructor_for_every_tricky_value() -> None:
                 assert quick == expected, (name, value)
                 checked += 1
     assert checked > 200  # most cases are decided by the quick build itself
+
+
+def test_content_limit_from_the_environment_is_read_once_per_process() -> None:
+    """SPAMGUARD_MAX_CONTENT_CHARS sets the default limit; changing it later in the process has no effect."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import os\n"
+        "from spamguard import Comment, InvalidCommentError\n"
+        "Comment(content='x' * 10)\n"
+        "try:\n"
+        "    Comment.from_mapping({'content': 'x' * 11})\n"
+        "except InvalidCommentError as exc:\n"
+        "    print('refused:', exc)\n"
+        "os.environ['SPAMGUARD_MAX_CONTENT_CHARS'] = '100'\n"
+        "try:\n"
+        "    Comment(content='x' * 11)\n"
+        "except InvalidCommentError:\n"
+        "    print('still 10')\n"
+    )
+    env = {**os.environ, "SPAMGUARD_MAX_CONTENT_CHARS": "10"}
+    done = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["refused: content: is 11 characters long; the limit is 10", "still 10"]
