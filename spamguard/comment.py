@@ -12,6 +12,7 @@ import contextvars
 import datetime as _dt
 import ipaddress
 import os
+import re
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -31,7 +32,18 @@ MAX_EXTRA_FIELDS = 256
 """Most extra parameters one comment may carry."""
 
 
+_env_max_content: int | None = None
+
+
 def _default_max_content() -> int:
+    """The default content limit: ``SPAMGUARD_MAX_CONTENT_CHARS``, read once (when first needed)."""
+    global _env_max_content
+    if _env_max_content is None:
+        _env_max_content = _read_env_max_content()  # a bad value raises, every time, until fixed
+    return _env_max_content
+
+
+def _read_env_max_content() -> int:
     raw = os.environ.get("SPAMGUARD_MAX_CONTENT_CHARS")
     if not raw:
         return DEFAULT_MAX_CONTENT_CHARS
@@ -58,7 +70,8 @@ def comment_limits(*, max_content_chars: int) -> Iterator[None]:
     """Accept comments up to ``max_content_chars`` characters inside the ``with`` block.
 
     The default is :data:`DEFAULT_MAX_CONTENT_CHARS`, or ``SPAMGUARD_MAX_CONTENT_CHARS``
-    from the environment. The setting is per thread and per asyncio task.
+    from the environment (read once per process, when the first comment is made: set it
+    before that). The setting is per thread and per asyncio task.
     """
     if max_content_chars <= 0:
         raise ValueError(f"max_content_chars must be positive, got {max_content_chars!r}")
@@ -75,6 +88,13 @@ def _current_max_content() -> int:
 
 
 # --- validators -------------------------------------------------------------------------
+
+# Shortcuts that only ever accept what the full checks accept (anything else takes the full check):
+# an IPv4 dotted quad without leading zeros, and an http(s) URL whose host is plain printable ASCII
+# (no brackets, blanks or control characters), which urlsplit reads as scheme http(s) with that netloc.
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_PLAIN_HTTP_URL = re.compile(r"https?://[\x21\x22\x24-\x2e\x30-\x3e\x40-\x5a\x5c\x5e-\x7e]+(?=[/?#]|\Z)")
 
 
 def _text(name: str, value: Any, limit: int) -> None:
@@ -104,6 +124,8 @@ def _ip_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
     if value is None:
         return
     _text("user_ip", value, 64)
+    if _IPV4.fullmatch(value) is not None:
+        return  # a dotted quad: accepted by ip_address too, found without it
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -116,6 +138,8 @@ def _url_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -
     if value is None:
         return
     _text(attribute.name, value, MAX_FIELD_CHARS)
+    if _PLAIN_HTTP_URL.match(value) is not None:
+        return
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise InvalidCommentError(
@@ -293,7 +317,7 @@ class Comment:
         Keys that are neither go to ``extra``; ``api_key``, ``blog`` and ``is_test`` are
         request parameters, not comment data, and are dropped. Dates may be ISO 8601 text.
         """
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise InvalidCommentError("comment", f"must be a mapping of fields, got {type(data).__name__}")
         kwargs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
@@ -303,16 +327,20 @@ class Comment:
                 raise InvalidCommentError("extra", f"must be a mapping, got {type(given_extra).__name__}")
             extra.update(given_extra)
         honeypot_name = data.get("honeypot_field_name") or None
+        lookup = _KEY_TO_SHORT
+        if data.keys() <= _SHORT_NAMES:  # short names only (each its own short name, so no doubles)
+            kwargs = dict(data)
+            data = {}
         for key, value in data.items():
-            if key == "extra" or key in _REQUEST_ONLY:
-                continue
-            short = _WIRE_TO_SHORT.get(key, key if key in _SHORT_NAMES else None)
+            short = lookup.get(key)
             if short is None:
                 if honeypot_name is not None and key == honeypot_name:
                     short = "honeypot_value"
                 else:
                     extra[key] = _scalar_text(key, value)
                     continue
+            elif not short:
+                continue  # "extra" (read above) or a request parameter
             if short in kwargs and kwargs[short] != value:
                 raise InvalidCommentError(
                     short, f"is given twice with different values ({kwargs[short]!r} and {value!r})"
@@ -327,6 +355,12 @@ class Comment:
             del kwargs["type"]
         if extra:
             kwargs["extra"] = extra
+        if cls is Comment and (max_content_chars is None or max_content_chars > 0):
+            built = _build_checked(
+                kwargs, max_content_chars if max_content_chars is not None else _current_max_content()
+            )
+            if built is not None:
+                return built
         try:
             if max_content_chars is not None:
                 with comment_limits(max_content_chars=max_content_chars):
@@ -388,6 +422,123 @@ _SHORT_NAMES = frozenset(a.name for a in attrs.fields(Comment)) - {"extra"}
 _ALL_NAMES = frozenset(_WIRE_TO_SHORT) | _SHORT_NAMES | {"api_key", "blog", "is_test", "key"}
 _REQUEST_ONLY = frozenset({"api_key", "key", "blog", "is_test", "comment_check_response"})
 _RESERVED = _ALL_NAMES | {"extra", "comment_check_response"}
+# from_mapping's one look-up: a key's short name, "" for keys it skips, missing for extra parameters.
+_KEY_TO_SHORT = {**{name: name for name in _SHORT_NAMES}, **_WIRE_TO_SHORT, **dict.fromkeys(_REQUEST_ONLY, ""),
+                 "extra": ""}
+
+
+# --- building a comment without the attrs __init__ ------------------------------------------------
+#
+# Comment(**kwargs) runs a converter and a validator a field (about 40 calls). from_mapping,
+# which batch runs call once a record, first tries _build_checked: one pass over the fields with
+# the same rules, written for the common case. It only builds comments that Comment(**kwargs)
+# would build, equal to them; whenever a value is not plainly valid (wrong type, too long, a
+# check failing) it gives None and from_mapping calls Comment(**kwargs), so errors, and which
+# error comes first, are exactly those of the constructor. tests/test_comment.py compares the two.
+
+_KINDS = {
+    "content": "content", "author": "text", "author_email": "text", "author_url": "url", "user_ip": "ip",
+    "user_agent": "text", "referrer": "url", "permalink": "url", "type": "type", "date": "date",
+    "post_modified": "date", "parent": "parent", "lang": "text", "charset": "text", "user_role": "text",
+    "recheck_reason": "text", "honeypot_field_name": "text", "honeypot_value": "text", "context": "context",
+    "extra": "extra",
+}
+_EMPTY_EXTRA: Mapping[str, str] = types.MappingProxyType({})
+_DEFAULTS: dict[str, Any] = {
+    name: "comment" if name == "type" else () if name == "context" else _EMPTY_EXTRA if name == "extra" else None
+    for name in _KINDS
+}
+# The slots' own setters (what the attrs __init__ of a frozen class sets fields with, minus a look-up a field).
+_SETTERS = [getattr(Comment, name).__set__ for name in _DEFAULTS]
+_new_object = object.__new__
+assert list(_KINDS) == [a.name for a in attrs.fields(Comment)], "keep _KINDS in field order"
+
+
+def _build_checked(kwargs: dict[str, Any], max_content: int) -> Comment | None:
+    """The Comment that ``Comment(**kwargs)`` makes, or None when that call is needed to judge it."""
+    if "content" not in kwargs:
+        return None
+    values = _DEFAULTS.copy()  # in field order, as _SETTERS
+    for name, value in kwargs.items():
+        kind = _KINDS.get(name)
+        if kind is None:
+            return None  # a name Comment does not take: its TypeError
+        if value is None:
+            if kind == "content":
+                return None
+            continue  # None gives the field's default (None, "comment", (), no extra)
+        if type(value) is str:
+            if kind == "text":
+                if len(value) > MAX_FIELD_CHARS:
+                    return None
+                values[name] = value or None
+            elif kind == "url":
+                if len(value) > MAX_FIELD_CHARS or (value and _PLAIN_HTTP_URL.match(value) is None):
+                    return None
+                values[name] = value or None
+            elif kind == "content":
+                if len(value) > max_content:
+                    return None
+                values[name] = value
+            elif kind == "ip":
+                if value and _IPV4.fullmatch(value) is None:
+                    if len(value) > 64:
+                        return None
+                    try:
+                        ipaddress.ip_address(value)
+                    except ValueError:
+                        return None
+                values[name] = value or None
+            elif kind == "type":
+                if len(value) > MAX_FIELD_CHARS:
+                    return None
+                values[name] = value or "comment"
+            elif kind == "parent":
+                if len(value) > MAX_FIELD_CHARS:
+                    return None
+                values[name] = value or None
+            elif kind == "context":
+                if len(value) > MAX_FIELD_CHARS:
+                    return None
+                values[name] = (value,)
+            else:
+                return None  # a date as text (from_mapping parses those), extra as text
+        elif kind == "date":
+            if type(value) is not _dt.datetime or value.utcoffset() is None:
+                return None
+            try:
+                value.astimezone(_dt.timezone.utc)
+            except OverflowError:
+                return None
+            values[name] = value
+        elif kind == "parent":
+            if type(value) is not int or not -(10**100) < value < 10**100:
+                return None
+            values[name] = str(value)
+        elif kind == "context":
+            if type(value) is not tuple and type(value) is not list:
+                return None
+            for item in value:
+                if type(item) is not str or len(item) > MAX_FIELD_CHARS:
+                    return None
+            values[name] = tuple(value)
+        elif kind == "extra":
+            if type(value) is not dict:
+                return None
+            if value:
+                extra = types.MappingProxyType(dict(value))
+                try:
+                    _extra_validator(None, None, extra)  # type: ignore[arg-type]
+                except InvalidCommentError:
+                    return None
+                values[name] = extra
+        else:
+            return None
+    comment: Comment = _new_object(Comment)
+    for setter, value in zip(_SETTERS, values.values(), strict=True):
+        setter(comment, value)
+    comment.__attrs_post_init__()  # every field is valid, so its errors are the constructor's too
+    return comment
 
 
 def _scalar_text(key: str, value: Any) -> str:
@@ -408,9 +559,9 @@ def _format_date(value: _dt.datetime) -> str:
 
 
 def _parse_date(name: str, text: str) -> _dt.datetime | None:
-    if not text.strip():
-        return None
     raw = text.strip()
+    if not raw:
+        return None
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
     try:

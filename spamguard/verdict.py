@@ -28,8 +28,11 @@ class Action(str, enum.Enum):
         return self.value
 
 
+_NO_ALERTS: Mapping[str, str] = types.MappingProxyType({})
+
+
 def _freeze_mapping(value: Mapping[str, str] | None) -> Mapping[str, str]:
-    return types.MappingProxyType(dict(value or {}))
+    return types.MappingProxyType(dict(value)) if value else _NO_ALERTS  # one read-only empty view for all
 
 
 def _to_tuple(value: Iterable[str]) -> tuple[str, ...]:

@@ -430,3 +430,33 @@ def test_verdicts_without_an_action_get_the_guards_policy(tmp_path, monkeypatch)
     monkeypatch.setenv("SPAMGUARD_HOLD_THRESHOLD", "off")
     rescore(src, tmp_path / "b.jsonl", classifier=Unsure(), executor="serial")
     assert [r["action"] for r in read_jsonl(tmp_path / "b.jsonl")] == ["approve", "approve"]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 100])
+def test_raw_chunks_are_read_as_the_dump_reader_reads_the_whole_file(tmp_path, chunk_size):
+    """CRLF ends, a BOM, blank and odd lines, bad UTF-8: every chunk size gives read_records' positions and lines."""
+    from spamguard.dumps import read_records
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(
+        b'\xef\xbb\xbf{"id": 1, "content": "bom first"}\r\n'
+        b'{"id": 2, "content": "crlf"}\r\n'
+        b"\r\n"
+        b"   \n"
+        b'{"id": 3, "content": "caf\xc3\xa9 \xe2\x80\x94 fine"}\n'
+        b'{"id": 4, "content": "caf\xe9"}\n'
+        b'\xef\xbb\xbf{"id": 5, "content": "a BOM inside the file"}\n'
+        b'{"id": 6, "content": "  "}\n'
+        b"[1, 2]\n"
+        b'{"id": 7, "content": "spam http://x.example", "label": " SPAM "}\n'
+        b'{"id": 8, "content": "last, no line end"}'
+    )
+    summary = rescore(src, tmp_path / "out.jsonl", classifier=Keyword(), executor="serial", chunk_size=chunk_size,
+                      rejects=tmp_path / "rejects.jsonl")
+    expected = list(read_records(src))
+    kept = [(r.position, r.id) for r in expected if hasattr(r, "comment")]
+    refused = [(r.position, r.line, r.reason) for r in expected if not hasattr(r, "comment")]
+    assert [(r["position"], r["id"]) for r in read_jsonl(tmp_path / "out.jsonl")] == kept
+    assert [(r["position"], r["line"], r["reason"]) for r in read_jsonl(tmp_path / "rejects.jsonl")] == refused
+    assert kept == [(1, "1"), (2, "2"), (3, "3"), (8, "7"), (9, "8")]
+    assert (summary.records, summary.rejects) == (5, 4)

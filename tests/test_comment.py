@@ -6,6 +6,7 @@ import datetime as dt
 import ipaddress
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -197,3 +198,103 @@ def test_round_trip_through_short_names(c: Comment) -> None:
 def test_any_ip_address_is_accepted(ip: str) -> None:
     """Every IPv4 and IPv6 address is a valid user_ip."""
     assert ipaddress.ip_address(Comment(content="x", user_ip=ip).user_ip)
+
+
+# --- from_mapping's quick build agrees with the constructor ----------------------------------------
+
+from spamguard.comment import _build_checked  # noqa: E402
+
+TRICKY = ["", " ", "javascript:alert(1)", "http://", "http:///x", "HTTP://a.example", "https://a.example/x?q#f",
+          "http://a b/", "http://[::1", "http://[::1]:80/", "https://h\u2100st/", "1.2.3.4", "01.2.3.4", "::1",
+          "fe80::1%eth0", "fe80::1%" + "e" * 60, "256.0.0.1", "1.2.3.4\n", "x" * (MAX_FIELD_CHARS + 1),
+          "x" * 65_537, True, 0, -3, 2**40, 1.5, b"bytes", ["a", 1], ("a", "b"), NAIVE, UTC_MIN,
+          {"hp": "x"}, {"comment_author": "x"}]
+anything = st.sampled_from(TRICKY) | st.none() | st.text(max_size=12) | st.integers(-5, 10**6) \
+    | st.lists(st.text(max_size=5) | st.integers(), max_size=3) | dates \
+    | st.dictionaries(st.text(max_size=8), st.text(max_size=5) | st.integers(), max_size=3)
+FIELD_NAMES = ["author", "author_email", "author_url", "user_ip", "user_agent", "referrer",
+                               "permalink", "type", "date", "post_modified", "parent", "lang", "charset",
+                               "user_role", "recheck_reason", "honeypot_field_name", "honeypot_value",
+                               "context", "extra", "no_such_field"]
+field_names = st.sampled_from(FIELD_NAMES)
+
+
+def _outcome(make: Any) -> Any:
+    try:
+        return ("ok", make())
+    except InvalidCommentError as exc:
+        return ("error", exc.field, str(exc))
+    except (TypeError, ValueError) as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(comments(), st.text(max_size=30) | anything, st.dictionaries(field_names, anything, max_size=2))
+def test_quick_build_equals_the_constructor(base: Comment, content: Any, fields: dict[str, Any]) -> None:
+    """Whatever the values, the quick build gives the constructor's comment, or defers to it."""
+    kwargs = {name: value for name, value in attrs.asdict(base, recurse=False).items() if value is not None}
+    kwargs["extra"] = dict(kwargs["extra"])
+    kwargs.update(fields)
+    if not isinstance(content, dict):
+        kwargs["content"] = content
+    expected = _outcome(lambda: Comment(**kwargs))
+    quick = _outcome(lambda: _build_checked(dict(kwargs), 65_536))
+    if quick == ("ok", None):
+        return  # deferred: from_mapping calls the constructor
+    assert quick == expected
+    if expected[0] == "ok":
+        assert repr(quick[1]) == repr(expected[1]) and hash(quick[1]) == hash(expected[1])
+
+
+@pytest.mark.parametrize(("field", "kwargs"), BAD, ids=[f"{f}-{i}" for i, (f, _) in enumerate(BAD)])
+def test_from_mapping_names_the_same_field(field: str, kwargs: dict[str, Any]) -> None:
+    """from_mapping rejects every bad value the constructor rejects, naming the same field."""
+    args: dict[str, Any] = {"content": "hello"}
+    args.update(kwargs)
+    with pytest.raises(InvalidCommentError) as info:
+        Comment.from_mapping(args)
+    assert info.value.field == field
+
+
+def test_quick_build_equals_the_constructor_for_every_tricky_value() -> None:
+    """Each borderline value in each field: the quick build gives the constructor's result or defers."""
+    base = {"content": "hello", "author": "Ann", "user_ip": "192.0.2.1", "permalink": "https://b.example/p/1",
+            "date": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), "honeypot_field_name": "hp",
+            "honeypot_value": "", "extra": {"HTTP_ACCEPT": "*/*"}}
+    checked = 0
+    for name in ["content", *FIELD_NAMES]:
+        for value in TRICKY:
+            kwargs = {**base, name: value}
+            expected = _outcome(lambda kwargs=kwargs: Comment(**kwargs))
+            quick = _outcome(lambda kwargs=kwargs: _build_checked(dict(kwargs), 65_536))
+            if quick != ("ok", None):
+                assert quick == expected, (name, value)
+                checked += 1
+    assert checked > 200  # most cases are decided by the quick build itself
+
+
+def test_content_limit_from_the_environment_is_read_once_per_process() -> None:
+    """SPAMGUARD_MAX_CONTENT_CHARS sets the default limit; changing it later in the process has no effect."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import os\n"
+        "from spamguard import Comment, InvalidCommentError\n"
+        "Comment(content='x' * 10)\n"
+        "try:\n"
+        "    Comment.from_mapping({'content': 'x' * 11})\n"
+        "except InvalidCommentError as exc:\n"
+        "    print('refused:', exc)\n"
+        "os.environ['SPAMGUARD_MAX_CONTENT_CHARS'] = '100'\n"
+        "try:\n"
+        "    Comment(content='x' * 11)\n"
+        "except InvalidCommentError:\n"
+        "    print('still 10')\n"
+    )
+    env = {**os.environ, "SPAMGUARD_MAX_CONTENT_CHARS": "10"}
+    done = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["refused: content: is 11 characters long; the limit is 10", "still 10"]

@@ -51,6 +51,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BAD_UTF8 = re.compile("[\udc80-\udcff]")
 _SPAM_WORDS = frozenset({"spam", "1", "true", "yes"})
 _HAM_WORDS = frozenset({"ham", "0", "false", "no"})
+_QUICK_LABELS = {"spam": True, "ham": False}
+_loads = json.loads
 _LABEL_KEYS = ("label", "is_spam", "class", "spam")
 _CONTENT_COLUMNS = ("content", "comment_content", "text", "message", "body")
 _YOUTUBE_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
@@ -245,8 +247,8 @@ def _check_text(raw: str) -> None:
 
 
 def _comment(fields: Mapping[str, Any]) -> Comment:
-    content = fields.get("content", fields.get("comment_content"))
-    if content is None or (isinstance(content, str) and not content.strip()):
+    content = fields["content"] if "content" in fields else fields.get("comment_content")
+    if content is None or (isinstance(content, str) and (not content or content.isspace())):
         raise _RowError("no content")
     try:
         return Comment.from_mapping(fields)
@@ -263,30 +265,37 @@ def _read_jsonl(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
         if not line.strip():
             continue
         position += 1
-        raw = line.rstrip("\r\n")
-        try:
+        yield jsonl_item(line.rstrip("\r\n"), position, number, source)
+
+
+def jsonl_item(raw: str, position: int, number: int, source: str | None) -> Record | Reject:
+    """One JSONL line (without its line end) as a Record, or a Reject saying what is wrong with it."""
+    try:
+        if not raw.isascii():
             _check_text(raw)
-            try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise _RowError(f"broken JSON: {exc.msg} at column {exc.colno}") from None
-            if not isinstance(data, dict):
-                raise _RowError(f"expected a JSON object, got {type(data).__name__}")
-            label = None
-            for key in _LABEL_KEYS:
-                if key in data:
-                    label = _parse_label(data.pop(key))
-                    break
-            ident = data.pop("id", None)
-            status = data.pop("status", None)
-            comment = _comment(data)
-        except _RowError as exc:
-            yield Reject(position=position, line=number, reason=str(exc), raw=_safe(raw), source=source)
-            continue
-        yield Record(
-            position=position, line=number, comment=comment, label=label, source=source,
-            id=None if ident is None else str(ident), status=None if status is None else str(status),
-        )
+        try:
+            data = _loads(raw)
+        except json.JSONDecodeError as exc:
+            raise _RowError(f"broken JSON: {exc.msg} at column {exc.colno}") from None
+        if type(data) is not dict:
+            raise _RowError(f"expected a JSON object, got {type(data).__name__}")
+        label = None
+        for key in _LABEL_KEYS:
+            if key in data:
+                value = data.pop(key)
+                label = _QUICK_LABELS.get(value) if type(value) is str else None
+                if label is None:
+                    label = _parse_label(value)
+                break
+        ident = data.pop("id", None)
+        status = data.pop("status", None)
+        comment = _comment(data)
+    except _RowError as exc:
+        return Reject(position=position, line=number, reason=str(exc), raw=_safe(raw), source=source)
+    return Record(
+        position=position, line=number, comment=comment, label=label, source=source,
+        id=None if ident is None else str(ident), status=None if status is None else str(status),
+    )
 
 
 def _read_tsv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping
+from json.encoder import encode_basestring as _text_json
 from typing import Any
 
 __all__ = ["OUTPUT_FIELDS", "OUTPUT_FORMATS", "JsonlWriter", "CsvWriter", "writer_for", "output_format_for"]
@@ -20,6 +22,36 @@ OUTPUT_FIELDS = ("position", "id", "spam", "score", "action", "source", "reasons
 
 OUTPUT_FORMATS = ("jsonl", "csv")
 """Formats a batch run writes."""
+
+_JSON_LINE = json.JSONEncoder(ensure_ascii=False)
+_LITERAL = {None: "null", True: "true", False: "false"}
+
+
+def _json_line(row: Mapping[str, Any]) -> str:
+    """``json.dumps(row, ensure_ascii=False)``, formatted directly for the usual output row (twice as fast).
+
+    Only a dict with exactly the :data:`OUTPUT_FIELDS`, in order, with the usual value types
+    takes the direct way; anything else goes through the json encoder.
+    """
+    if type(row) is dict and tuple(row) == OUTPUT_FIELDS:
+        position, ident, spam, score = row["position"], row["id"], row["spam"], row["score"]
+        action, source, reasons, old, changed = (
+            row["action"], row["source"], row["reasons"], row["old_status"], row["changed"])
+        if (
+            type(position) is int and (ident is None or type(ident) is str) and type(spam) is bool
+            and (score is None or (type(score) is float and math.isfinite(score)))
+            and type(action) is str and type(source) is str and type(reasons) is list
+            and (old is None or type(old) is str) and (changed is None or type(changed) is bool)
+            and all(type(reason) is str for reason in reasons)
+        ):
+            text = _text_json
+            return (
+                f'{{"position": {position}, "id": {"null" if ident is None else text(ident)}, '
+                f'"spam": {_LITERAL[spam]}, "score": {"null" if score is None else float.__repr__(score)}, '
+                f'"action": {text(action)}, "source": {text(source)}, "reasons": [{", ".join(map(text, reasons))}], '
+                f'"old_status": {"null" if old is None else text(old)}, "changed": {_LITERAL[changed]}}}'
+            )
+    return _JSON_LINE.encode(row)
 
 
 class JsonlWriter:
@@ -33,8 +65,7 @@ class JsonlWriter:
 
     def encode(self, rows: Iterable[Mapping[str, Any]]) -> bytes:
         """The rows as bytes, each ending in a newline."""
-        dumps = json.dumps
-        return "".join([dumps(row, ensure_ascii=False) + "\n" for row in rows]).encode("utf-8")
+        return "".join([_json_line(row) + "\n" for row in rows]).encode("utf-8")
 
 
 class CsvWriter:

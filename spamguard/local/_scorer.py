@@ -25,6 +25,7 @@ __all__ = ["CompiledScorer"]
 _REASON_MIN = 0.25  # log-odds a feature must move the score by to be named
 _MAX_REASONS = 4
 _NUMBER = re.compile(r"\b0+\b")
+_LINK_FEATURES = frozenset({"links", "has_link", "link_domains"})
 _ARRAYS = ("word_idf2", "word_w", "char_idf2", "char_w", "meta_weight")
 
 
@@ -152,15 +153,24 @@ class CompiledScorer:
         # Word n-grams that moved the score enough toward the verdict (summed over repeats).
         pushed = self.word_w[word_cols] / word_norms[word_rows]
         found: dict[tuple[int, int], tuple[float, int]] = {}
-        for k in np.flatnonzero(pushed >= _REASON_MIN / 4).tolist():
-            key = (int(word_rows[k]), int(word_cols[k]))
-            found[key] = (float(pushed[k]), found.get(key, (0.0, 0))[1] + 1)
+        ks = np.flatnonzero(pushed >= _REASON_MIN / 4)  # (plain Python values: no numpy scalars a row)
+        for row, col, value in zip(word_rows[ks].tolist(), word_cols[ks].tolist(), pushed[ks].tolist(), strict=True):
+            key = (row, col)
+            found[key] = (value, found.get(key, (0.0, 0))[1] + 1)
         by_row: dict[int, list[tuple[float, str]]] = {}
         for (row, col), (single, count) in found.items():
             weight = single * (1.0 + math.log(count) if self.sublinear else count)
             phrase = self.phrases.get(col)
             if phrase is not None and weight >= _REASON_MIN:
                 by_row.setdefault(row, []).append((weight, phrase))
+        # The metadata columns that pushed each wanted row enough, found for all rows at once.
+        meta_hits: dict[int, list[tuple[int, float, float]]] = {}
+        hit_rows, hit_cols = np.nonzero(meta_contrib[rows] >= _REASON_MIN)
+        if len(hit_rows):
+            at = rows[hit_rows]
+            for i, j, contrib, value in zip(at.tolist(), hit_cols.tolist(), meta_contrib[at, hit_cols].tolist(),
+                                            meta[at, hit_cols].tolist(), strict=True):
+                meta_hits.setdefault(i, []).append((j, contrib, value))
         out = []
         for i, comment in zip(rows.tolist(), comments, strict=True):
             reasons: list[tuple[float, str]] = []
@@ -169,10 +179,14 @@ class CompiledScorer:
                 reasons.extend(
                     (weight, _phrase_reason(phrase)) for weight, phrase in by_row[i] if f" {phrase} " in seen_words
                 )
-            for j in np.flatnonzero(meta_contrib[i] >= _REASON_MIN).tolist():
-                if META_FEATURES[j] == "length":
+            hosts: list[str] | None = None  # the text's links, found once for all the link reasons
+            for j, contrib, value in meta_hits.get(i, ()):
+                name = META_FEATURES[j]
+                if name == "length":
                     continue  # a length on its own explains nothing to a moderator
-                reasons.append((float(meta_contrib[i, j]), _meta_reason(META_FEATURES[j], meta[i, j], comment)))
+                if hosts is None and name in _LINK_FEATURES:
+                    hosts = link_hosts(comment.content)
+                reasons.append((contrib, _meta_reason(name, value, comment, hosts)))
             reasons.sort(key=lambda r: (-r[0], r[1]))
             out.append(_dedupe([text for _, text in reasons])[:_MAX_REASONS])
         return out
@@ -208,16 +222,17 @@ def _phrase_reason(phrase: str) -> str:
     """How a moderator reads a hashed phrase; digits were folded to 0, so numbers are named by length."""
     if set(phrase) <= {"0"}:
         return f"a {len(phrase)}-digit number"
-    shown = _NUMBER.sub(lambda m: f"<{len(m.group())}-digit number>", phrase)
+    shown = _NUMBER.sub(lambda m: f"<{len(m.group())}-digit number>", phrase) if "0" in phrase else phrase
     return f"the {'phrase' if ' ' in phrase else 'word'} {shown!r}"
 
 
-def _meta_reason(name: str, value: float, comment: Comment) -> str:
+def _meta_reason(name: str, value: float, comment: Comment, links: list[str] | None = None) -> str:
+    """How a moderator reads a metadata feature; ``links`` are the text's link hosts if found already."""
     if name in ("links", "has_link"):
-        count = len(link_hosts(comment.content))
+        count = len(links if links is not None else link_hosts(comment.content))
         return f"{count} link{'s' if count != 1 else ''}" if count else "no links"
     if name == "link_domains":
-        hosts = sorted(set(link_hosts(comment.content)))
+        hosts = sorted(set(links if links is not None else link_hosts(comment.content)))
         shown = ", ".join(hosts[:3]) + (", ..." if len(hosts) > 3 else "")
         return f"links to {shown}" if hosts else "no links"
     labels = {
