@@ -119,13 +119,20 @@ class CompiledScorer:
         norms[norms == 0.0] = 1.0
         return np.bincount(rows, weights=w[cols], minlength=n) / norms, norms
 
-    def _sublinear(self, keys: np.ndarray, pair: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    def _sublinear(
+        self, keys: np.ndarray, pair: np.ndarray, n: int, *, sort_in_place: bool = False,
+    ) -> tuple[np.ndarray, ...]:
         """:meth:`_part` with tf = 1 + ln(count), from (row << bits | column) keys of the occurrences.
 
         Keys equal to the key type's largest value stand for no n-gram and are dropped.
+        ``sort_in_place`` lets it sort ``keys`` itself rather than a copy.
         """
         # Group the occurrences per distinct (text, column); the ignored keys sort last.
-        ordered = np.sort(keys)
+        if sort_in_place:
+            keys.sort()
+            ordered = keys
+        else:
+            ordered = np.sort(keys)
         ordered = ordered[:int(np.searchsorted(ordered, np.iinfo(ordered.dtype).max))]
         keys, counts = _group_sorted(ordered)
         bits = keys.dtype.type(self.bits)
@@ -147,24 +154,31 @@ class CompiledScorer:
         key_type = _key_type(n, self.bits)
         ignored = key_type(np.iinfo(key_type).max)
         g, pw, seps, total = batch.g, batch.pw, batch.seps, batch.codes.shape[0]
-        doc_keys = batch.doc.astype(key_type) << key_type(self.bits)
-        parts = []
-        with np.errstate(over="ignore"):
-            for size in range(self.char_range[0], self.char_range[1] + 1):
-                m = total - size + 1  # n-grams starting at 0..m-1 (the same hashes as char_ngrams)
-                if m <= 0:
-                    break
-                h = (g[size:size + m] - g[:m]) * pw[size - 1:size - 1 + m]
-                h ^= np.uint64((size * _SALT) & ((1 << 64) - 1))
-                h *= np.uint64(_SPREAD)
-                h >>= np.uint64(64 - self.bits)
-                key = h.astype(key_type)
-                key |= doc_keys[:m]
-                key[seps[size:size + m] != seps[:m]] = ignored  # crosses into the next text
-                parts.append(key)
-        if not parts:
+        sizes = [size for size in range(self.char_range[0], self.char_range[1] + 1) if size <= total]
+        if not sizes:
             return np.zeros(n)
-        return self._sublinear(np.concatenate(parts), self._char_pair, n)[0]
+        doc_keys = batch.doc.astype(key_type) << key_type(self.bits)
+        # One key array for all sizes and one scratch hash array: few large allocations (each
+        # fresh one costs page faults), the keys are sorted in place.
+        keys = np.empty(sum(total - size + 1 for size in sizes), dtype=key_type)
+        h = np.empty(total, dtype=np.uint64)
+        crosses = np.empty(total, dtype=bool)
+        at = 0
+        with np.errstate(over="ignore"):
+            for size in sizes:
+                m = total - size + 1  # n-grams starting at 0..m-1 (the same hashes as char_ngrams)
+                hm, key = h[:m], keys[at:at + m]
+                np.subtract(g[size:size + m], g[:m], out=hm)
+                hm *= pw[size - 1:size - 1 + m]
+                hm ^= np.uint64((size * _SALT) & ((1 << 64) - 1))
+                hm *= np.uint64(_SPREAD)
+                hm >>= np.uint64(64 - self.bits)
+                np.copyto(key, hm, casting="unsafe")
+                key |= doc_keys[:m]
+                np.not_equal(seps[size:size + m], seps[:m], out=crosses[:m])
+                key[crosses[:m]] = ignored  # crosses into the next text
+                at += m
+        return self._sublinear(keys, self._char_pair, n, sort_in_place=True)[0]
 
     def decision(self, comments: Sequence[Comment], *, explain: bool = False) -> tuple[np.ndarray, Any]:
         """Log-odds of spam for each comment, and (with ``explain``) what :meth:`reasons` needs."""
