@@ -101,6 +101,9 @@ _WORD_CHAR = np.array([ch.isalnum() or ch == "_" or 0x300 <= ord(ch) <= 0x36F fo
 _UPPER = np.array([ch.isupper() for ch in _BMP], dtype=bool)
 _ALPHA = np.array([ch.isalpha() for ch in _BMP], dtype=bool)
 _DIGIT_CHAR = np.array([ch.isdigit() for ch in _BMP], dtype=bool)
+# What the normalising patterns' \d and \s match (re uses str.isdecimal / str.isspace).
+_DECIMAL = np.array([ch.isdecimal() for ch in _BMP], dtype=bool)
+_SPACE_CHAR = np.array([ch.isspace() for ch in _BMP], dtype=bool)
 del _BMP
 
 
@@ -135,6 +138,25 @@ def _codes_of(joined: str) -> np.ndarray:
     return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
 
 
+def _normalized_codes(texts: Sequence[str]) -> np.ndarray:
+    """``_codes_of(_normalize_joined(texts))``, with the digit folding and space squeezing done in numpy."""
+    joined = " \x00 ".join(t.replace("\x00", " ") if "\x00" in t else t for t in texts)
+    lowered = (" " + joined + " \x00").lower()
+    codes = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32)
+    if int(codes.max()) >= 0x10000:
+        return _codes_of(_SPACE.sub(" ", _DIGIT.sub("0", lowered)))  # rare: beyond the tables
+    codes = codes.copy()
+    codes[_DECIMAL[codes]] = ord("0")
+    space = _SPACE_CHAR[codes]
+    codes[space] = ord(" ")
+    squeezed = space[1:] & space[:-1]  # a space right after a space goes
+    if squeezed.any():
+        keep = np.ones(codes.shape[0], dtype=bool)
+        keep[1:] = ~squeezed
+        codes = codes[keep]
+    return codes
+
+
 def _classes(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Look code points up in a BMP class table (False beyond the BMP)."""
     if codes.size and int(codes.max()) < 0x10000:
@@ -154,8 +176,7 @@ class TextBatch:
 
     def __init__(self, texts: Sequence[str]) -> None:
         self.n = len(texts)
-        self.joined = _normalize_joined(texts)
-        codes = _codes_of(self.joined)
+        codes = _normalized_codes(texts)
         self.codes = codes
         sep = codes == 0
         # Position i of these "shifted" arrays is the state before codes[i]; one extra at the end.
@@ -172,6 +193,11 @@ class TextBatch:
         self.g = np.concatenate((np.zeros(1, dtype=np.uint64), g))
         self._words: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._texts: list[str] | None = None
+
+    @property
+    def joined(self) -> str:
+        """The normalised texts, each followed by a NUL separator (as :func:`_normalize_joined`)."""
+        return self.codes.tobytes().decode("utf-32-le")
 
     def text(self, i: int) -> str:
         """The normalised text ``i``."""
