@@ -192,7 +192,7 @@ class TextBatch:
             g = np.cumsum(codes.astype(np.uint64) * np.cumprod(inv, dtype=np.uint64), dtype=np.uint64)
         self.g = np.concatenate((np.zeros(1, dtype=np.uint64), g))
         self._words: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._texts: list[str] | None = None
+        self._ends: list[int] | None = None
 
     @property
     def joined(self) -> str:
@@ -201,9 +201,9 @@ class TextBatch:
 
     def text(self, i: int) -> str:
         """The normalised text ``i``."""
-        if self._texts is None:
-            self._texts = self.joined.split("\x00")
-        return self._texts[i]
+        if self._ends is None:
+            self._ends = [-1, *np.flatnonzero(self.codes == 0).tolist()]  # the separators' positions
+        return self.codes[self._ends[i] + 1:self._ends[i + 1]].tobytes().decode("utf-32-le")
 
     def char_ngrams(self, ngram_range: tuple[int, int], bits: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every character n-gram occurrence that stays inside one text."""
