@@ -256,7 +256,7 @@ class TextBatch:
         """Per text: 1 - distinct words / words (0 for texts under 3 words)."""
         word_hash, word_doc, _ = self.words()
         total = np.bincount(word_doc, minlength=self.n)
-        order = np.lexsort((word_hash, word_doc))
+        order = _doc_hash_order(word_doc, word_hash, self.n)
         d, h = word_doc[order], word_hash[order]
         first = np.ones(d.shape[0], dtype=bool)
         first[1:] = (d[1:] != d[:-1]) | (h[1:] != h[:-1])
@@ -265,6 +265,24 @@ class TextBatch:
         many = total >= 3
         out[many] = 1.0 - distinct[many] / total[many]
         return out
+
+
+def _doc_hash_order(doc: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
+    """An order that groups equal (doc, hash) pairs together, docs ascending (like ``np.lexsort((h, doc))``).
+
+    Sorts one 64-bit key of the doc and the (mixed) hash's high bits, which is much faster than a
+    lexsort; when two different hashes share a key (very rare) it falls back to the lexsort.
+    """
+    doc_bits = max(1, (n - 1).bit_length())
+    if doc.shape[0] < 2 or doc_bits > 32:
+        return np.lexsort((h, doc))
+    with np.errstate(over="ignore"):  # mixed first: short words' hashes differ in their low bits only
+        key = (doc.astype(np.uint64) << np.uint64(64 - doc_bits)) | ((h * np.uint64(_SPREAD)) >> np.uint64(doc_bits))
+    order = np.argsort(key)
+    ordered_key, ordered_h = key[order], h[order]
+    if ((ordered_key[1:] == ordered_key[:-1]) & (ordered_h[1:] != ordered_h[:-1])).any():
+        return np.lexsort((h, doc))
+    return order
 
 
 def phrase_column(phrase: str, bits: int) -> int:
