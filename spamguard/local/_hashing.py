@@ -101,9 +101,11 @@ _WORD_CHAR = np.array([ch.isalnum() or ch == "_" or 0x300 <= ord(ch) <= 0x36F fo
 _UPPER = np.array([ch.isupper() for ch in _BMP], dtype=bool)
 _ALPHA = np.array([ch.isalpha() for ch in _BMP], dtype=bool)
 _DIGIT_CHAR = np.array([ch.isdigit() for ch in _BMP], dtype=bool)
-# What the normalising patterns' \d and \s match (re uses str.isdecimal / str.isspace).
-_DECIMAL = np.array([ch.isdecimal() for ch in _BMP], dtype=bool)
-_SPACE_CHAR = np.array([ch.isspace() for ch in _BMP], dtype=bool)
+# What the normalising patterns \d and \s match in the BMP (found by the patterns themselves).
+_DECIMAL = np.zeros(0x10000, dtype=bool)
+_SPACE_CHAR = np.zeros(0x10000, dtype=bool)
+_DECIMAL[[m.start() for m in _DIGIT.finditer("".join(_BMP))]] = True
+_SPACE_CHAR[[m.start() for m in re.finditer(r"\s", "".join(_BMP))]] = True
 del _BMP
 
 
