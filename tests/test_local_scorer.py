@@ -109,3 +109,25 @@ def test_count_tf_model_agrees_and_tf_mode_survives_the_scorer_file():
         assert again.sublinear == scorer.sublinear
         np.testing.assert_allclose(again.decision(VARIED)[0], scorer.decision(VARIED)[0], rtol=0, atol=0)
     assert not np.allclose(sublinear.decision(VARIED)[0], counted._scorer.decision(VARIED)[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=" \t\n\u00a0\u3000\x85\x1c1٣۵\u0130AßxΣé\u0301😀𝟘\x00", max_size=12), max_size=8))
+def test_numpy_normalisation_matches_the_regex_one(texts):
+    from spamguard.local._hashing import _codes_of, _normalize_joined, _normalized_codes
+
+    batch = TextBatch(texts)
+
+    assert np.array_equal(_normalized_codes(texts), _codes_of(_normalize_joined(texts)))
+    assert [batch.text(i) for i in range(len(texts))] == _normalize_joined(texts).split("\x00")[:len(texts)]
+
+
+def test_repetition_counts_distinct_words_per_text():
+    from spamguard.local._hashing import _doc_hash_order
+
+    batch = TextBatch(["a b a b a", "I i a", "x y", "one two three"])
+
+    assert batch.repetition().tolist() == [1 - 2 / 5, 1 - 2 / 3, 0.0, 0.0]
+    doc = np.array([1, 0, 1, 0])
+    h = np.array([7, 3, 5, 3], dtype=np.uint64)
+    assert np.array_equal(_doc_hash_order(doc, h, 2), np.lexsort((h, doc)))

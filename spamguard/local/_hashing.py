@@ -101,6 +101,11 @@ _WORD_CHAR = np.array([ch.isalnum() or ch == "_" or 0x300 <= ord(ch) <= 0x36F fo
 _UPPER = np.array([ch.isupper() for ch in _BMP], dtype=bool)
 _ALPHA = np.array([ch.isalpha() for ch in _BMP], dtype=bool)
 _DIGIT_CHAR = np.array([ch.isdigit() for ch in _BMP], dtype=bool)
+# What the normalising patterns \d and \s match in the BMP (found by the patterns themselves).
+_DECIMAL = np.zeros(0x10000, dtype=bool)
+_SPACE_CHAR = np.zeros(0x10000, dtype=bool)
+_DECIMAL[[m.start() for m in _DIGIT.finditer("".join(_BMP))]] = True
+_SPACE_CHAR[[m.start() for m in re.finditer(r"\s", "".join(_BMP))]] = True
 del _BMP
 
 
@@ -135,6 +140,25 @@ def _codes_of(joined: str) -> np.ndarray:
     return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
 
 
+def _normalized_codes(texts: Sequence[str]) -> np.ndarray:
+    """``_codes_of(_normalize_joined(texts))``, with the digit folding and space squeezing done in numpy."""
+    joined = " \x00 ".join(t.replace("\x00", " ") if "\x00" in t else t for t in texts)
+    lowered = (" " + joined + " \x00").lower()
+    codes = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32)
+    if int(codes.max()) >= 0x10000:
+        return _codes_of(_SPACE.sub(" ", _DIGIT.sub("0", lowered)))  # rare: beyond the tables
+    codes = codes.copy()
+    codes[_DECIMAL[codes]] = ord("0")
+    space = _SPACE_CHAR[codes]
+    codes[space] = ord(" ")
+    squeezed = space[1:] & space[:-1]  # a space right after a space goes
+    if squeezed.any():
+        keep = np.ones(codes.shape[0], dtype=bool)
+        keep[1:] = ~squeezed
+        codes = codes[keep]
+    return codes
+
+
 def _classes(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Look code points up in a BMP class table (False beyond the BMP)."""
     if codes.size and int(codes.max()) < 0x10000:
@@ -154,8 +178,7 @@ class TextBatch:
 
     def __init__(self, texts: Sequence[str]) -> None:
         self.n = len(texts)
-        self.joined = _normalize_joined(texts)
-        codes = _codes_of(self.joined)
+        codes = _normalized_codes(texts)
         self.codes = codes
         sep = codes == 0
         # Position i of these "shifted" arrays is the state before codes[i]; one extra at the end.
@@ -171,13 +194,18 @@ class TextBatch:
             g = np.cumsum(codes.astype(np.uint64) * np.cumprod(inv, dtype=np.uint64), dtype=np.uint64)
         self.g = np.concatenate((np.zeros(1, dtype=np.uint64), g))
         self._words: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._texts: list[str] | None = None
+        self._ends: list[int] | None = None
+
+    @property
+    def joined(self) -> str:
+        """The normalised texts, each followed by a NUL separator (as :func:`_normalize_joined`)."""
+        return self.codes.tobytes().decode("utf-32-le")
 
     def text(self, i: int) -> str:
         """The normalised text ``i``."""
-        if self._texts is None:
-            self._texts = self.joined.split("\x00")
-        return self._texts[i]
+        if self._ends is None:
+            self._ends = [-1, *np.flatnonzero(self.codes == 0).tolist()]  # the separators' positions
+        return self.codes[self._ends[i] + 1:self._ends[i + 1]].tobytes().decode("utf-32-le")
 
     def char_ngrams(self, ngram_range: tuple[int, int], bits: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every character n-gram occurrence that stays inside one text."""
@@ -230,7 +258,7 @@ class TextBatch:
         """Per text: 1 - distinct words / words (0 for texts under 3 words)."""
         word_hash, word_doc, _ = self.words()
         total = np.bincount(word_doc, minlength=self.n)
-        order = np.lexsort((word_hash, word_doc))
+        order = _doc_hash_order(word_doc, word_hash, self.n)
         d, h = word_doc[order], word_hash[order]
         first = np.ones(d.shape[0], dtype=bool)
         first[1:] = (d[1:] != d[:-1]) | (h[1:] != h[:-1])
@@ -239,6 +267,24 @@ class TextBatch:
         many = total >= 3
         out[many] = 1.0 - distinct[many] / total[many]
         return out
+
+
+def _doc_hash_order(doc: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
+    """An order that groups equal (doc, hash) pairs together, docs ascending (like ``np.lexsort((h, doc))``).
+
+    Sorts one 64-bit key of the doc and the (mixed) hash's high bits, which is much faster than a
+    lexsort; when two different hashes share a key (very rare) it falls back to the lexsort.
+    """
+    doc_bits = max(1, (n - 1).bit_length())
+    if doc.shape[0] < 2 or doc_bits > 32:
+        return np.lexsort((h, doc))
+    with np.errstate(over="ignore"):  # mixed first: short words' hashes differ in their low bits only
+        key = (doc.astype(np.uint64) << np.uint64(64 - doc_bits)) | ((h * np.uint64(_SPREAD)) >> np.uint64(doc_bits))
+    order = np.argsort(key)
+    ordered_key, ordered_h = key[order], h[order]
+    if ((ordered_key[1:] == ordered_key[:-1]) & (ordered_h[1:] != ordered_h[:-1])).any():
+        return np.lexsort((h, doc))
+    return order
 
 
 def phrase_column(phrase: str, bits: int) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..comment import Comment
-from ._hashing import META_FEATURES, PY_WORD, TextBatch, link_hosts, meta_matrix
+from ._hashing import _SALT, _SPREAD, META_FEATURES, PY_WORD, TextBatch, link_hosts, meta_matrix
 
 __all__ = ["CompiledScorer"]
 
@@ -49,6 +49,9 @@ class CompiledScorer:
         self.char_idf2, self.char_w = char_idf2, char_w
         self.meta_weight = meta_weight
         self.phrases = dict(phrases)
+        # (idf**2, idf * coefficient) side by side: one gather fetches both for a column.
+        self._word_pair = np.ascontiguousarray(np.stack((word_idf2, word_w), axis=1))
+        self._char_pair = np.ascontiguousarray(np.stack((char_idf2, char_w), axis=1))
 
     @classmethod
     def from_estimator(cls, estimator: Any) -> CompiledScorer:
@@ -102,32 +105,88 @@ class CompiledScorer:
     # --- scoring --------------------------------------------------------------------------
 
     def _part(
-        self, rows: np.ndarray, cols: np.ndarray, idf2: np.ndarray, w: np.ndarray, n: int,
+        self, rows: np.ndarray, cols: np.ndarray, idf2: np.ndarray, w: np.ndarray, n: int, pair: np.ndarray,
     ) -> tuple[np.ndarray, ...]:
-        """Per text: the normalised TF-IDF dotted with the coefficients; also the norms."""
+        """Per text: the normalised TF-IDF dotted with the coefficients; also the norms.
+
+        ``pair`` holds ``idf2`` and ``w`` as its two columns.
+        """
         if self.sublinear:
-            # tf = 1 + ln(count) per distinct (text, column): group the occurrences first.
-            # (32-bit keys when they fit: sorting them is about twice as fast)
-            key_type = np.uint32 if n << self.bits <= 1 << 32 else np.int64
-            keys, counts = _group((rows.astype(key_type) << key_type(self.bits)) | cols.astype(key_type))
-            rows, cols = keys >> key_type(self.bits), keys & key_type((1 << self.bits) - 1)
-            # 1 + ln(count) looked up by count (the same floats as computing it per entry, faster)
-            tf = (1.0 + np.log(np.arange(1, int(counts.max(initial=1)) + 1, dtype=np.float64)))[counts - 1]
-            norms = np.sqrt(np.bincount(rows, weights=tf * idf2[cols], minlength=n))
-            norms[norms == 0.0] = 1.0
-            return np.bincount(rows, weights=tf * w[cols], minlength=n) / norms, norms
+            key_type = _key_type(n, self.bits)
+            keys = (rows.astype(key_type) << key_type(self.bits)) | cols.astype(key_type)
+            return self._sublinear(keys, pair, n)
         norms = np.sqrt(np.bincount(rows, weights=idf2[cols], minlength=n))
         norms[norms == 0.0] = 1.0
         return np.bincount(rows, weights=w[cols], minlength=n) / norms, norms
+
+    def _sublinear(
+        self, keys: np.ndarray, pair: np.ndarray, n: int, *, sort_in_place: bool = False,
+    ) -> tuple[np.ndarray, ...]:
+        """:meth:`_part` with tf = 1 + ln(count), from (row << bits | column) keys of the occurrences.
+
+        Keys equal to the key type's largest value stand for no n-gram and are dropped.
+        ``sort_in_place`` lets it sort ``keys`` itself rather than a copy.
+        """
+        # Group the occurrences per distinct (text, column); the ignored keys sort last.
+        if sort_in_place:
+            keys.sort()
+            ordered = keys
+        else:
+            ordered = np.sort(keys)
+        ordered = ordered[:int(np.searchsorted(ordered, np.iinfo(ordered.dtype).max))]
+        keys, counts = _group_sorted(ordered)
+        bits = keys.dtype.type(self.bits)
+        rows = (keys >> bits).astype(np.intp)
+        cols = (keys & keys.dtype.type((1 << self.bits) - 1)).astype(np.intp)
+        # 1 + ln(count) looked up by count (the same floats as computing it per entry, faster)
+        tf = (1.0 + np.log(np.arange(1, int(counts.max(initial=1)) + 1, dtype=np.float64)))[counts - 1]
+        both = np.take(pair, cols, axis=0)
+        norms = np.sqrt(np.bincount(rows, weights=tf * both[:, 0], minlength=n))
+        norms[norms == 0.0] = 1.0
+        return np.bincount(rows, weights=tf * both[:, 1], minlength=n) / norms, norms
+
+    def _char_part(self, batch: TextBatch, n: int) -> np.ndarray:
+        """The character n-grams' share of the log-odds (what :meth:`_part` gives for
+        ``batch.char_ngrams``), hashing straight into grouping keys."""
+        if not self.sublinear:
+            rows, cols = batch.char_ngrams(self.char_range, self.bits)
+            return self._part(rows, cols, self.char_idf2, self.char_w, n, self._char_pair)[0]
+        key_type = _key_type(n, self.bits)
+        ignored = key_type(np.iinfo(key_type).max)
+        g, pw, seps, total = batch.g, batch.pw, batch.seps, batch.codes.shape[0]
+        sizes = [size for size in range(self.char_range[0], self.char_range[1] + 1) if size <= total]
+        if not sizes:
+            return np.zeros(n)
+        doc_keys = batch.doc.astype(key_type) << key_type(self.bits)
+        # One key array for all sizes and one scratch hash array: few large allocations (each
+        # fresh one costs page faults), the keys are sorted in place.
+        keys = np.empty(sum(total - size + 1 for size in sizes), dtype=key_type)
+        h = np.empty(total, dtype=np.uint64)
+        crosses = np.empty(total, dtype=bool)
+        at = 0
+        with np.errstate(over="ignore"):
+            for size in sizes:
+                m = total - size + 1  # n-grams starting at 0..m-1 (the same hashes as char_ngrams)
+                hm, key = h[:m], keys[at:at + m]
+                np.subtract(g[size:size + m], g[:m], out=hm)
+                hm *= pw[size - 1:size - 1 + m]
+                hm ^= np.uint64((size * _SALT) & ((1 << 64) - 1))
+                hm *= np.uint64(_SPREAD)
+                hm >>= np.uint64(64 - self.bits)
+                np.copyto(key, hm, casting="unsafe")
+                key |= doc_keys[:m]
+                np.not_equal(seps[size:size + m], seps[:m], out=crosses[:m])
+                key[crosses[:m]] = ignored  # crosses into the next text
+                at += m
+        return self._sublinear(keys, self._char_pair, n, sort_in_place=True)[0]
 
     def decision(self, comments: Sequence[Comment], *, explain: bool = False) -> tuple[np.ndarray, Any]:
         """Log-odds of spam for each comment, and (with ``explain``) what :meth:`reasons` needs."""
         n = len(comments)
         batch = TextBatch([c.content for c in comments])
         word_rows, word_cols = batch.word_ngrams(self.word_range, self.bits)
-        char_rows, char_cols = batch.char_ngrams(self.char_range, self.bits)
-        word_z, word_norms = self._part(word_rows, word_cols, self.word_idf2, self.word_w, n)
-        char_z, _ = self._part(char_rows, char_cols, self.char_idf2, self.char_w, n)
+        word_z, word_norms = self._part(word_rows, word_cols, self.word_idf2, self.word_w, n, self._word_pair)
+        char_z = self._char_part(batch, n)
         meta = meta_matrix(comments, batch)
         meta_contrib = meta * self.meta_weight
         z = word_z + char_z + meta_contrib.sum(axis=1) + self.intercept
@@ -192,9 +251,16 @@ class CompiledScorer:
         return out
 
 
-def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys and how often each occurs (``np.unique(..., return_counts=True)``, leaner)."""
-    ordered = np.sort(keys)
+def _key_type(n: int, bits: int) -> type[np.unsignedinteger[Any]] | type[np.signedinteger[Any]]:
+    """The dtype of (row << bits | column) keys for n rows, its largest value left free as a marker.
+
+    32-bit keys when they fit: sorting them is about twice as fast.
+    """
+    return np.uint32 if n << bits < 1 << 32 else np.int64
+
+
+def _group_sorted(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a sorted array and how often each occurs (``np.unique``'s counts, leaner)."""
     n = ordered.shape[0]
     first = np.empty(n, dtype=bool)
     first[:1] = True
