@@ -36,3 +36,25 @@ def test_every_command_has_help_with_an_example(command: tuple[str, ...], capsys
     assert info.value.code == 0 and err == ""
     assert out.startswith("usage: spamguard")
     assert "example" in out.lower()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["rescore", "in.jsonl", "--workers", "0"], "argument --workers: '0' must be at least 1"),
+        (["rescore", "in.jsonl", "--max-rejects", "x"], "argument --max-rejects: 'x' is not a whole number"),
+        (["rescore", "in.jsonl", "--rate", "0"], "argument --rate: '0' must be a positive number"),
+        (["keys", "add", "--keys-file", "k.json", "--site", "https://a.example", "--limit", "-1"],
+         "argument --limit: '-1' must be at least 0"),
+        (["serve", "--threads", "many"], "argument --threads: 'many' is not a whole number"),
+    ],
+)
+def test_bad_numbers_are_usage_errors_naming_the_option(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A number option given a bad value exits 2 and says which option and why; nothing runs."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    out, err = capsys.readouterr()
+    assert info.value.code == 2 and out == ""
+    assert message in err

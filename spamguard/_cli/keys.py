@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import ConfigurationError
 from ..server import KeyStore, UsageStore
 from ..server._usage import current_month
+from ._args import non_negative_int
 
 _EPILOG = """\
 examples:
@@ -39,7 +40,7 @@ def register(subparsers: Any) -> None:
     _keys_file_option(add)
     add.add_argument("--site", action="append", required=True, metavar="URL",
                      help="a site URL the key may be used from (repeat for several)")
-    add.add_argument("--limit", type=_non_negative, metavar="N",
+    add.add_argument("--limit", type=non_negative_int, metavar="N",
                      help="calls a month that usage-limit reports as the key's limit (default: none)")
     add.set_defaults(handler=_add)
 
@@ -59,16 +60,6 @@ def register(subparsers: Any) -> None:
 def _keys_file_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keys-file", metavar="FILE", default=os.environ.get("SPAMGUARD_KEYS_FILE"),
                         help="the JSON keys file (default: $SPAMGUARD_KEYS_FILE)")
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative")
-    return value
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..batch import BACKENDS, rescore
+from ._args import non_negative_int, positive_float, positive_int
 
 EPILOG = """\
 examples:
@@ -46,7 +47,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--model", metavar="PATH",
                         help="local model file (default: SPAMGUARD_MODEL or the shipped one)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")
-    parser.add_argument("--workers", type=_positive_int, metavar="N",
+    parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="worker processes (local) or calls in flight (remote; default 16)")
     parser.add_argument("--executor", choices=["processes", "threads", "dask", "serial"],
                         help="where chunks are judged (default: processes for local, threads for remote)")
@@ -55,12 +56,12 @@ def register(subparsers: Any) -> None:
                         "(pip install 'spamguard[dask]')")
     parser.add_argument("--rejects", metavar="FILE",
                         help="write unreadable records here (JSONL: position, line, reason, raw)")
-    parser.add_argument("--max-rejects", type=_count, metavar="N",
+    parser.add_argument("--max-rejects", type=non_negative_int, metavar="N",
                         help="fail (exit 1) when more than N records are rejected")
     parser.add_argument("--only-changed", action="store_true",
                         help="write only records whose verdict changes their status")
-    parser.add_argument("--rate", type=_positive_float, metavar="N", help="at most N remote calls a second")
-    parser.add_argument("--chunk-size", type=_positive_int, metavar="N", help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=positive_float, metavar="N", help="at most N remote calls a second")
+    parser.add_argument("--chunk-size", type=positive_int, metavar="N", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (shown only on a terminal anyway)")
     parser.set_defaults(handler=run)
@@ -104,33 +105,3 @@ def _library_errors() -> type[Exception]:
     from ..errors import SpamGuardError
 
     return SpamGuardError
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value

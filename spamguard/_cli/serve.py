@@ -12,6 +12,7 @@ from typing import Any
 
 from ..policy import Policy
 from ..server import DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT, KeyStore, make_app
+from ._args import positive_int
 
 _log = logging.getLogger("spamguard.server")
 
@@ -43,7 +44,7 @@ def register(subparsers: Any) -> None:
                         help="the API keys to accept, made with `spamguard keys add` (default: $SPAMGUARD_KEYS_FILE)")
     access.add_argument("--open", action="store_true",
                         help="accept any non-empty key from any site (only behind a firewall or on loopback)")
-    parser.add_argument("--threads", type=_positive_int, default=8,
+    parser.add_argument("--threads", type=positive_int, default=8,
                         help="worker threads; more let more checks share a model call (default: %(default)s)")
     parser.add_argument("--feedback", metavar="DB", default=os.environ.get("SPAMGUARD_FEEDBACK_DB") or None,
                         help="SQLite feedback store that submit-spam/submit-ham record into "
@@ -53,12 +54,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--discard-threshold", type=_threshold, metavar="P",
                         help="spam score from which X-akismet-pro-tip: discard is sent, or 'off' "
                         "(default: $SPAMGUARD_DISCARD_THRESHOLD, else 0.98 as the Guard's policy)")
-    parser.add_argument("--max-body-bytes", type=_positive_int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
+    parser.add_argument("--max-body-bytes", type=positive_int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
                         help="largest request body; larger ones get 413 (default: %(default)s)")
     parser.add_argument("--rate-limit", type=float, default=DEFAULT_RATE_LIMIT, metavar="N",
                         help="requests a second per key, on average; 0 turns the limit off (default: %(default)s)")
     parser.add_argument("--burst", type=float, metavar="N", help="requests a key may make at once (default: 2 x rate)")
-    parser.add_argument("--max-batch", type=_positive_int, default=32, metavar="N",
+    parser.add_argument("--max-batch", type=positive_int, default=32, metavar="N",
                         help="comment-checks in flight judged in one model call, at most; 1 judges them one by one "
                         "(default: %(default)s)")
     parser.set_defaults(handler=_serve)
@@ -73,16 +74,6 @@ def _threshold(text: str) -> float | str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1, or 'off'") from None
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0 and at most 1, or 'off'")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
     return value
 
 
