@@ -23,12 +23,13 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote_plus
 
 import attrs
 import requests
 from requests.adapters import HTTPAdapter
 
+from ._urls import is_http_url
 from .comment import Comment
 from .errors import (
     BackendUnavailableError,
@@ -90,8 +91,7 @@ def mask_key(key: str) -> str:
 def _check_url(name: str, value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"{name} must be an http(s) URL, got {value!r}")
-    parts = urlsplit(value.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not is_http_url(value.strip()):
         raise ConfigurationError(
             f"{name} must be a full http:// or https:// URL (for example 'https://blog.example/'), got {value!r}"
         )

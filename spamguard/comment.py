@@ -16,10 +16,10 @@ import re
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 
+from ._urls import is_http_url
 from .errors import InvalidCommentError
 
 __all__ = ["Comment", "comment_limits", "DEFAULT_MAX_CONTENT_CHARS", "MAX_FIELD_CHARS"]
@@ -140,8 +140,7 @@ def _url_validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -
     _text(attribute.name, value, MAX_FIELD_CHARS)
     if _PLAIN_HTTP_URL.match(value) is not None:
         return
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not is_http_url(value):
         raise InvalidCommentError(
             attribute.name, f"{value!r} is not an http(s) URL; only http:// and https:// are accepted"
         )

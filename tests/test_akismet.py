@@ -530,6 +530,7 @@ def test_from_env_python_akismet_names(clean_env: pytest.MonkeyPatch) -> None:
         ({"SPAMGUARD_AKISMET_KEY": KEY, "SPAMGUARD_BLOG_URL": BLOG, "SPAMGUARD_AKISMET_TIMEOUT": "soon"},
          "SPAMGUARD_AKISMET_TIMEOUT must be a positive number"),
         ({"SPAMGUARD_AKISMET_KEY": KEY, "SPAMGUARD_BLOG_URL": "blog.example"}, "blog must be a full http"),
+        ({"SPAMGUARD_AKISMET_KEY": KEY, "SPAMGUARD_BLOG_URL": "http://[blog"}, "blog must be a full http"),
         ({"SPAMGUARD_AKISMET_KEY": KEY, "SPAMGUARD_BLOG_URL": BLOG, "SPAMGUARD_AKISMET_URL": "ftp://x"},
          "base_url must be a full http"),
     ],

@@ -29,6 +29,7 @@ BAD: list[tuple[str, dict[str, Any]]] = [
     ("user_ip", {"user_ip": "localhost"}),
     ("user_ip", {"user_ip": 17}),
     ("author_url", {"author_url": "javascript:alert(1)"}),
+    ("author_url", {"author_url": "http://[not-an-ipv6"}),
     ("referrer", {"referrer": "ftp://files.example/"}),
     ("permalink", {"permalink": "https://"}),
     ("date", {"date": NAIVE}),

@@ -13,10 +13,11 @@ import ipaddress
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import attrs
 
+from .._urls import is_http_url
 from ..comment import MAX_FIELD_CHARS, Comment
 from ..errors import ConfigurationError, InvalidCommentError
 from ._honeypot import DEFAULT_HONEYPOT_FIELD, read_honeypot
@@ -222,8 +223,7 @@ class HeaderPolicy:
 def _http_url(value: Any) -> str | None:
     if not isinstance(value, str) or len(value) > MAX_FIELD_CHARS:
         return None
-    parts = urlsplit(value)
-    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    return value if is_http_url(value) else None
 
 
 def _first(form: Mapping[str, Any], names: Iterable[str]) -> str | None:

@@ -7,10 +7,10 @@ import os
 import re
 from collections.abc import Callable
 from typing import Literal
-from urllib.parse import urlsplit
 
 import attrs
 
+from .._urls import is_http_url
 from ..errors import InvalidNoticeSettingError
 from . import _messages as M
 from ._catalog import translations
@@ -52,11 +52,7 @@ def _check_url(setting: str, value: object) -> str:
     """An absolute http(s) URL, or :class:`InvalidNoticeSettingError` naming the value."""
     if not isinstance(value, str):
         raise InvalidNoticeSettingError(setting, f"expected a URL string, got {value!r}")
-    try:
-        parts = urlsplit(value)
-    except ValueError as exc:
-        raise InvalidNoticeSettingError(setting, f"{value!r} is not a valid URL ({exc})") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not is_http_url(value):
         raise InvalidNoticeSettingError(
             setting,
             f"{value!r} is not an absolute http(s) URL; a notice links only to http:// or https:// pages "
