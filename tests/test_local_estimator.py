@@ -7,7 +7,9 @@ import pytest
 from _localdata import synthetic
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from spamguard.local import NgramHasher, SpamClassifier
@@ -30,6 +32,23 @@ def test_fit_returns_self_with_learned_attributes_and_an_inspectable_pipeline():
     assert list(est.pipeline_.named_steps) == ["features", "clf"]
     assert est.classes_.tolist() == [False, True]
     assert est.predict(comments[:4]).tolist() == labels[:4]
+
+
+def test_the_classifier_is_a_linear_svm_by_default_or_a_logistic_regression():
+    """loss picks the classifier; both give one weight per feature, and a bad name says what is allowed."""
+    comments, labels = synthetic(60)
+    svm = SpamClassifier(n_bits=12).fit(comments, labels)
+    assert isinstance(svm.pipeline_.named_steps["clf"], LinearSVC)
+    logistic = SpamClassifier(n_bits=12, loss="log_loss").fit(comments, labels)
+    clf = logistic.pipeline_.named_steps["clf"]
+    assert isinstance(clf, LogisticRegression)
+    np.testing.assert_allclose(logistic.predict_proba(comments), logistic.pipeline_.predict_proba(comments), atol=1e-12)
+    for est in (svm, logistic):
+        margin = est.decision_function(comments)
+        assert est.predict(comments).tolist() == (margin > 0).tolist()
+        assert (est.predict(comments) == np.asarray(labels)).mean() > 0.9
+    with pytest.raises(ValueError, match="loss must be one of 'squared_hinge', 'log_loss'"):
+        SpamClassifier(n_bits=12, loss="hinge").fit(comments, labels)
 
 
 def test_predicting_before_fit_raises_not_fitted():

@@ -43,11 +43,10 @@ def model():
 def test_compiled_scorer_agrees_with_the_pipeline(model):
     """On many scripts, empty, huge and metadata-rich comments the two paths agree to 1e-9."""
     comments = VARIED + synthetic(50, seed=2)[0]
-    pipeline = model.estimator.pipeline_.predict_proba(comments)[:, 1]
-    z, _ = model._scorer.decision(comments)
-    compiled = 1.0 / (1.0 + np.exp(-z))
+    pipeline = model.estimator.pipeline_.decision_function(comments)
+    compiled, _ = model._scorer.decision(comments)
     np.testing.assert_allclose(compiled, pipeline, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(model.estimator.predict_proba(comments)[:, 1], pipeline, rtol=0, atol=0)
+    np.testing.assert_allclose(model.estimator.decision_function(comments), pipeline, rtol=0, atol=0)
 
 
 def test_default_model_compiled_scorer_agrees_with_its_pipeline():

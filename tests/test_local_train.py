@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from _localdata import synthetic
 
-from spamguard import LocalModel
+from spamguard import Comment, LocalModel
 from spamguard.dumps import Record
 from spamguard.local import SpamClassifier, evaluate, metrics, train
 
@@ -103,3 +103,19 @@ def test_evaluate_breaks_down_by_source():
     assert result["n"] == 30
     assert list(result["files"]) == ["a.csv", "b.tsv"]
     assert [f["n"] for f in result["files"].values()] == [20, 10]
+
+
+def test_a_prior_adds_its_log_odds_to_the_calibrated_score():
+    """Priors are log-odds: train scales them by the Platt slope, whatever units the SVM's margin has."""
+    model, _ = train(records(), seed=0, cv=3, estimator=SpamClassifier(n_bits=12))
+    assert model.calibration[0] != pytest.approx(1.0, abs=0.05)  # the margin is not log-odds already
+    plain = Comment(content="thanks for writing this up")
+    with_site = Comment(content=plain.content, author_url="https://example.org")
+    named_url = Comment(content=plain.content, author="http://cheap.example")
+
+    def log_odds(comment):
+        p = model.scores([comment])[0]
+        return np.log(p / (1 - p))
+
+    assert log_odds(with_site) - log_odds(plain) == pytest.approx(0.5, abs=1e-9)
+    assert log_odds(named_url) - log_odds(plain) == pytest.approx(2.0, abs=1e-9)

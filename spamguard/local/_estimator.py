@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
+from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from ._features import MetadataFeatures, NgramHasher, OccurrenceTfidf
@@ -38,25 +39,37 @@ learned weight replaces the prior.
 """
 
 
+_LOSSES = ("squared_hinge", "log_loss")
+
+
 class SpamClassifier(ClassifierMixin, BaseEstimator):
-    """Spam or not from comments: hashed word and character n-gram TF-IDF plus metadata, logistic regression.
+    """Spam or not from comments: hashed word and character n-gram TF-IDF plus metadata, a linear classifier.
 
     ``X`` is a list of :class:`~spamguard.Comment` objects, mappings of comment fields or
     plain texts; ``y`` says spam (1/True) or not (0/False). ``fit`` builds and fits
     ``pipeline_`` (a :class:`~sklearn.pipeline.Pipeline` of the features and the classifier)
     and ``phrases_``, the word n-grams that can be named when explaining a score.
+
+    ``loss`` picks the classifier: ``"squared_hinge"`` (the default) is a linear SVM
+    (:class:`~sklearn.svm.LinearSVC`), ``"log_loss"`` a logistic regression. Either way the
+    model is one weight per feature, which is what the compiled scorer needs; its margin
+    (:meth:`decision_function`) becomes a probability through the Platt scaling that
+    :func:`~spamguard.local.train` fits on cross-validated margins. ``random_state`` seeds the
+    SVM's coordinate descent: the same data and seed give the same model.
     """
 
     def __init__(
         self,
-        C: float = 100.0,
-        word_ngram_range: tuple[int, int] = (1, 2),
-        char_ngram_range: tuple[int, int] = (2, 5),
+        C: float = 1.0,
+        word_ngram_range: tuple[int, int] = (1, 3),
+        char_ngram_range: tuple[int, int] = (3, 6),
         n_bits: int = 18,
         class_weight: Any = "balanced",
-        max_iter: int = 3000,
+        max_iter: int = 10000,
         meta_priors: dict[str, float] | None = None,
         sublinear_tf: bool = True,
+        loss: str = "squared_hinge",
+        random_state: int | None = 0,
     ) -> None:
         self.C = C
         self.word_ngram_range = word_ngram_range
@@ -66,6 +79,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.meta_priors = meta_priors
         self.sublinear_tf = sublinear_tf
+        self.loss = loss
+        self.random_state = random_state
 
     def build_pipeline(self) -> Pipeline:
         """A new, unfitted Pipeline with this estimator's settings."""
@@ -82,7 +97,15 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             ("char", tfidf("char", self.char_ngram_range)),
             ("meta", Pipeline([("extract", MetadataFeatures()), ("scale", MaxAbsScaler())])),
         ])
-        clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+        loss = getattr(self, "loss", "log_loss")  # (absent in models pickled before it existed)
+        if loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(map(repr, _LOSSES))}, got {loss!r}")
+        clf: LinearSVC | LogisticRegression
+        if loss == "squared_hinge":
+            clf = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+                            random_state=self.random_state)
+        else:
+            clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
         return Pipeline([("features", features), ("clf", clf)])
 
     def fit(self, X: Any, y: Any) -> SpamClassifier:
@@ -101,13 +124,22 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         spam = y == classes[1]
         self.pipeline_ = self.build_pipeline().fit(comments, spam.astype(np.int64))
-        self.priors_applied_ = self._apply_priors(comments)
+        self.priors_applied_ = self.apply_priors()
         self.phrases_ = self._phrases(comments)
         self.n_features_in_ = 1
         return self
 
-    def _apply_priors(self, comments: list[Any]) -> dict[str, float]:
-        """Give metadata columns that are zero in all training rows their prior weight."""
+    def apply_priors(self, scale: float = 1.0) -> dict[str, float]:
+        """Give metadata columns that are zero in all training rows their prior weight; returns what it set.
+
+        ``fit`` calls this. The priors are log-odds; ``scale`` converts them to the units of
+        the classifier's margin: :func:`~spamguard.local.train` calls it again with
+        ``1 / slope`` of its Platt scaling, so a prior adds exactly its log-odds to the
+        calibrated score.
+        """
+        check_is_fitted(self, "pipeline_")
+        if not (isinstance(scale, float | int) and scale > 0 and np.isfinite(scale)):
+            raise ValueError(f"scale must be a positive number, got {scale!r}")
         priors = DEFAULT_PRIORS if self.meta_priors is None else self.meta_priors
         unknown = set(priors) - set(META_FEATURES)
         if unknown:
@@ -120,8 +152,9 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         for name, weight in priors.items():
             j = META_FEATURES.index(name)
             if not seen[j]:
-                coef[0, offset + j] = weight
+                coef[0, offset + j] = weight * scale
                 applied[name] = float(weight)
+        self.priors_applied_ = applied
         return applied
 
     def _phrases(self, comments: list[Any]) -> dict[int, str]:
@@ -147,19 +180,24 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         return phrases
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Probabilities of ``classes_`` for each comment (column 1: spam)."""
-        check_is_fitted(self, "pipeline_")
-        return self.pipeline_.predict_proba(as_comments(X))
+        """The logistic of the margin for ``classes_`` (column 1: spam), one row a comment.
+
+        With ``loss="log_loss"`` that is the logistic regression's probability. With the SVM it
+        orders comments the same way but is not calibrated: use
+        :class:`~spamguard.LocalModel` scores (Platt-scaled by :func:`~spamguard.local.train`)
+        where a probability matters.
+        """
+        spam = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1.0 - spam, spam])
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The log-odds of spam for each comment."""
+        """The margin for spam of each comment: positive means spam (log-odds with ``loss="log_loss"``)."""
         check_is_fitted(self, "pipeline_")
         return self.pipeline_.decision_function(as_comments(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """The predicted label (one of ``classes_``) for each comment."""
-        proba = self.predict_proba(X)
-        return self.classes_[(proba[:, 1] >= 0.5).astype(int)]
+        """The predicted label (one of ``classes_``) for each comment: spam where the margin is positive."""
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -167,7 +167,8 @@ class LocalModel:
             spam = scores >= self.threshold
             # Reasons for comments that look at least a little like spam; a clear ham has none.
             suspicious = np.flatnonzero(scores >= self.threshold / 2)
-            found = self._scorer.reasons([chunk[i] for i in suspicious], state, rows=suspicious)
+            found = self._scorer.reasons([chunk[i] for i in suspicious], state, rows=suspicious,
+                                          scale=self.calibration[0])
             reasons: list[tuple[str, ...]] = [()] * len(chunk)
             for k, i in enumerate(suspicious.tolist()):
                 reasons[i] = found[k]

@@ -196,12 +196,16 @@ class CompiledScorer:
 
     # --- reasons --------------------------------------------------------------------------
 
-    def reasons(self, comments: Sequence[Comment], state: Any, rows: np.ndarray) -> list[tuple[str, ...]]:
+    def reasons(self, comments: Sequence[Comment], state: Any, rows: np.ndarray,
+                scale: float = 1.0) -> list[tuple[str, ...]]:
         """For each comment, the few features that pushed its score up most (toward spam), strongest first.
 
         ``state`` comes from :meth:`decision` on a batch and ``rows`` says which of its rows
-        ``comments`` are.
+        ``comments`` are. ``scale`` turns the classifier's margin into log-odds (the slope of
+        the model's Platt scaling), so a feature is named when it moves the calibrated
+        log-odds by at least ``_REASON_MIN``.
         """
+        least = _REASON_MIN / scale if scale > 0 else _REASON_MIN
         batch, word_rows, word_cols, word_norms, meta, meta_contrib = state
         if not len(rows):
             return []
@@ -212,7 +216,7 @@ class CompiledScorer:
         # Word n-grams that moved the score enough toward the verdict (summed over repeats).
         pushed = self.word_w[word_cols] / word_norms[word_rows]
         found: dict[tuple[int, int], tuple[float, int]] = {}
-        ks = np.flatnonzero(pushed >= _REASON_MIN / 4)  # (plain Python values: no numpy scalars a row)
+        ks = np.flatnonzero(pushed >= least / 4)  # (plain Python values: no numpy scalars a row)
         for row, col, value in zip(word_rows[ks].tolist(), word_cols[ks].tolist(), pushed[ks].tolist(), strict=True):
             key = (row, col)
             found[key] = (value, found.get(key, (0.0, 0))[1] + 1)
@@ -220,11 +224,11 @@ class CompiledScorer:
         for (row, col), (single, count) in found.items():
             weight = single * (1.0 + math.log(count) if self.sublinear else count)
             phrase = self.phrases.get(col)
-            if phrase is not None and weight >= _REASON_MIN:
+            if phrase is not None and weight >= least:
                 by_row.setdefault(row, []).append((weight, phrase))
         # The metadata columns that pushed each wanted row enough, found for all rows at once.
         meta_hits: dict[int, list[tuple[int, float, float]]] = {}
-        hit_rows, hit_cols = np.nonzero(meta_contrib[rows] >= _REASON_MIN)
+        hit_rows, hit_cols = np.nonzero(meta_contrib[rows] >= least)
         if len(hit_rows):
             at = rows[hit_rows]
             for i, j, contrib, value in zip(at.tolist(), hit_cols.tolist(), meta_contrib[at, hit_cols].tolist(),

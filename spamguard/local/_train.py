@@ -155,6 +155,7 @@ def train(
         cv_metrics = metrics(y_train, out_of_fold, float(threshold))
     threshold = 0.5 if threshold == "auto" else float(threshold)
     fitted = _clone(base).fit(train_comments, y_train)
+    fitted.apply_priors(1.0 / calibration[0] if calibration[0] > 0 else 1.0)
     model = LocalModel(fitted, threshold=threshold, calibration=calibration)
     if test_size > 0:
         test_metrics = metrics(y[test_index], model.scores([comments[i] for i in test_index]), threshold)
