@@ -51,6 +51,19 @@ def test_the_classifier_is_a_linear_svm_by_default_or_a_logistic_regression():
         SpamClassifier(n_bits=12, loss="hinge").fit(comments, labels)
 
 
+def test_an_estimator_pickled_before_loss_existed_loads_as_the_logistic_regression_it_was():
+    """Old model files lack loss and random_state; unpickled, they say what they are and can be cloned."""
+    comments, labels = synthetic(40)
+    est = SpamClassifier(n_bits=12, loss="log_loss").fit(comments, labels)
+    state = est.__getstate__()
+    del state["loss"], state["random_state"]
+    old = SpamClassifier.__new__(SpamClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["loss"] == "log_loss" and "loss='log_loss'" in repr(old)
+    np.testing.assert_array_equal(old.decision_function(comments), est.decision_function(comments))
+    assert clone(old).fit(comments, labels).pipeline_.named_steps["clf"].__class__ is LogisticRegression
+
+
 def test_predicting_before_fit_raises_not_fitted():
     """Prediction starts with check_is_fitted."""
     with pytest.raises(NotFittedError):

@@ -82,6 +82,14 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.loss = loss
         self.random_state = random_state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Estimators pickled before ``loss`` and ``random_state`` existed were logistic
+        # regressions; give them the settings they were made with, so get_params, repr and
+        # clone work on them.
+        state.setdefault("loss", "log_loss")
+        state.setdefault("random_state", 0)
+        super().__setstate__(state)
+
     def build_pipeline(self) -> Pipeline:
         """A new, unfitted Pipeline with this estimator's settings."""
 
@@ -97,7 +105,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             ("char", tfidf("char", self.char_ngram_range)),
             ("meta", Pipeline([("extract", MetadataFeatures()), ("scale", MaxAbsScaler())])),
         ])
-        loss = getattr(self, "loss", "log_loss")  # (absent in models pickled before it existed)
+        loss = self.loss
         if loss not in _LOSSES:
             raise ValueError(f"loss must be one of {', '.join(map(repr, _LOSSES))}, got {loss!r}")
         clf: LinearSVC | LogisticRegression
