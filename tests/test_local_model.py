@@ -85,6 +85,17 @@ def test_reasons_name_links_and_phrases():
     assert any(r.startswith(("the phrase '", "the word '")) for r in verdict.reasons), text
 
 
+def test_pieces_of_links_are_not_named_as_words():
+    """'http', 'www' or 'com' from inside a link only repeat the link reasons; words outside links still count."""
+    model = LocalModel.load()
+    for text in ("Great post! Cheap pills at http://x.example", "Visit www.cheap-pills.com for great deals"):
+        verdict = model.check(Comment(content=text))
+        assert verdict.spam and "1 link" in verdict.reasons, verdict
+        assert not any(r.startswith(("the word '", "the phrase '")) for r in verdict.reasons), verdict.reasons
+    mixed = model.check(Comment(content="check out my channel youtube.com/user/check and subscribe"))
+    assert "the phrase 'check out'" in mixed.reasons and "links to youtube.com" in mixed.reasons, mixed.reasons
+
+
 def test_clear_ham_has_no_reasons_and_numbers_are_named_by_length():
     """A comment far below the threshold gets no reasons; folded digits read as 'a 5-digit number'."""
     model = LocalModel.load()

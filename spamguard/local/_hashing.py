@@ -327,6 +327,11 @@ META_FEATURES: tuple[str, ...] = (
 """Names of the metadata columns, in order."""
 
 
+def without_links(text: str) -> str:
+    """The text with its links (as :func:`link_hosts` finds them) replaced by spaces."""
+    return _URL.sub(" ", text) if "." in text else text
+
+
 def link_hosts(text: str) -> list[str]:
     """Host names of the links in a text, lower-cased, ``www.`` removed, in order."""
     hosts = []

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..comment import Comment
-from ._hashing import _SALT, _SPREAD, META_FEATURES, PY_WORD, TextBatch, link_hosts, meta_matrix
+from ._hashing import _SALT, _SPREAD, META_FEATURES, PY_WORD, TextBatch, link_hosts, meta_matrix, without_links
 
 __all__ = ["CompiledScorer"]
 
@@ -238,7 +238,8 @@ class CompiledScorer:
         for i, comment in zip(rows.tolist(), comments, strict=True):
             reasons: list[tuple[float, str]] = []
             if i in by_row:
-                seen_words = " " + " ".join(PY_WORD.findall(batch.text(i))) + " "
+                # Only words outside links: "http", "www" or "com" would only repeat the link reasons.
+                seen_words = " " + " ".join(PY_WORD.findall(without_links(batch.text(i)))) + " "
                 reasons.extend(
                     (weight, _phrase_reason(phrase)) for weight, phrase in by_row[i] if f" {phrase} " in seen_words
                 )
