@@ -132,7 +132,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         spam = y == classes[1]
         self.pipeline_ = self.build_pipeline().fit(comments, spam.astype(np.int64))
-        self.priors_applied_ = self.apply_priors()
+        self.apply_priors()
         self.phrases_ = self._phrases(comments)
         self.n_features_in_ = 1
         return self
