@@ -34,7 +34,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from ..comment import _ALL_NAMES as _FIELD_NAMES
@@ -299,26 +299,24 @@ def jsonl_item(raw: str, position: int, number: int, source: str | None) -> Reco
 
 
 def _read_tsv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
-    position = 0
-    for number, line in enumerate(lines, start=1):
-        raw = line.rstrip("\r\n")
-        if not raw.strip():
-            continue
-        position += 1
-        try:
-            _check_text(raw)
-            if "\t" not in raw:
-                raise _RowError("no tab: expected label<TAB>text")
-            label_text, text = raw.split("\t", 1)
-            label = _parse_label(label_text)
-            comment = _comment({"content": text})
-        except _RowError as exc:
-            yield Reject(position=position, line=number, reason=str(exc), raw=_safe(raw), source=source)
-            continue
-        yield Record(position=position, line=number, comment=comment, label=label, source=source)
+    def parse(raw: str) -> tuple[Comment, bool | None]:
+        if "\t" not in raw:
+            raise _RowError("no tab: expected label<TAB>text")
+        label_text, text = raw.split("\t", 1)
+        label = _parse_label(label_text)  # before the content: a row wrong in both reports its label
+        return _comment({"content": text}), label
+
+    return _read_text_rows(lines, source, parse)
 
 
 def _read_lines(lines: Iterator[str], source: str, label: bool | None) -> Iterator[Record | Reject]:
+    return _read_text_rows(lines, source, lambda raw: (_comment({"content": raw}), label))
+
+
+def _read_text_rows(
+    lines: Iterator[str], source: str, parse: Callable[[str], tuple[Comment, bool | None]],
+) -> Iterator[Record | Reject]:
+    """One record a non-blank line, from ``parse(line)``; a line it refuses (``_RowError``) is a Reject."""
     position = 0
     for number, line in enumerate(lines, start=1):
         raw = line.rstrip("\r\n")
@@ -327,7 +325,7 @@ def _read_lines(lines: Iterator[str], source: str, label: bool | None) -> Iterat
         position += 1
         try:
             _check_text(raw)
-            comment = _comment({"content": raw})
+            comment, label = parse(raw)
         except _RowError as exc:
             yield Reject(position=position, line=number, reason=str(exc), raw=_safe(raw), source=source)
             continue
