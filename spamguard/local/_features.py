@@ -36,7 +36,18 @@ def count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, bits: int) -> 
     return matrix
 
 
-class NgramHasher(TransformerMixin, BaseEstimator):
+class _StatelessTextTransformer(TransformerMixin, BaseEstimator):
+    """A transformer of comments or texts that learns nothing: scikit-learn's tags say so."""
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags
+
+
+class NgramHasher(_StatelessTextTransformer):
     """Hashed word or character n-gram counts of comments' text (a stateless transformer).
 
     ``analyzer`` is ``"word"`` or ``"char"``; ``n_bits`` sets 2**n_bits columns. Works for any
@@ -83,15 +94,8 @@ class NgramHasher(TransformerMixin, BaseEstimator):
             return batch.word_ngrams(ngram_range, self.n_bits)
         return batch.char_ngrams(ngram_range, self.n_bits)
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = False
-        return tags
 
-
-class MetadataFeatures(TransformerMixin, BaseEstimator):
+class MetadataFeatures(_StatelessTextTransformer):
     """Numbers about a comment beyond its words: links, author fields, case, repetition, length, bot signs.
 
     Every column is 0 when the signal is absent, so signals that training data never shows
@@ -111,13 +115,6 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The column names (:data:`META_FEATURES`)."""
         return np.asarray(META_FEATURES, dtype=object)
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = False
-        return tags
 
 
 # --- weighting --------------------------------------------------------------------------
