@@ -202,17 +202,22 @@ def _write_many(path: str, worker: int, n: int) -> None:
     store.close()
 
 
-def test_two_processes_write_at_once(tmp_path: Path) -> None:
-    """Two processes recording into the same file at the same time lose no row."""
-    path = str(tmp_path / "fb.sqlite3")
-    FeedbackStore(path).close()  # both processes then open an existing store
+def _write_from_two_processes(path: str, rows: int) -> list[int | None]:
+    """Workers 1 and 2 each record ``rows`` comments into ``path`` at the same time; their exit codes."""
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_write_many, args=(path, w, 150)) for w in (1, 2)]
+    procs = [ctx.Process(target=_write_many, args=(path, w, rows)) for w in (1, 2)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
-    assert [p.exitcode for p in procs] == [0, 0]
+    return [p.exitcode for p in procs]
+
+
+def test_two_processes_write_at_once(tmp_path: Path) -> None:
+    """Two processes recording into the same file at the same time lose no row."""
+    path = str(tmp_path / "fb.sqlite3")
+    FeedbackStore(path).close()  # both processes then open an existing store
+    assert _write_from_two_processes(path, 150) == [0, 0]
     counts = FeedbackStore(path).counts()
     assert (counts["total"], counts["source:worker-1"], counts["source:worker-2"]) == (300, 150, 150)
 
@@ -220,13 +225,7 @@ def test_two_processes_write_at_once(tmp_path: Path) -> None:
 def test_two_processes_create_a_new_store_at_once(tmp_path: Path) -> None:
     """Two processes racing to create the file both succeed and write everything."""
     path = str(tmp_path / "new" / "fb.sqlite3")
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_write_many, args=(path, w, 20)) for w in (1, 2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    assert [p.exitcode for p in procs] == [0, 0]
+    assert _write_from_two_processes(path, 20) == [0, 0]
     assert len(FeedbackStore(path)) == 40
 
 
