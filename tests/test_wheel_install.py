@@ -34,12 +34,12 @@ def installed(tmp_path_factory):
 
 
 def run_installed(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m spamguard ARGS`` from the installed copy, with no key and no way out to the network."""
+    """Run ``python ARGS`` on the installed copy, with no key and no way out to the network."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPAMGUARD_")}
     env.update(PYTHONPATH=str(site), HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9",
                NO_PROXY="")
     return subprocess.run(  # noqa: S603 - our own interpreter running the installed package
-        [sys.executable, "-m", "spamguard", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -62,18 +62,15 @@ def test_the_wheel_holds_the_default_model_and_its_manifest(installed):
 def test_installed_spamguard_checks_comments_with_the_shipped_model(installed, tmp_path):
     """From the installed copy (not this checkout), check judges spam and ham with the local model."""
     _, site = installed
-    where = run_installed(site, "--version", cwd=tmp_path)
+    where = run_installed(site, "-m", "spamguard", "--version", cwd=tmp_path)
     assert where.returncode == 0, where.stderr
-    probe = subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-c", "import spamguard; print(spamguard.__file__)"], cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=60,
-    )
+    probe = run_installed(site, "-c", "import spamguard; print(spamguard.__file__)", cwd=tmp_path)
     assert Path(probe.stdout.strip()).is_relative_to(site), probe.stdout
 
-    spam = run_installed(site, "check", "--json", "WINNER!! Claim your FREE prize now, call 09061701461, "
+    check = ("-m", "spamguard", "check", "--json")
+    spam = run_installed(site, *check, "WINNER!! Claim your FREE prize now, call 09061701461, "
                          "visit http://cash.example/win", cwd=tmp_path)
-    ham = run_installed(site, "check", "--json", "Thanks for the write-up, the second example helped me a lot.",
-                        cwd=tmp_path)
+    ham = run_installed(site, *check, "Thanks for the write-up, the second example helped me a lot.", cwd=tmp_path)
     assert (spam.returncode, ham.returncode) == (3, 0), spam.stderr + ham.stderr
     spam_verdict, ham_verdict = json.loads(spam.stdout), json.loads(ham.stdout)
     assert spam_verdict["source"] == ham_verdict["source"] == "local"
