@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from spamguard._cli._args import cut_off_or_auto, positive_int
 from spamguard.dumps import Record, read_records
 from spamguard.local import SpamClassifier, default_model_path, metrics, train
 
@@ -43,11 +44,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=os.environ.get("SPAMGUARD_DATA_DIR") or HERE.parent / "shared" / "data")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--threshold", default=None,
+    parser.add_argument("--threshold", default=None, type=cut_off_or_auto,
                         help="spam cut-off for every model: a number, or 'auto' (each model's best cross-validated "
                              "F1); default: the shipped default model's threshold")
     parser.add_argument("--params", default="{}", help="SpamClassifier keyword arguments as JSON (experiments)")
-    parser.add_argument("--sms-splits", type=int, default=10, help="how many 70/30 SMS splits (seeds 0..N-1)")
+    parser.add_argument("--sms-splits", type=positive_int, default=10, help="how many 70/30 SMS splits (seeds 0..N-1)")
     args = parser.parse_args()
     root = Path(args.data)
     if not (root / "youtube-spam").is_dir():
@@ -56,7 +57,7 @@ def main() -> int:
     params = json.loads(args.params)
     if args.threshold is None:  # the shipped model's cut-off, so the figures are the shipped configuration's
         args.threshold = json.loads(default_model_path().with_suffix(".json").read_text())["threshold"]
-    threshold: float | str = args.threshold if args.threshold == "auto" else float(args.threshold)
+    threshold: float | str = args.threshold
     cv = 5  # Platt scaling needs it whether the threshold is chosen or fixed
     thresholds = {}
     videos = {p.stem: records(p) for p in sorted((root / "youtube-spam").glob("*.csv"))}
@@ -81,7 +82,7 @@ def main() -> int:
 
     y_sms = [bool(r.label) for r in sms]
     splits = []
-    for seed in range(max(1, args.sms_splits)):
+    for seed in range(args.sms_splits):
         keep, test = train_test_split(np.arange(len(sms)), test_size=0.3, random_state=seed, stratify=y_sms)
         model, _ = train([sms[i] for i in sorted(keep)] + [r for rs in videos.values() for r in rs] + tg,
                          cv=cv, threshold=threshold, estimator=SpamClassifier(**params))

@@ -36,3 +36,16 @@ def positive_float(text: str) -> float:
     if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
     return value
+
+
+def cut_off_or_auto(text: str) -> float | str:
+    """An argparse ``type`` for a spam cut-off: ``auto``, or a number strictly between 0 and 1."""
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a number between 0 and 1, got {text!r}")
+    return value

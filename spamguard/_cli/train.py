@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..dumps import DumpFormatError
+from ._args import cut_off_or_auto
 from ._data import LabelledRecords, add_data_arguments, expand
 from ._train_feedback import FEEDBACK_EPILOG, add_feedback_arguments, run_feedback
 
@@ -33,7 +34,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--test-size", type=_test_size, default=0.0, metavar="F",
                         help="share of the data to hold out and test on, 0-1 (default 0: train on all)")
     parser.add_argument("--cv", type=int, default=5, metavar="K", help="cross-validation folds (0: none; default 5)")
-    parser.add_argument("--threshold", type=_threshold, default="auto", metavar="T",
+    parser.add_argument("--threshold", type=cut_off_or_auto, default="auto", metavar="T",
                         help="spam cut-off 0-1, or 'auto': the best cross-validated F1 (default; 0.5 without --cv)")
     parser.add_argument("--json", action="store_true", help="print the training report as JSON")
     add_feedback_arguments(parser)
@@ -92,18 +93,6 @@ def _test_size(text: str) -> float:
         value = -1.0
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"must be a number at least 0 and below 1, got {text!r}")
-    return value
-
-
-def _threshold(text: str) -> float | str:
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be 'auto' or a number between 0 and 1, got {text!r}")
     return value
 
 
