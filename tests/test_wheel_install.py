@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL_FILES = ("model.joblib", "model.npz", "model.json", "MODEL_CARD.md")
+MODEL_FILES = ("model.joblib", "model.npz", "model.json", "MODEL_CARD.md", "DATA_LICENSES.md")
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,21 @@ def test_the_wheel_holds_the_default_model_and_its_manifest(installed):
         digests = {f: hashlib.sha256(z.read(f"spamguard/models/default/{f}")).hexdigest()
                    for f in ("model.joblib", "model.npz")}
     assert (manifest["sha256"], manifest["scorer_sha256"]) == (digests["model.joblib"], digests["model.npz"])
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_licence_and_the_training_datas_licences(installed):
+    """The MIT licence is in the wheel's metadata, and the data licences the model card cites are beside the model."""
+    wheel, _ = installed
+    with zipfile.ZipFile(wheel) as z:
+        licences = [n for n in z.namelist() if ".dist-info/" in n and n.rsplit("/", 1)[-1] == "LICENSE"]
+        assert licences, "no LICENSE in the wheel's .dist-info"
+        assert z.read(licences[0]).decode() == (ROOT / "LICENSE").read_text()
+        data_licences = z.read("spamguard/models/default/DATA_LICENSES.md").decode()
+        metadata = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        assert "License: MIT" in z.read(metadata).decode() or "License-Expression: MIT" in z.read(metadata).decode()
+    for cited in ("CC BY 4.0", "TubeSpam", "Almeida", "Umputun", "Stefan Erben"):
+        assert cited in data_licences
 
 
 @pytest.mark.slow
