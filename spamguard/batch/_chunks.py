@@ -1,6 +1,6 @@
 """Cutting a batch run's input into chunks of work (:class:`Chunker`), a bounded number at a time.
 
-Each chunk is a :class:`~spamguard._batch_worker.Task` for a worker and a :class:`Meta` the
+Each chunk is a :class:`~spamguard.batch._worker.Task` for a worker and a :class:`Meta` the
 parent keeps: where the chunk ends in the input (position, line, byte offset), so the
 checkpoint can say how far the run got once the chunk's output is on disk.
 """
@@ -12,9 +12,9 @@ from typing import IO, Any
 
 import attrs
 
-from ._batch_worker import Task, is_record_line, pack_record
-from .dumps._records import Record, Reject
-from .errors import CheckpointError
+from ..dumps._records import Record, Reject
+from ..errors import CheckpointError
+from ._worker import Task, is_record_line, pack_record
 
 __all__ = ["Chunker", "Meta", "repack", "skip_bytes"]
 
@@ -77,7 +77,7 @@ class Chunker:
 
     def wxr(self, stream: IO[bytes], *, after: int) -> Iterator[tuple[Task | None, Meta]]:
         """WXR: the XML is parsed here; each comment is checked and built on a worker."""
-        from .dumps.wxr import iter_raw_comments
+        from ..dumps.wxr import iter_raw_comments
 
         batch: list[Any] = []
         for item in iter_raw_comments(stream, source=self.source):
@@ -92,7 +92,7 @@ class Chunker:
 
     def records(self, stream: IO[bytes], fmt: str, *, after: int, line: int) -> Iterator[tuple[Task | None, Meta]]:
         """CSV, TSV and lines: read here; the reader's rejects ride along in the Meta."""
-        from .dumps._any import read_dump
+        from ..dumps._any import read_dump
 
         batch: list[Any] = []
         rejects: list[dict[str, Any]] = []

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._batch_worker import Result, Task, init_worker, score_chunk
-from .classifier import Classifier
-from .comment import Comment
-from .errors import SpamGuardError
-from .verdict import Verdict
+from ..classifier import Classifier
+from ..comment import Comment
+from ..errors import SpamGuardError
+from ..verdict import Verdict
+from ._worker import Result, Task, init_worker, score_chunk
 
 __all__ = ["make_executor", "Throttled"]
 

@@ -1,25 +1,4 @@
-"""Re-scoring comment dumps: streaming, resumable, spread over processes, threads or a Dask cluster.
-
-:func:`rescore` reads a dump (JSONL, CSV, TSV or a WordPress WXR export; gzip undone), judges
-every comment and writes one output record per input record: its id (or input position) and
-the verdict (``spam``, ``score``, ``action``, ``source``, ``reasons``), plus the status the dump
-recorded and whether the verdict changes it. Bad records go to a rejects file and the run goes
-on. It returns a :class:`Summary`.
-
-How it stays fast, flat and safe:
-
-* The input is read as a stream and cut into chunks; at most a few chunks per worker are in
-  flight, so memory does not grow with the input. For JSONL the workers parse the raw lines
-  too, so the parent process only moves bytes.
-* With the local model the chunks go to worker processes (joblib's loky; the model is loaded
-  once per worker), or to a Dask cluster; remote backends use threads over one pooled HTTP
-  session with a bounded number of calls in flight and an optional rate limit.
-* Output goes to ``OUTPUT.partial`` with a checkpoint beside it (``OUTPUT.checkpoint``) that
-  is advanced only after the output it covers is flushed and fsynced. A run stopped at any
-  moment continues with ``resume=True``: the partial output is cut back to the checkpoint
-  and the input read on from there, so every record ends up in the output exactly once. The
-  finished output is renamed into place at the end, atomically.
-"""
+"""The rescore run: :func:`rescore`, its :class:`Summary`, and the loop that joins the parts."""
 
 from __future__ import annotations
 
@@ -38,15 +17,15 @@ from typing import IO, Any
 
 import attrs
 
+from ..classifier import Classifier
+from ..dumps._any import dump_format
+from ..dumps._open import FORMATS, open_binary, source_name
+from ..errors import CheckpointError, TooManyRejectsError
 from . import _checkpoint
-from ._batch_exec import Throttled, make_executor
-from ._batch_read import Chunker, Meta, repack, skip_bytes
-from ._batch_worker import Result, Task, classifier_for
-from .classifier import Classifier
-from .dumps._any import dump_format
-from .dumps._open import FORMATS, open_binary, source_name
-from .dumps._write import OUTPUT_FORMATS, output_format_for, writer_for
-from .errors import CheckpointError, TooManyRejectsError
+from ._chunks import Chunker, Meta, repack, skip_bytes
+from ._executors import Throttled, make_executor
+from ._worker import Result, Task, classifier_for
+from ._write import OUTPUT_FORMATS, output_format_for, writer_for
 
 __all__ = ["rescore", "Summary", "BACKENDS", "EXECUTORS"]
 
@@ -566,11 +545,11 @@ class _Run:
         elif o["backend"] == "local":
             clf = classifier_for(self._spec())
         elif o["backend"] == "akismet":
-            from .akismet import AkismetClient
+            from ..akismet import AkismetClient
 
             clf = AkismetClient.from_env(pool_size=max(o["workers"], 1))
         else:
-            from .guard import Guard
+            from ..guard import Guard
 
             clf = Guard.from_env(feedback=False)  # re-scoring is not moderation: nothing to record
         if o["rate"] is not None:
@@ -676,7 +655,7 @@ def _path_or_none(value: Any) -> str | None:
 
 def _policy() -> Any:
     """The Guard's policy (from the environment): local verdicts get the actions a Guard would give."""
-    from .policy import Policy
+    from ..policy import Policy
 
     return Policy.from_env()
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import attrs
 
-from .classifier import Classifier
-from .comment import Comment
-from .dumps._records import Record, Reject
-from .dumps._write import writer_for
-from .errors import BackendUnavailableError, ConfigurationError, SpamGuardError
-from .verdict import Action, Verdict
+from ..classifier import Classifier
+from ..comment import Comment
+from ..dumps._records import Record, Reject
+from ..errors import BackendUnavailableError, ConfigurationError, SpamGuardError
+from ..verdict import Action, Verdict
+from ._write import writer_for
 
 __all__ = ["Task", "Result", "score_chunk", "classifier_for", "init_worker", "install_classifier", "pack_record"]
 
@@ -106,7 +106,7 @@ def classifier_for(spec: tuple[Any, ...]) -> Classifier:
         if found is None:
             if spec[0] != "local":
                 raise ConfigurationError(f"unknown classifier spec {spec[0]!r}")
-            from .local import LocalModel
+            from ..local import LocalModel
 
             found = _CACHE[spec] = LocalModel.load(spec[1])
         return found
@@ -140,7 +140,7 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
     if task.kind == "raw":
         items, dp, dl = _parse_raw(task)
     elif task.kind == "wxr":
-        from .dumps.wxr import build_record
+        from ..dumps.wxr import build_record
 
         items = [build_record(*raw) for raw in task.payload]
     else:
@@ -172,7 +172,7 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
 
 
 def output_row(record: Record, verdict: Verdict, shift: int = 0, action_: Action | None = None) -> dict[str, Any]:
-    """The output fields for one judged record (see ``spamguard.dumps._write.OUTPUT_FIELDS``).
+    """The output fields for one judged record (see ``spamguard.batch._write.OUTPUT_FIELDS``).
 
     ``shift`` is added to the record's position (records read from a chunk count from 1);
     ``action_`` is the action a policy gave a verdict that came without one.
@@ -229,7 +229,7 @@ def _reject_dict(reject: Reject, dp: int = 0, dl: int = 0) -> dict[str, Any]:
 
 
 def _parse_raw(task: Task) -> tuple[list[Record | Reject], int, int]:
-    from .dumps._read import jsonl_item, read_records
+    from ..dumps._read import jsonl_item, read_records
 
     payload: bytes = task.payload
     # The common case, read here in one pass: no carriage returns but in CRLF line ends, so lines
