@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import attrs
 
-from ..dumps._records import Record, Reject
+from ..dumps import Record, Reject, iter_raw_comments, read_dump
 from ..errors import CheckpointError
 from ._worker import Task, is_record_line, pack_record
 
@@ -77,8 +77,6 @@ class Chunker:
 
     def wxr(self, stream: IO[bytes], *, after: int) -> Iterator[tuple[Task | None, Meta]]:
         """WXR: the XML is parsed here; each comment is checked and built on a worker."""
-        from ..dumps.wxr import iter_raw_comments
-
         batch: list[Any] = []
         for item in iter_raw_comments(stream, source=self.source):
             if item[0] <= after:
@@ -92,8 +90,6 @@ class Chunker:
 
     def records(self, stream: IO[bytes], fmt: str, *, after: int, line: int) -> Iterator[tuple[Task | None, Meta]]:
         """CSV, TSV and lines: read here; the reader's rejects ride along in the Meta."""
-        from ..dumps._any import read_dump
-
         batch: list[Any] = []
         rejects: list[dict[str, Any]] = []
         last_position, last_line = after, line

@@ -18,8 +18,7 @@ from typing import IO, Any
 import attrs
 
 from ..classifier import Classifier
-from ..dumps._any import dump_format
-from ..dumps._open import FORMATS, open_binary, source_name
+from ..dumps import DUMP_FORMATS, dump_format, open_binary, source_name
 from ..errors import CheckpointError, TooManyRejectsError
 from . import _checkpoint
 from ._chunks import Chunker, Meta, repack, skip_bytes
@@ -193,8 +192,8 @@ class _Run:
             o["executor"] = "dask"
         elif o["dask_scheduler"] is not None:
             raise ValueError(f"dask_scheduler is given but executor is {o['executor']!r}; leave executor out")
-        if o["format"] is not None and o["format"] not in FORMATS:
-            raise ValueError(f"unknown input format {o['format']!r}; use one of {', '.join(FORMATS)}")
+        if o["format"] is not None and o["format"] not in DUMP_FORMATS:
+            raise ValueError(f"unknown input format {o['format']!r}; use one of {', '.join(DUMP_FORMATS)}")
         if o["output_format"] is not None and o["output_format"] not in OUTPUT_FORMATS:
             raise ValueError(
                 f"unknown output format {o['output_format']!r}; use one of {', '.join(OUTPUT_FORMATS)}"

@@ -21,7 +21,7 @@ import attrs
 
 from ..classifier import Classifier
 from ..comment import Comment
-from ..dumps._records import Record, Reject
+from ..dumps import Record, Reject, build_record, jsonl_item, read_records
 from ..errors import BackendUnavailableError, ConfigurationError, SpamGuardError
 from ..verdict import Action, Verdict
 from ._write import writer_for
@@ -140,8 +140,6 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
     if task.kind == "raw":
         items, dp, dl = _parse_raw(task)
     elif task.kind == "wxr":
-        from ..dumps.wxr import build_record
-
         items = [build_record(*raw) for raw in task.payload]
     else:
         items = [_unpack(item) for item in task.payload]
@@ -229,8 +227,6 @@ def _reject_dict(reject: Reject, dp: int = 0, dl: int = 0) -> dict[str, Any]:
 
 
 def _parse_raw(task: Task) -> tuple[list[Record | Reject], int, int]:
-    from ..dumps._read import jsonl_item, read_records
-
     payload: bytes = task.payload
     # The common case, read here in one pass: no carriage returns but in CRLF line ends, so lines
     # end where the parent counted them (at b"\n") and where read_records would end them.
