@@ -21,6 +21,7 @@ How it stays fast, flat and safe:
   finished output is renamed into place at the end, atomically.
 """
 
-from ._run import BACKENDS, EXECUTORS, Summary, rescore
+from ._options import BACKENDS, EXECUTORS
+from ._run import Summary, rescore
 
 __all__ = ["rescore", "Summary", "BACKENDS", "EXECUTORS"]

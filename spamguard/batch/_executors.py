@@ -17,7 +17,7 @@ from typing import Any
 
 from ..classifier import Classifier
 from ..comment import Comment
-from ..errors import SpamGuardError
+from ..errors import InvalidOptionError, SpamGuardError
 from ..verdict import Verdict
 from ._worker import Result, Task, init_worker, score_chunk
 
@@ -89,7 +89,12 @@ def _dask(workers: int, given: Classifier | None, scheduler: Any) -> tuple[Submi
     if isinstance(scheduler, distributed.Client):
         client = scheduler
     elif scheduler is not None:
-        client = distributed.Client(scheduler)
+        try:
+            client = distributed.Client(scheduler)
+        except ValueError as exc:  # distributed's word for an address it cannot parse
+            raise InvalidOptionError(
+                f"dask_scheduler {scheduler!r} is not a scheduler address ({exc}); give one such as tcp://HOST:8786"
+            ) from exc
         owned.append(client)
     else:
         try:

@@ -18,29 +18,21 @@ from typing import IO, Any
 import attrs
 
 from ..classifier import Classifier
-from ..dumps import DUMP_FORMATS, dump_format, open_binary, source_name
+from ..dumps import dump_format, open_binary, source_name
 from ..errors import CheckpointError, TooManyRejectsError
 from . import _checkpoint
 from ._chunks import Chunker, Meta, repack, skip_bytes
 from ._executors import Throttled, make_executor
+from ._options import RunOptions
 from ._worker import Result, Task, classifier_for
-from ._write import OUTPUT_FORMATS, output_format_for, writer_for
+from ._write import writer_for
 
-__all__ = ["rescore", "Summary", "BACKENDS", "EXECUTORS"]
+__all__ = ["rescore", "Summary"]
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("local", "akismet", "auto")
-"""``local``: the local model; ``akismet``: the Akismet-compatible service; ``auto``: a Guard
-(remote first, local fallback)."""
-EXECUTORS = ("processes", "threads", "dask", "serial")
-"""Where chunks are judged."""
-
-_LOCAL_CHUNK = 500
-_REMOTE_CHUNK = 1
 _FLUSH_BYTES = 1 << 20
 _FLUSH_SECONDS = 1.0
-_REMOTE_WORKERS = 16
 _LOGGED_REJECTS = 10
 
 
@@ -141,12 +133,13 @@ def rescore(
     ``only_changed`` writes only records whose verdict differs from the dump's status.
     ``progress`` shows a bar on stderr (default: when stderr is a terminal).
     """
-    run = _Run(
+    options = RunOptions.decide(
         input=input, output=output, format=format, output_format=output_format, backend=backend,
         classifier=classifier, model=model, resume=resume, workers=workers, executor=executor,
         dask_scheduler=dask_scheduler, rejects=rejects, max_rejects=max_rejects, only_changed=only_changed,
         rate=rate, chunk_size=chunk_size, progress=progress,
     )
+    run = _Run(options)
     return run.execute()
 
 
@@ -154,9 +147,12 @@ def rescore(
 
 
 class _Run:
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, options: RunOptions) -> None:
         self.o = options
-        self._check_options()
+        self.in_path = options.input_path
+        self.out_path = options.output_path
+        self.out_format = options.output_format
+        self.out_gzip = options.output_gzip
         self.counts: dict[str, Any] = {"records": 0, "spam": 0, "changed": 0, "written": 0, "rejects": 0,
                                        "actions": {}}
         self.position = 0  # last input position fully handled
@@ -180,80 +176,22 @@ class _Run:
         self._stop = False  # set by Ctrl-C; the run stops at the next chunk boundary
         self._saved_position = 0  # the position the checkpoint on disk covers
 
-    # --- options -------------------------------------------------------------------------
-
-    def _check_options(self) -> None:
-        o = self.o
-        if o["backend"] not in BACKENDS:
-            raise ValueError(f"unknown backend {o['backend']!r}; use one of {', '.join(BACKENDS)}")
-        if o["executor"] is not None and o["executor"] not in EXECUTORS:
-            raise ValueError(f"unknown executor {o['executor']!r}; use one of {', '.join(EXECUTORS)}")
-        if o["dask_scheduler"] is not None and o["executor"] in (None, "dask"):
-            o["executor"] = "dask"
-        elif o["dask_scheduler"] is not None:
-            raise ValueError(f"dask_scheduler is given but executor is {o['executor']!r}; leave executor out")
-        if o["format"] is not None and o["format"] not in DUMP_FORMATS:
-            raise ValueError(f"unknown input format {o['format']!r}; use one of {', '.join(DUMP_FORMATS)}")
-        if o["output_format"] is not None and o["output_format"] not in OUTPUT_FORMATS:
-            raise ValueError(
-                f"unknown output format {o['output_format']!r}; use one of {', '.join(OUTPUT_FORMATS)}"
-            )
-        for name in ("workers", "chunk_size"):
-            if o[name] is not None and (not isinstance(o[name], int) or o[name] < 1):
-                raise ValueError(f"{name} must be a whole number of at least 1, got {o[name]!r}")
-        if o["max_rejects"] is not None and (not isinstance(o["max_rejects"], int) or o["max_rejects"] < 0):
-            raise ValueError(f"max_rejects must be a whole number of at least 0, got {o['max_rejects']!r}")
-        if o["rate"] is not None and not (isinstance(o["rate"], (int, float)) and o["rate"] > 0):
-            raise ValueError(f"rate must be a positive number of calls per second, got {o['rate']!r}")
-        remote = o["classifier"] is None and o["backend"] != "local"
-        if remote and o["executor"] in ("processes", "dask"):
-            raise ValueError(
-                f"backend {o['backend']!r} waits on the network and runs on threads; "
-                f"use executor='threads' (or leave it out), not {o['executor']!r}"
-            )
-        self.in_path = _path_or_none(o["input"])
-        self.out_path = _path_or_none(o["output"])
-        if o["resume"] and (self.in_path is None or self.out_path is None):
-            raise ValueError(
-                "resume needs an input file and an output file (not standard input/output or a stream)"
-            )
-        if self.in_path and self.out_path and os.path.abspath(self.in_path) == os.path.abspath(self.out_path):
-            raise ValueError(f"the output {self.out_path!r} is the input; choose another output file")
-        self.out_format = o["output_format"] or output_format_for(self.out_path)
-        self.out_gzip = bool(self.out_path and self.out_path.lower().endswith(".gz"))
-        remote = self._remote()
-        if o["executor"] is None:
-            o["executor"] = "threads" if remote or o["classifier"] is not None else "processes"
-        if o["workers"] is None:
-            o["workers"] = (os.cpu_count() or 1) if o["executor"] in ("processes", "dask") else _REMOTE_WORKERS
-        if o["chunk_size"] is None:
-            o["chunk_size"] = _REMOTE_CHUNK if remote else _LOCAL_CHUNK
-
-    def _remote(self) -> bool:
-        """True when judging waits on the network (a remote backend, or a client or Guard passed in)."""
-        clf = self.o["classifier"]
-        if clf is None:
-            return bool(self.o["backend"] != "local")
-        return type(clf).__name__ in ("AkismetClient", "Guard") or type(getattr(clf, "inner", None)).__name__ in (
-            "AkismetClient", "Guard")
-
     # --- the whole run ---------------------------------------------------------------------
 
     def execute(self) -> Summary:
         started = time.monotonic()
         o = self.o
-        stream, head = open_binary(o["input"])
+        stream, head = open_binary(o.input)
         try:
-            name = source_name(o["input"])
-            self.fmt = o["format"] or dump_format(head, o["input"])
+            name = source_name(o.input)
+            self.fmt = o.format or dump_format(head, o.input)
             self.source = name
             done = self._open_outputs()
             if done is not None:
                 return done
             self.raw = self.fmt == "jsonl"
-            o = self.o
-            self.chunker = Chunker(size=o["chunk_size"], source=name, out_format=self.out_format,
-                                   only_changed=o["only_changed"], spec=self._spec(), policy=self.policy)
+            self.chunker = Chunker(size=o.chunk_size, source=name, out_format=self.out_format,
+                                   only_changed=o.only_changed, spec=self.o.worker_spec(), policy=self.policy)
             if self.raw:
                 if self.position:
                     skip_bytes(stream, self.offset or 0)
@@ -293,17 +231,18 @@ class _Run:
         o = self.o
         return {
             "format": self.fmt, "output_format": self.out_format, "output_gzip": self.out_gzip,
-            "backend": o["backend"] if o["classifier"] is None else type(o["classifier"]).__name__,
-            "model": os.fspath(o["model"]) if o["model"] is not None else None,
-            "only_changed": bool(o["only_changed"]), "rejects": self.rej_path,
+            "backend": o.backend if o.classifier is None else type(o.classifier).__name__,
+            "model": o.model,
+            "only_changed": o.only_changed, "rejects": self.rej_path,
         }
 
     def _open_outputs(self) -> Summary | None:
         o = self.o
-        self.rej_path = os.path.abspath(os.fspath(o["rejects"])) if o["rejects"] is not None else None
+        self.rej_path = o.rejects
         self._earlier = 0
         if self.out_path is None:
-            self._out = _binary_stdout() if o["output"] in (None, "-") else o["output"]
+            given = o.output if not isinstance(o.output, (str, os.PathLike)) else None
+            self._out = given if given is not None else _binary_stdout()
             self._stream_out = True
             self._start_fresh_rejects()
             self._write_out(writer_for(self.out_format).header())
@@ -313,14 +252,14 @@ class _Run:
         self.ckpt = self.out_path + ".checkpoint"
         self.identity = _checkpoint.input_identity(self.in_path) if self.in_path else None
         saved = _checkpoint.load(self.ckpt)
-        if saved is not None and not o["resume"]:
+        if saved is not None and not o.resume:
             raise CheckpointError(
                 f"{self.ckpt} is there from an interrupted run: run again with --resume (resume=True) to "
                 f"continue it, or delete it and {self.partial} to start over"
             )
         if saved is not None:
             return self._resume_from(saved)
-        if o["resume"]:
+        if o.resume:
             log.warning("no checkpoint at %s: nothing to resume, starting from the beginning", self.ckpt)
         self._out = open(self.partial, "wb")  # noqa: SIM115 - closed in _close_files
         self._start_fresh_rejects()
@@ -497,26 +436,20 @@ class _Run:
 
     # --- judging: executors --------------------------------------------------------------------
 
-    def _spec(self) -> tuple[Any, ...]:
-        if self.o["classifier"] is not None:
-            return ("installed",)
-        model = self.o["model"]
-        return ("local", os.fspath(model) if model is not None else None)
-
     def _pump(self, tasks: Iterator[tuple[Task | None, Meta]]) -> None:
         """Send chunks to the executor, a bounded number in flight, and handle results in input order."""
         o = self.o
         first = list(_take(tasks, 2))
-        executor = o["executor"] if len(first) > 1 else "serial"  # one chunk: not worth starting workers
+        executor = o.executor if len(first) > 1 else "serial"  # one chunk: not worth starting workers
         if executor in ("processes", "dask") and self.fmt not in ("jsonl", "wxr"):
             self.chunker.packing = True
         classifier = self._in_process_classifier() if executor in ("serial", "threads") else None
-        submit, close = make_executor(executor, workers=o["workers"], classifier=classifier,
-                                      given=o["classifier"], dask_scheduler=o["dask_scheduler"])
+        submit, close = make_executor(executor, workers=o.workers, classifier=classifier,
+                                      given=o.classifier, dask_scheduler=o.dask_scheduler)
         if executor in ("processes", "dask") and not self.raw:
             # chunks made before the executor was chosen carry Records; workers need plain values
             first = [(repack(t), m) for t, m in first]
-        max_in_flight = 2 * o["workers"] if executor != "serial" else 1
+        max_in_flight = 2 * o.workers if executor != "serial" else 1
         pending: collections.deque[tuple[Meta, Any]] = collections.deque()
         try:
             for task, meta in _chain(first, tasks):
@@ -539,20 +472,20 @@ class _Run:
     def _in_process_classifier(self) -> Classifier:
         o = self.o
         clf: Classifier
-        if o["classifier"] is not None:
-            clf = o["classifier"]
-        elif o["backend"] == "local":
-            clf = classifier_for(self._spec())
-        elif o["backend"] == "akismet":
+        if o.classifier is not None:
+            clf = o.classifier
+        elif o.backend == "local":
+            clf = classifier_for(self.o.worker_spec())
+        elif o.backend == "akismet":
             from ..akismet import AkismetClient
 
-            clf = AkismetClient.from_env(pool_size=max(o["workers"], 1))
+            clf = AkismetClient.from_env(pool_size=max(o.workers, 1))
         else:
             from ..guard import Guard
 
             clf = Guard.from_env(feedback=False)  # re-scoring is not moderation: nothing to record
-        if o["rate"] is not None:
-            clf = Throttled(clf, float(o["rate"]))
+        if o.rate is not None:
+            clf = Throttled(clf, float(o.rate))
         return clf
 
     # --- writing: results in order --------------------------------------------------------------
@@ -582,7 +515,7 @@ class _Run:
         self._consistent = True
         if self._bar is not None:
             self._progress_update(meta)
-        limit = self.o["max_rejects"]
+        limit = self.o.max_rejects
         if limit is not None and self.counts["rejects"] > limit:
             where = f"; they are in {self.rej_path}" if self.rej_path else ""
             raise TooManyRejectsError(
@@ -607,7 +540,7 @@ class _Run:
     # --- progress ---------------------------------------------------------------------------------
 
     def _progress_start(self, stream: IO[bytes]) -> None:
-        wanted = self.o["progress"]
+        wanted = self.o.progress
         if wanted is None:
             wanted = sys.stderr.isatty()
         if not wanted:
@@ -643,13 +576,6 @@ class _Run:
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-def _path_or_none(value: Any) -> str | None:
-    if isinstance(value, (str, os.PathLike)):
-        text = os.fspath(value)
-        return None if text == "-" else str(text)
-    return None
 
 
 def _policy() -> Any:
