@@ -22,6 +22,7 @@ How it stays fast, flat and safe:
 """
 
 from ._options import BACKENDS, EXECUTORS
-from ._run import Summary, rescore
+from ._run import rescore
+from ._summary import Summary
 
 __all__ = ["rescore", "Summary", "BACKENDS", "EXECUTORS"]
