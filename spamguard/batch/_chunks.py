@@ -14,7 +14,8 @@ import attrs
 
 from ..dumps import Record, Reject, iter_raw_comments, read_dump
 from ..errors import CheckpointError
-from ._worker import Task, is_record_line, pack_record
+from ._jsonl import is_record_line
+from ._task import Task, pack_record
 
 __all__ = ["Chunker", "Meta", "repack", "skip_bytes"]
 

@@ -18,8 +18,9 @@ from ..classifier import Classifier
 from ..errors import InvalidOptionError, SpamGuardError
 from ..guard import Guard
 from ._options import RunOptions
+from ._task import Result, Task
 from ._throttle import Throttled
-from ._worker import Result, Task, classifier_for, init_worker, score_chunk
+from ._worker import classifier_for, init_worker, score_chunk
 
 __all__ = ["make_executor", "in_process_classifier"]
 

@@ -25,7 +25,7 @@ from ._interrupt import DeferredInterrupt
 from ._options import RunOptions
 from ._output import Output
 from ._summary import Progress, Summary
-from ._worker import Result, Task
+from ._task import Result, Task
 
 __all__ = ["rescore"]
 

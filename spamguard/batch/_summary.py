@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from ._chunks import Meta
-from ._worker import Result
+from ._task import Result
 
 __all__ = ["Counts", "Progress", "Summary"]
 

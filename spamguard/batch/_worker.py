@@ -1,64 +1,34 @@
 """What runs on a batch worker (a process, a thread or a Dask worker): one chunk in, output bytes out.
 
-A :class:`Task` carries either raw JSONL bytes (parsed here, so reading is spread over the
-workers too) or records already read; :func:`score_chunk` judges them and returns the encoded
-output rows, the rejects and the counts as a :class:`Result`. The classifier is built once per
+A :class:`~spamguard.batch._task.Task` carries either raw JSONL bytes (read here, by
+:mod:`._jsonl`, so reading is spread over the workers too), WXR comments as parsed, or records
+already read; :func:`score_chunk` judges them and returns the encoded output rows, the rejects
+and the counts as a :class:`~spamguard.batch._task.Result`. The classifier is built once per
 worker process and kept (:func:`classifier_for`).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import pickle  # noqa: S403 - only our own classifier, handed from the parent process
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import attrs
-
 from ..classifier import Classifier
-from ..comment import Comment
-from ..dumps import Record, Reject, build_record, jsonl_item, read_records
+from ..dumps import Record, Reject, build_record
 from ..errors import BackendUnavailableError, ConfigurationError, SpamGuardError
 from ..verdict import Action, Verdict
+from ._jsonl import parse_raw
+from ._task import Result, Task, unpack_record
 from ._write import writer_for
 
-__all__ = ["Task", "Result", "score_chunk", "classifier_for", "init_worker", "install_classifier", "pack_record"]
+__all__ = ["score_chunk", "output_row", "classifier_for", "init_worker", "install_classifier"]
 
 _NEW_STATUS = {"approve": "approved", "hold": "hold", "spam": "spam", "discard": "spam"}
 _COMPARABLE = frozenset({"approved", "hold", "spam"})
-
-
-@attrs.frozen
-class Task:
-    """One chunk of work: ``kind`` is ``"raw"`` (JSONL bytes), ``"wxr"`` (WXR comments as read) or ``"records"``."""
-
-    kind: str
-    base_position: int  # position of the first record in the chunk
-    base_line: int  # line of the first byte of a raw chunk
-    payload: Any
-    expected: int  # records in a raw chunk, as the reader counts them
-    source: str
-    out_format: str
-    only_changed: bool
-    spec: tuple[Any, ...]
-    policy: Any = None  # a spamguard Policy: the action for verdicts that come without one
-
-
-@attrs.frozen
-class Result:
-    """What a chunk gave: encoded output rows, rejects (JSON-ready dicts) and counts."""
-
-    data: bytes
-    rejects: list[dict[str, Any]]
-    records: int
-    spam: int
-    changed: int
-    written: int
-    actions: dict[str, int]
 
 
 # --- the classifier, once per worker ----------------------------------------------------------
@@ -112,24 +82,6 @@ def classifier_for(spec: tuple[Any, ...]) -> Classifier:
         return found
 
 
-# --- records on the wire -----------------------------------------------------------------------
-
-
-def pack_record(record: Record) -> tuple[Any, ...]:
-    """A Record as plain picklable values (its comment as a field dict)."""
-    fields = attrs.asdict(record.comment, recurse=False)
-    fields["extra"] = dict(fields["extra"])
-    return (record.position, record.line, record.id, record.status, record.label, record.source, fields)
-
-
-def _unpack(item: Record | tuple[Any, ...]) -> Record:
-    if isinstance(item, Record):
-        return item
-    position, line, ident, status, label, source, fields = item
-    return Record(position=position, line=line, comment=Comment(**fields), id=ident, status=status,
-                  label=label, source=source)
-
-
 # --- scoring -----------------------------------------------------------------------------------
 
 
@@ -138,11 +90,11 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
     clf = classifier if classifier is not None else classifier_for(task.spec)
     dp = dl = 0  # what to add to the reader's positions and lines (a raw chunk counts from 1)
     if task.kind == "raw":
-        items, dp, dl = _parse_raw(task)
+        items, dp, dl = parse_raw(task)
     elif task.kind == "wxr":
         items = [build_record(*raw) for raw in task.payload]
     else:
-        items = [_unpack(item) for item in task.payload]
+        items = [unpack_record(item) for item in task.payload]
     records = [item for item in items if isinstance(item, Record)]
     rejects = [_reject_dict(item, dp, dl) for item in items if isinstance(item, Reject)]
     verdicts = _judge(clf, records)
@@ -226,59 +178,3 @@ def _reject_dict(reject: Reject, dp: int = 0, dl: int = 0) -> dict[str, Any]:
             "source": reject.source}
 
 
-def _parse_raw(task: Task) -> tuple[list[Record | Reject], int, int]:
-    payload: bytes = task.payload
-    # The common case, read here in one pass: no carriage returns but in CRLF line ends, so lines
-    # end where the parent counted them (at b"\n") and where read_records would end them.
-    if payload.count(b"\r") == payload.count(b"\r\n"):
-        text = payload.decode("utf-8", "surrogateescape")
-        if task.base_line == 1:
-            text = text.removeprefix("\ufeff")  # what read_records' utf-8-sig takes off a file's start
-        out: list[Record | Reject] = []
-        position, source = task.base_position, task.source
-        for number, line in enumerate(text.split("\n"), start=task.base_line):
-            if not line or line.isspace():
-                continue
-            out.append(jsonl_item(line.rstrip("\r\n"), position, number, source))
-            position += 1
-        if len(out) == task.expected:
-            return out, 0, 0
-    items = list(read_records(io.BytesIO(task.payload), format="jsonl", source=task.source))
-    if len(items) != task.expected:
-        # The reader split lines differently (a bare carriage return inside a line, say): read
-        # line by line so positions still match what the parent counted.
-        return _parse_lines(task, read_records), 0, 0
-    return items, task.base_position - 1, task.base_line - 1
-
-
-def _parse_lines(task: Task, read: Callable[..., Iterable[Record | Reject]]) -> list[Record | Reject]:
-    out: list[Record | Reject] = []
-    position = task.base_position
-    for offset, line in enumerate(task.payload.split(b"\n")):
-        if not is_record_line(line, first=task.base_line == 1 and offset == 0):
-            continue
-        number = task.base_line + offset
-        got = list(read(io.BytesIO(line), format="jsonl", source=task.source))
-        if len(got) == 1:
-            out.append(_shift(got[0], position - 1, number - 1))
-        else:
-            out.append(Reject(position=position, line=number, source=task.source,
-                              reason="a carriage return or blank-looking character splits this line",
-                              raw=line[:200].decode("utf-8", "replace")))
-        position += 1
-    return out
-
-
-def is_record_line(line: bytes, *, first: bool = False) -> bool:
-    """True when the JSONL reader counts this line as a record (anything but white space)."""
-    if first:
-        line = line.removeprefix(b"\xef\xbb\xbf")
-    if line.isascii():
-        return bool(line.strip())
-    return bool(line.decode("utf-8", "surrogateescape").strip())
-
-
-def _shift(item: Record | Reject, positions: int, lines: int) -> Record | Reject:
-    if not positions and not lines:
-        return item
-    return attrs.evolve(item, position=item.position + positions, line=item.line + lines)
