@@ -14,6 +14,7 @@ import attrs
 
 from ..dumps import Record, Reject, iter_raw_comments, read_dump
 from ..errors import CheckpointError
+from ..policy import Policy
 from ._jsonl import is_record_line
 from ._task import Task, pack_record
 
@@ -43,7 +44,7 @@ class Chunker:
     out_format: str
     only_changed: bool
     spec: tuple[Any, ...]
-    policy: Any = None
+    policy: Policy
     packing: bool = False
 
     def _task(self, kind: str, payload: Any, count: int, position: int = 0, line: int = 0) -> Task:

@@ -12,6 +12,7 @@ import attrs
 
 from ..comment import Comment
 from ..dumps import Record
+from ..policy import Policy
 
 __all__ = ["Task", "Result", "pack_record", "unpack_record"]
 
@@ -29,7 +30,7 @@ class Task:
     out_format: str
     only_changed: bool
     spec: tuple[Any, ...]
-    policy: Any = None  # a spamguard Policy: the action for verdicts that come without one
+    policy: Policy  # the action for verdicts that come without one, as a Guard would decide it
 
 
 @attrs.frozen

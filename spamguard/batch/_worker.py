@@ -107,8 +107,8 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
             rejects.append({"position": record.position + dp, "line": record.line + dl, "reason": verdict,
                             "raw": repr(record.comment)[:200], "source": record.source})
             continue
-        decided = task.policy.decide(verdict) if verdict.action is None and task.policy is not None else None
-        row = output_row(record, verdict, dp, decided)
+        action = verdict.action if verdict.action is not None else task.policy.decide(verdict)
+        row = output_row(record, verdict, action, dp)
         scored += 1
         spam += bool(verdict.spam)
         changed += bool(row["changed"])
@@ -121,19 +121,14 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
                   written=len(rows), actions=actions)
 
 
-def output_row(record: Record, verdict: Verdict, shift: int = 0, action_: Action | None = None) -> dict[str, Any]:
+def output_row(record: Record, verdict: Verdict, action: Action, shift: int = 0) -> dict[str, Any]:
     """The output fields for one judged record (see ``spamguard.batch._write.OUTPUT_FIELDS``).
 
-    ``shift`` is added to the record's position (records read from a chunk count from 1);
-    ``action_`` is the action a policy gave a verdict that came without one.
+    ``action`` is the verdict's own, or the one the run's Policy gave a verdict that came
+    without one; ``shift`` is added to the record's position (records read from a chunk count from 1).
     """
-    chosen = verdict.action if verdict.action is not None else action_
-    if chosen is not None:
-        action = chosen.value
-    else:
-        action = "discard" if verdict.discard else "spam" if verdict.spam else "approve"
     if record.status in _COMPARABLE:
-        changed: bool | None = _NEW_STATUS[action] != record.status
+        changed: bool | None = _NEW_STATUS[action.value] != record.status
     elif record.status is None and record.label is not None:
         changed = record.label != bool(verdict.spam)
     else:
@@ -143,7 +138,7 @@ def output_row(record: Record, verdict: Verdict, shift: int = 0, action_: Action
         "id": record.id,
         "spam": bool(verdict.spam),
         "score": None if verdict.score is None else round(float(verdict.score), 6),
-        "action": action,
+        "action": action.value,
         "source": verdict.source,
         "reasons": list(verdict.reasons),
         "old_status": record.status,
