@@ -19,6 +19,12 @@ How it stays fast, flat and safe:
   moment continues with ``resume=True``: the partial output is cut back to the checkpoint
   and the input read on from there, so every record ends up in the output exactly once. The
   finished output is renamed into place at the end, atomically.
+
+Inside (private modules, imports running down the list): ``_run`` (the loop) uses
+``_options`` (checked, typed options), ``_chunks`` (input to chunks), ``_executors`` (where
+chunks are judged; ``_throttle``), ``_output`` (files, checkpoint, publish; ``_checkpoint``),
+``_bar`` and ``_interrupt``; workers run ``_worker`` (scoring; ``_jsonl`` reads raw lines,
+``_write`` encodes rows); ``_task`` and ``_summary`` hold what travels and what is counted.
 """
 
 from ._options import BACKENDS, EXECUTORS

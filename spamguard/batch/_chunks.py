@@ -1,6 +1,6 @@
 """Cutting a batch run's input into chunks of work (:class:`Chunker`), a bounded number at a time.
 
-Each chunk is a :class:`~spamguard.batch._worker.Task` for a worker and a :class:`Meta` the
+Each chunk is a :class:`~spamguard.batch._task.Task` for a worker and a :class:`Meta` the
 parent keeps: where the chunk ends in the input (position, line, byte offset), so the
 checkpoint can say how far the run got once the chunk's output is on disk.
 """
