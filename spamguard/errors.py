@@ -15,6 +15,7 @@ __all__ = [
     "UnsafeXMLError",
     "TooManyRejectsError",
     "CheckpointError",
+    "InvalidOptionError",
 ]
 
 
@@ -80,3 +81,7 @@ class TooManyRejectsError(SpamGuardError):
 
 class CheckpointError(SpamGuardError):
     """Raised when a batch run cannot resume: a missing, unreadable or mismatched checkpoint."""
+
+
+class InvalidOptionError(SpamGuardError, ValueError):
+    """Raised when a function is given an option it cannot use (an unknown backend, a bad count): a usage error."""

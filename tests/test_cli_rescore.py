@@ -97,6 +97,31 @@ def test_usage_errors_exit_2(tmp_path, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["-o", "IN"], "is the input; choose another output file"),
+        (["-o", "OUT", "--backend", "akismet", "--executor", "processes"], "backend 'akismet' waits on the network"),
+    ],
+)
+def test_options_the_library_refuses_are_usage_errors(tmp_path, capsys, extra, message):
+    """An InvalidOptionError from rescore() is a usage error: exit 2 and the reason, on stderr."""
+    src = make_jsonl(tmp_path / "in.jsonl", 2)
+    extra = [str(src) if a == "IN" else str(tmp_path / "o.jsonl") if a == "OUT" else a for a in extra]
+    assert main(["rescore", str(src), *extra]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err
+
+
+def test_a_dask_scheduler_address_that_cannot_be_parsed_is_a_usage_error(tmp_path, capsys):
+    """--dask-scheduler with no port is refused as a usage error naming the address."""
+    pytest.importorskip("distributed")
+    src = make_jsonl(tmp_path / "in.jsonl", 3)  # more than one chunk: a single chunk is judged in process
+    argv = ["rescore", str(src), "-o", str(tmp_path / "o.jsonl"), "--dask-scheduler", "nonsense", "--chunk-size", "1"]
+    assert main(argv) == 2
+    assert "dask_scheduler 'nonsense' is not a scheduler address" in capsys.readouterr().err
+
+
 def test_bad_numbers_are_usage_errors(capsys):
     """--workers 0 is refused by the parser (exit 2)."""
     with pytest.raises(SystemExit) as info:

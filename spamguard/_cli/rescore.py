@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..batch import BACKENDS, rescore
+from ..errors import InvalidOptionError
 from ._args import non_negative_int, positive_float, positive_int
 
 EPILOG = """\
@@ -89,9 +90,7 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"spamguard rescore: error: no such file: {exc.filename}", file=sys.stderr)
         return 1
-    except ValueError as exc:
-        if isinstance(exc, _library_errors()):
-            raise
+    except InvalidOptionError as exc:  # options that cannot work together; other errors are not usage errors
         print(f"spamguard rescore: error: {exc}", file=sys.stderr)
         return 2
     if args.json:
@@ -100,8 +99,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"spamguard: {summary}", file=sys.stderr)
     return 0
 
-
-def _library_errors() -> type[Exception]:
-    from ..errors import SpamGuardError
-
-    return SpamGuardError

@@ -341,21 +341,7 @@ def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
     except csv.Error as exc:
         raise DumpFormatError(f"{source}:1: cannot read the CSV header: {exc}") from None
     youtube = header == _YOUTUBE_HEADER
-    names = [h.strip() for h in header] if not youtube else ["id", "author", "date", "content", "label"]
-    lowered = [n.lower() for n in names]
-    if not youtube:
-        if not set(lowered) & set(_CONTENT_COLUMNS):
-            raise DumpFormatError(
-                f"{source}:1: the CSV header {header!r} has no content column "
-                f"(one of {', '.join(_CONTENT_COLUMNS)})"
-            )
-        content_name = next(n for n in _CONTENT_COLUMNS if n in lowered)
-        # The content column becomes "content"; comment fields match whatever their case; other columns
-        # (extra parameters) keep their names.
-        names = [
-            "content" if low == content_name else low if low in _FIELD_NAMES or low in _LABEL_KEYS else orig
-            for orig, low in zip(names, lowered, strict=True)
-        ]
+    names = _csv_names(header, source)
     position = 0
     previous_end = reader.line_num
     while True:
@@ -376,29 +362,54 @@ def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
         raw = ",".join(row)
         try:
             _check_text(raw)
-            if len(row) != len(names):
-                raise _RowError(f"has {len(row)} fields; the header has {len(names)}")
-            fields: dict[str, Any] = {}
-            label = None
-            ident = status = None
-            for name, value in zip(names, row, strict=True):
-                key = name.lower()
-                if key in _LABEL_KEYS:
-                    label = _parse_label(value)
-                elif key in ("id", "comment_id"):
-                    ident = value or None
-                elif key == "status":
-                    status = value or None
-                elif value != "":
-                    fields[name] = value
-            if youtube and fields.get("date"):
-                fields["date"] = _naive_utc(fields["date"])
-            comment = _comment(fields)
+            comment, ident, label, status = _csv_row(row, names, youtube)
         except _RowError as exc:
             yield Reject(position=position, line=start, reason=str(exc), raw=_safe(raw), source=source)
             continue
         yield Record(position=position, line=start, comment=comment, id=ident, label=label,
                      status=status, source=source)
+
+
+def _csv_names(header: list[str], source: str) -> list[str]:
+    """The field name of each column: the content column becomes ``content``, comment fields match in any case."""
+    if header == _YOUTUBE_HEADER:
+        return ["id", "author", "date", "content", "label"]
+    names = [h.strip() for h in header]
+    lowered = [n.lower() for n in names]
+    if not set(lowered) & set(_CONTENT_COLUMNS):
+        raise DumpFormatError(
+            f"{source}:1: the CSV header {header!r} has no content column (one of {', '.join(_CONTENT_COLUMNS)})"
+        )
+    content_name = next(n for n in _CONTENT_COLUMNS if n in lowered)
+    # Other columns (extra parameters) keep their names.
+    return [
+        "content" if low == content_name else low if low in _FIELD_NAMES or low in _LABEL_KEYS else orig
+        for orig, low in zip(names, lowered, strict=True)
+    ]
+
+
+def _csv_row(
+    row: list[str], names: list[str], youtube: bool
+) -> tuple[Comment, str | None, bool | None, str | None]:
+    """A CSV row's comment, id, label and status; raises _RowError saying what is wrong with it."""
+    if len(row) != len(names):
+        raise _RowError(f"has {len(row)} fields; the header has {len(names)}")
+    fields: dict[str, Any] = {}
+    label = None
+    ident = status = None
+    for name, value in zip(names, row, strict=True):
+        key = name.lower()
+        if key in _LABEL_KEYS:
+            label = _parse_label(value)
+        elif key in ("id", "comment_id"):
+            ident = value or None
+        elif key == "status":
+            status = value or None
+        elif value != "":
+            fields[name] = value
+    if youtube and fields.get("date"):
+        fields["date"] = _naive_utc(fields["date"])
+    return _comment(fields), ident, label, status
 
 
 def _naive_utc(text: str) -> _dt.datetime | str:

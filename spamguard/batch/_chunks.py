@@ -1,6 +1,6 @@
 """Cutting a batch run's input into chunks of work (:class:`Chunker`), a bounded number at a time.
 
-Each chunk is a :class:`~spamguard._batch_worker.Task` for a worker and a :class:`Meta` the
+Each chunk is a :class:`~spamguard.batch._task.Task` for a worker and a :class:`Meta` the
 parent keeps: where the chunk ends in the input (position, line, byte offset), so the
 checkpoint can say how far the run got once the chunk's output is on disk.
 """
@@ -12,9 +12,11 @@ from typing import IO, Any
 
 import attrs
 
-from ._batch_worker import Task, is_record_line, pack_record
-from .dumps._records import Record, Reject
-from .errors import CheckpointError
+from ..dumps import Record, Reject, iter_raw_comments, read_dump
+from ..errors import CheckpointError
+from ..policy import Policy
+from ._jsonl import is_record_line
+from ._task import Task, pack_record
 
 __all__ = ["Chunker", "Meta", "repack", "skip_bytes"]
 
@@ -42,7 +44,7 @@ class Chunker:
     out_format: str
     only_changed: bool
     spec: tuple[Any, ...]
-    policy: Any = None
+    policy: Policy
     packing: bool = False
 
     def _task(self, kind: str, payload: Any, count: int, position: int = 0, line: int = 0) -> Task:
@@ -77,8 +79,6 @@ class Chunker:
 
     def wxr(self, stream: IO[bytes], *, after: int) -> Iterator[tuple[Task | None, Meta]]:
         """WXR: the XML is parsed here; each comment is checked and built on a worker."""
-        from .dumps.wxr import iter_raw_comments
-
         batch: list[Any] = []
         for item in iter_raw_comments(stream, source=self.source):
             if item[0] <= after:
@@ -92,8 +92,6 @@ class Chunker:
 
     def records(self, stream: IO[bytes], fmt: str, *, after: int, line: int) -> Iterator[tuple[Task | None, Meta]]:
         """CSV, TSV and lines: read here; the reader's rejects ride along in the Meta."""
-        from .dumps._any import read_dump
-
         batch: list[Any] = []
         rejects: list[dict[str, Any]] = []
         last_position, last_line = after, line

@@ -10,46 +10,65 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import pickle  # noqa: S403 - pickles our own classifier for our own worker processes
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-from ._batch_worker import Result, Task, init_worker, score_chunk
-from .classifier import Classifier
-from .comment import Comment
-from .errors import SpamGuardError
-from .verdict import Verdict
+from ..akismet import AkismetClient
+from ..classifier import Classifier
+from ..errors import InvalidOptionError, SpamGuardError
+from ..guard import Guard
+from ._options import RunOptions
+from ._task import Result, Task
+from ._throttle import Throttled
+from ._worker import classifier_for, init_worker, score_chunk
 
-__all__ = ["make_executor", "Throttled"]
+__all__ = ["make_executor", "in_process_classifier"]
 
 Submit = Callable[[Task], Any]
 Close = Callable[..., None]
 
 
-def make_executor(
-    kind: str, *, workers: int, classifier: Classifier | None, given: Classifier | None, dask_scheduler: Any,
-) -> tuple[Submit, Close]:
+def make_executor(kind: str, options: RunOptions) -> tuple[Submit, Close]:
     """``submit`` and ``close`` for ``kind`` (``serial``, ``threads``, ``processes`` or ``dask``).
 
-    ``classifier`` is the in-process classifier (serial, threads); ``given`` is a classifier
-    object the caller passed, shipped to worker processes once (processes, dask); without it
-    workers load the local model named by the task's spec, once per worker.
+    ``serial`` and ``threads`` judge with a classifier made here (:func:`in_process_classifier`);
+    ``processes`` and ``dask`` ship the classifier the caller passed (``options.classifier``)
+    to each worker once, or, without one, the workers load the local model named by the task's
+    spec, once per worker.
     """
     if kind == "serial":
-        assert classifier is not None
+        classifier = in_process_classifier(options)
         return (lambda task: _Done(score_chunk, task, classifier)), (lambda abort: None)
     if kind == "threads":
-        assert classifier is not None
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spamguard")
+        classifier = in_process_classifier(options)
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="spamguard")
 
         def close_threads(abort: bool) -> None:
             pool.shutdown(wait=not abort, cancel_futures=abort)
 
         return (lambda task: pool.submit(score_chunk, task, classifier)), close_threads
     if kind == "processes":
-        return _loky(workers, given)
-    return _dask(workers, given, dask_scheduler)
+        return _loky(options.workers, options.classifier)
+    return _dask(options.workers, options.classifier, options.dask_scheduler)
+
+
+def in_process_classifier(options: RunOptions) -> Classifier:
+    """The classifier to judge with in this process: the one passed in, the local model, Akismet or a Guard.
+
+    Rate-limited to ``options.rate`` calls a second when that is set.
+    """
+    clf: Classifier
+    if options.classifier is not None:
+        clf = options.classifier
+    elif options.backend == "local":
+        clf = classifier_for(options.worker_spec())
+    elif options.backend == "akismet":
+        clf = AkismetClient.from_env(pool_size=max(options.workers, 1))
+    else:
+        clf = Guard.from_env(feedback=False)  # re-scoring is not moderation: nothing to record
+    if options.rate is not None:
+        clf = Throttled(clf, float(options.rate))
+    return clf
 
 
 _MALLOC_KEEP = {
@@ -89,7 +108,12 @@ def _dask(workers: int, given: Classifier | None, scheduler: Any) -> tuple[Submi
     if isinstance(scheduler, distributed.Client):
         client = scheduler
     elif scheduler is not None:
-        client = distributed.Client(scheduler)
+        try:
+            client = distributed.Client(scheduler)
+        except ValueError as exc:  # distributed's word for an address it cannot parse
+            raise InvalidOptionError(
+                f"dask_scheduler {scheduler!r} is not a scheduler address ({exc}); give one such as tcp://HOST:8786"
+            ) from exc
         owned.append(client)
     else:
         try:
@@ -129,36 +153,3 @@ class _Done:
 
     def cancel(self) -> bool:
         return False
-
-
-class Throttled:
-    """A classifier wrapper that spaces calls to at most ``rate`` a second, across threads."""
-
-    def __init__(self, inner: Classifier, rate: float) -> None:
-        self.inner = inner
-        self._interval = 1.0 / rate
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-
-    def _wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        if slot > now:
-            time.sleep(slot - now)
-
-    def check(self, comment: Comment) -> Verdict:
-        """Wait for a free slot, then judge the comment."""
-        self._wait()
-        return self.inner.check(comment)
-
-    def check_many(self, comments: Iterable[Comment]) -> list[Verdict]:
-        """Judge comments one at a time, each in its own slot."""
-        return [self.check(c) for c in comments]
-
-    def submit_spam(self, comment: Comment, verdict: Verdict | None = None) -> None:
-        self.inner.submit_spam(comment, verdict)
-
-    def submit_ham(self, comment: Comment, verdict: Verdict | None = None) -> None:
-        self.inner.submit_ham(comment, verdict)

@@ -15,7 +15,7 @@ import json
 import os
 from typing import Any
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 __all__ = ["VERSION", "input_identity", "load", "save", "remove", "fsync_dir"]
 

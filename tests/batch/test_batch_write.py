@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spamguard.dumps._write import OUTPUT_FIELDS, writer_for
+from spamguard.batch._write import OUTPUT_FIELDS, writer_for
 
 texts = st.text(max_size=30)
 rows = st.fixed_dictionaries({
