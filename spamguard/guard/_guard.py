@@ -22,26 +22,26 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import requests
 
-from ._circuit import CircuitBreaker
-from .classifier import Classifier
-from .comment import Comment
-from .errors import (
+from ..classifier import Classifier
+from ..comment import Comment
+from ..errors import (
     BackendUnavailableError,
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
     InvalidRequestError,
 )
-from .feedback import FeedbackStore
-from .policy import Policy
-from .verdict import Verdict
+from ..feedback import FeedbackStore
+from ..policy import Policy
+from ..verdict import Verdict
+from ._circuit import CircuitBreaker
 
 if TYPE_CHECKING:
-    from .akismet import AkismetClient
+    from ..akismet import AkismetClient
 
 __all__ = ["Guard", "MODES", "DEFAULT_LATENCY_BUDGET"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("spamguard.guard")
 
 MODES = ("auto", "remote-first", "local-only", "both", "shadow")
 DEFAULT_LATENCY_BUDGET = 2.0
@@ -164,9 +164,9 @@ class Guard:
         Also read: ``SPAMGUARD_GUARD_MODE``, ``SPAMGUARD_LATENCY_BUDGET``, ``SPAMGUARD_STRICT``
         and the :meth:`Policy.from_env` thresholds.
         """
-        from .akismet import AkismetClient
-        from .local import LocalModel
-        from .policy import _env_bool
+        from ..akismet import AkismetClient
+        from ..local import LocalModel
+        from ..policy import _env_bool
 
         settings: dict[str, Any] = {}
         if os.environ.get("SPAMGUARD_GUARD_MODE"):
@@ -494,7 +494,7 @@ class Guard:
         ``site_name``...) pass through; a remote that is not Akismet itself (a self-hosted
         Akismet-compatible server) should pass ``service=spamguard.notice.Service(name, url)``.
         """
-        from .notice import disclosure
+        from ..notice import disclosure
 
         kwargs.setdefault("service", self.backend)
         return disclosure(lang, **kwargs)
@@ -559,7 +559,7 @@ def _remote_from_env(client_class: type[AkismetClient], budget: float | None) ->
     Unless ``SPAMGUARD_AKISMET_TIMEOUT`` says otherwise, the client's timeout sits inside the
     latency budget, and it does not retry: the Guard's fallback is the retry.
     """
-    from .akismet import TIMEOUT_ENV, akismet_configured
+    from ..akismet import TIMEOUT_ENV, akismet_configured
 
     if not akismet_configured():
         return None

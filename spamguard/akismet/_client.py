@@ -29,16 +29,16 @@ import attrs
 import requests
 from requests.adapters import HTTPAdapter
 
-from ._urls import is_http_url
-from .comment import Comment
-from .errors import (
+from .._urls import is_http_url
+from ..comment import Comment
+from ..errors import (
     BackendUnavailableError,
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
     InvalidRequestError,
 )
-from .verdict import Verdict
+from ..verdict import Verdict
 
 __all__ = [
     "AkismetClient",
@@ -52,7 +52,7 @@ __all__ = [
     "DEFAULT_RETRIES",
 ]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("spamguard.akismet")
 
 DEFAULT_BASE_URL = "https://rest.akismet.com"
 DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 5.0)
