@@ -3,6 +3,14 @@
 Field names are Akismet's parameters with short names (``content`` for
 ``comment_content`` and so on); :meth:`Comment.from_mapping` takes either spelling and
 :meth:`Comment.to_akismet` gives the form fields Akismet expects.
+
+The longest ``content`` accepted is, from the narrowest setting to the widest:
+``Comment.from_mapping(..., max_content_chars=N)`` for that call; inside a
+:func:`comment_limits` block, that block's limit (per thread and per asyncio task, so one
+request's setting never leaks into another's); otherwise the process-wide limit,
+``SPAMGUARD_MAX_CONTENT_CHARS`` or :data:`DEFAULT_MAX_CONTENT_CHARS`, which the settings
+module reads once, when the first comment is checked, and keeps: a comment that was valid in
+a process stays valid in it.
 """
 
 from __future__ import annotations
@@ -11,7 +19,6 @@ import contextlib
 import contextvars
 import datetime as _dt
 import ipaddress
-import os
 import re
 import types
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,7 +26,8 @@ from typing import Any
 
 import attrs
 
-from ._urls import is_http_url
+from . import _settings
+from ._settings import is_http_url
 from .errors import InvalidCommentError
 
 __all__ = ["Comment", "comment_limits", "DEFAULT_MAX_CONTENT_CHARS", "MAX_FIELD_CHARS"]
@@ -32,34 +40,6 @@ MAX_EXTRA_FIELDS = 256
 """Most extra parameters one comment may carry."""
 
 
-_env_max_content: int | None = None
-
-
-def _default_max_content() -> int:
-    """The default content limit: ``SPAMGUARD_MAX_CONTENT_CHARS``, read once (when first needed)."""
-    global _env_max_content
-    if _env_max_content is None:
-        _env_max_content = _read_env_max_content()  # a bad value raises, every time, until fixed
-    return _env_max_content
-
-
-def _read_env_max_content() -> int:
-    raw = os.environ.get("SPAMGUARD_MAX_CONTENT_CHARS")
-    if not raw:
-        return DEFAULT_MAX_CONTENT_CHARS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        from .errors import ConfigurationError
-
-        raise ConfigurationError(
-            f"SPAMGUARD_MAX_CONTENT_CHARS must be a positive whole number, got {raw!r}"
-        )
-    return value
-
-
 _max_content: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "spamguard_max_content_chars", default=None
 )
@@ -69,9 +49,10 @@ _max_content: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 def comment_limits(*, max_content_chars: int) -> Iterator[None]:
     """Accept comments up to ``max_content_chars`` characters inside the ``with`` block.
 
-    The default is :data:`DEFAULT_MAX_CONTENT_CHARS`, or ``SPAMGUARD_MAX_CONTENT_CHARS``
-    from the environment (read once per process, when the first comment is made: set it
-    before that). The setting is per thread and per asyncio task.
+    Outside any block the limit is the process-wide one: ``SPAMGUARD_MAX_CONTENT_CHARS``
+    from the environment, read once per process when the first comment is checked (set it
+    before that), else :data:`DEFAULT_MAX_CONTENT_CHARS`. The block's setting is per thread
+    and per asyncio task; blocks nest, the innermost wins.
     """
     if max_content_chars <= 0:
         raise ValueError(f"max_content_chars must be positive, got {max_content_chars!r}")
@@ -83,8 +64,9 @@ def comment_limits(*, max_content_chars: int) -> Iterator[None]:
 
 
 def _current_max_content() -> int:
+    """The limit in force: the innermost ``comment_limits`` block's, else the process-wide one."""
     value = _max_content.get()
-    return value if value is not None else _default_max_content()
+    return value if value is not None else _settings.process_max_content_chars(DEFAULT_MAX_CONTENT_CHARS)
 
 
 # --- validators -------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import attrs
 
+from . import _settings
 from .comment import Comment
 from .errors import ConfigurationError
 from .verdict import Action, Verdict
@@ -121,38 +121,10 @@ class Policy:
     @classmethod
     def from_env(cls, **overrides: Any) -> Policy:
         """A policy from ``SPAMGUARD_*`` environment variables; keyword arguments win."""
-        settings: dict[str, Any] = {}
-        for name, env in (("discard_threshold", "SPAMGUARD_DISCARD_THRESHOLD"),
-                          ("hold_threshold", "SPAMGUARD_HOLD_THRESHOLD")):
-            raw = os.environ.get(env)
-            if raw:
-                settings[name] = _env_threshold(env, raw)
-        raw = os.environ.get("SPAMGUARD_HOLD_FALLBACK_HAMS")
-        if raw:
-            settings["hold_fallback_hams"] = _env_bool("SPAMGUARD_HOLD_FALLBACK_HAMS", raw)
+        settings = _settings.policy()
         settings.update(overrides)
         try:
             return cls(**settings)
         except ValueError as exc:
             raise ConfigurationError(f"{exc} (check the SPAMGUARD_* settings)") from exc
 
-
-def _env_threshold(name: str, raw: str) -> float | None:
-    if raw.strip().lower() in ("off", "none"):
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise ConfigurationError(f"{name} must be a number between 0 and 1 (or 'off'), got {raw!r}")
-    return value
-
-
-def _env_bool(name: str, raw: str) -> bool:
-    text = raw.strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{name} must be 1/0, true/false, yes/no or on/off, got {raw!r}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import sys
 import threading
@@ -29,7 +28,8 @@ import attrs
 import requests
 from requests.adapters import HTTPAdapter
 
-from .._urls import is_http_url
+from .. import _settings
+from .._settings import is_http_url
 from ..comment import Comment
 from ..errors import (
     BackendUnavailableError,
@@ -65,10 +65,10 @@ DEFAULT_BACKOFF = 0.25
 THANKS = "Thanks for making the web a better place."
 """The body submit-spam and submit-ham answer with."""
 
-KEY_ENV = ("SPAMGUARD_AKISMET_KEY", "PYTHON_AKISMET_API_KEY")
-BLOG_ENV = ("SPAMGUARD_BLOG_URL", "PYTHON_AKISMET_BLOG_URL")
-URL_ENV = "SPAMGUARD_AKISMET_URL"
-TIMEOUT_ENV = "SPAMGUARD_AKISMET_TIMEOUT"
+KEY_ENV = _settings.AKISMET_KEY
+BLOG_ENV = _settings.BLOG_URL
+URL_ENV = _settings.AKISMET_URL
+TIMEOUT_ENV = _settings.AKISMET_TIMEOUT
 
 _PATHS = {
     "verify-key": "/1.1/verify-key",
@@ -165,17 +165,9 @@ def _version() -> str:
         return "0.0.0"
 
 
-def _env(names: Iterable[str]) -> tuple[str, str] | None:
-    for name in names:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return name, value
-    return None
-
-
 def akismet_configured() -> bool:
     """True when an Akismet API key is set in the environment (``SPAMGUARD_AKISMET_KEY``)."""
-    return _env(KEY_ENV) is not None
+    return _settings.akismet_key() is not None
 
 
 # --- parsed answers ---------------------------------------------------------------------
@@ -485,37 +477,17 @@ class AkismetClient:
         (or ``PYTHON_AKISMET_BLOG_URL``) are required; ``SPAMGUARD_AKISMET_URL`` and
         ``SPAMGUARD_AKISMET_TIMEOUT`` are optional. Keyword arguments override them.
         """
-        kwargs: dict[str, Any] = {}
-        if "api_key" not in overrides:
-            found = _env(KEY_ENV)
-            if found is None:
-                raise ConfigurationError(
-                    "No Akismet API key: set SPAMGUARD_AKISMET_KEY (or PYTHON_AKISMET_API_KEY) in the environment"
-                )
-            kwargs["api_key"] = found[1]
-        if "blog" not in overrides:
-            found = _env(BLOG_ENV)
-            if found is None:
-                raise ConfigurationError(
-                    "No site URL for Akismet: set SPAMGUARD_BLOG_URL (or PYTHON_AKISMET_BLOG_URL) to your "
-                    "site's front page, e.g. https://blog.example/"
-                )
-            kwargs["blog"] = found[1]
-        base_url = os.environ.get(URL_ENV, "").strip()
-        if base_url:
-            kwargs["base_url"] = base_url
-        raw_timeout = os.environ.get(TIMEOUT_ENV, "").strip()
-        if raw_timeout:
-            try:
-                seconds = float(raw_timeout)
-            except ValueError:
-                seconds = 0.0
-            if not 0 < seconds < float("inf"):
-                raise ConfigurationError(
-                    f"{TIMEOUT_ENV} must be a positive number of seconds, got {raw_timeout!r}"
-                )
-            kwargs["timeout"] = seconds
+        kwargs = _settings.akismet()
         kwargs.update(overrides)
+        if "api_key" not in kwargs:
+            raise ConfigurationError(
+                "No Akismet API key: set SPAMGUARD_AKISMET_KEY (or PYTHON_AKISMET_API_KEY) in the environment"
+            )
+        if "blog" not in kwargs:
+            raise ConfigurationError(
+                "No site URL for Akismet: set SPAMGUARD_BLOG_URL (or PYTHON_AKISMET_BLOG_URL) to your "
+                "site's front page, e.g. https://blog.example/"
+            )
         return cls(**kwargs)
 
     def __repr__(self) -> str:

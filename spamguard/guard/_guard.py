@@ -13,7 +13,6 @@ import collections
 import concurrent.futures
 import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import requests
 
+from .. import _settings
 from ..classifier import Classifier
 from ..comment import Comment
 from ..errors import (
@@ -166,21 +166,8 @@ class Guard:
         """
         from ..akismet import AkismetClient
         from ..local import LocalModel
-        from ..policy import _env_bool
 
-        settings: dict[str, Any] = {}
-        if os.environ.get("SPAMGUARD_GUARD_MODE"):
-            settings["mode"] = os.environ["SPAMGUARD_GUARD_MODE"].strip()
-        raw_budget = os.environ.get("SPAMGUARD_LATENCY_BUDGET")
-        if raw_budget:
-            try:
-                settings["latency_budget"] = float(raw_budget)
-            except ValueError:
-                raise ConfigurationError(
-                    f"SPAMGUARD_LATENCY_BUDGET must be a number of seconds, got {raw_budget!r}"
-                ) from None
-        if os.environ.get("SPAMGUARD_STRICT"):
-            settings["strict"] = _env_bool("SPAMGUARD_STRICT", os.environ["SPAMGUARD_STRICT"])
+        settings = _settings.guard(MODES)
         settings.update(overrides)
         if "policy" not in settings:
             settings["policy"] = Policy.from_env()
@@ -188,7 +175,7 @@ class Guard:
             settings["remote"] = _remote_from_env(AkismetClient, settings.get("latency_budget", DEFAULT_LATENCY_BUDGET))
         if "local" not in settings:
             settings["local"] = LocalModel.load()
-        if feedback is None and os.environ.get("SPAMGUARD_FEEDBACK_DB"):
+        if feedback is None and _settings.feedback_db() is not None:
             feedback = True
         guard = cls(feedback=feedback, **settings)
         return guard
@@ -559,11 +546,11 @@ def _remote_from_env(client_class: type[AkismetClient], budget: float | None) ->
     Unless ``SPAMGUARD_AKISMET_TIMEOUT`` says otherwise, the client's timeout sits inside the
     latency budget, and it does not retry: the Guard's fallback is the retry.
     """
-    from ..akismet import TIMEOUT_ENV, akismet_configured
+    from ..akismet import akismet_configured
 
     if not akismet_configured():
         return None
     overrides: dict[str, Any] = {"retries": 0}
-    if budget is not None and not os.environ.get(TIMEOUT_ENV, "").strip():
+    if budget is not None and _settings.text(_settings.AKISMET_TIMEOUT) is None:
         overrides["timeout"] = budget
     return client_class.from_env(**overrides)

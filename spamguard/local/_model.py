@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _settings
 from ..comment import Comment
 from ..errors import ConfigurationError
 from ..verdict import Verdict
@@ -111,7 +112,7 @@ class LocalModel:
         manifest; nothing is unpickled then.
         """
         if path is None:
-            path = os.environ.get("SPAMGUARD_MODEL") or default_model_path()
+            path = _settings.model_path() or default_model_path()
         if not Path(path).is_file():
             raise ConfigurationError(
                 f"no model file at {os.fspath(path)!r}; give the path of a model trained with `spamguard train` "
