@@ -1,59 +1,43 @@
 """The Akismet client: :class:`AkismetClient` speaks the Akismet protocol over ``requests``.
 
-A package so that the protocol (what is sent and what comes back) can be shared with the
-Akismet-compatible server and ``spamguard.testing`` rather than written again there.
+Three parts, as in every well-kept service client:
+
+* :class:`AkismetConfig`: how to reach the service (key, site, base URL, timeouts, retries);
+* :mod:`spamguard.akismet.protocol`: the protocol itself as names and pure functions (what
+  each call sends, what each answer means), written once and shared with the
+  Akismet-compatible server (:mod:`spamguard.server`) and the test server
+  (:mod:`spamguard.testing`);
+* :class:`AkismetClient`: the transport, a pooled ``requests`` session.
+
+The answers of the account calls are :class:`UsageLimit` and :class:`KeySites` (rows of
+:class:`SiteActivity`).
 """
 
 from __future__ import annotations
 
-from ._client import (
-    BLOG_ENV,
+from . import protocol
+from ._client import AkismetClient
+from ._config import (
     DEFAULT_BACKOFF,
     DEFAULT_BASE_URL,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
-    KEY_ENV,
-    THANKS,
-    TIMEOUT_ENV,
-    URL_ENV,
-    AkismetClient,
     AkismetConfig,
-    KeySites,
-    SiteActivity,
-    UsageLimit,
     akismet_configured,
-    comment_fields,
-    mask_key,
-    parse_check,
-    parse_key_sites,
-    parse_submit,
-    parse_usage_limit,
-    parse_verify,
-    raise_for_invalid,
 )
+from .protocol import KeySites, SiteActivity, UsageLimit, mask_key
 
 __all__ = [
     "AkismetClient",
     "AkismetConfig",
-    "BLOG_ENV",
     "DEFAULT_BACKOFF",
     "DEFAULT_BASE_URL",
     "DEFAULT_RETRIES",
     "DEFAULT_TIMEOUT",
-    "KEY_ENV",
     "KeySites",
     "SiteActivity",
-    "THANKS",
-    "TIMEOUT_ENV",
-    "URL_ENV",
     "UsageLimit",
     "akismet_configured",
-    "comment_fields",
     "mask_key",
-    "parse_check",
-    "parse_key_sites",
-    "parse_submit",
-    "parse_usage_limit",
-    "parse_verify",
-    "raise_for_invalid",
+    "protocol",
 ]

@@ -362,7 +362,7 @@ def test_key_sites_with_string_counts(client: AkismetClient, server: FakeAkismet
 
 def test_key_sites_accepts_int_counts() -> None:
     """Counts given as JSON numbers (as the spec types them) parse the same."""
-    from spamguard.akismet import parse_key_sites
+    from spamguard.akismet.protocol import parse_key_sites
 
     cfg = AkismetConfig(api_key=KEY, blog=BLOG)
     body = ('{"2026-05": [{"site": "https://a.example", "api_calls": 7, "spam": "2", "ham": 5, '
@@ -569,3 +569,14 @@ def test_proxies_come_from_environment(clean_env: pytest.MonkeyPatch, server: Fa
             assert c.verify_key() is True
         assert len(proxy.requests) == 1
         assert server.requests == []
+
+
+def test_a_client_from_its_own_config(server: FakeAkismet) -> None:
+    """AkismetClient.from_config takes an AkismetConfig whole; the client keeps it as its config."""
+    config = AkismetConfig(api_key=KEY, blog=BLOG, base_url=server.url, timeout=2.0, retries=0)
+    with AkismetClient.from_config(config) as c:
+        assert c.config is config
+        assert c.verify_key() is True
+    with pytest.raises(TypeError, match="AkismetConfig"):
+        AkismetClient.from_config({"api_key": KEY, "blog": BLOG})  # type: ignore[arg-type]
+
