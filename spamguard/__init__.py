@@ -13,6 +13,9 @@ from .akismet import AkismetClient, akismet_configured
 from .classifier import Classifier
 from .comment import Comment
 from .errors import (
+    BackendConnectionError,
+    BackendResponseError,
+    BackendTimeoutError,
     BackendUnavailableError,
     CheckpointError,
     ConfigurationError,
@@ -42,6 +45,9 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "Action",
     "AkismetClient",
+    "BackendConnectionError",
+    "BackendResponseError",
+    "BackendTimeoutError",
     "BackendUnavailableError",
     "CheckpointError",
     "Classifier",

@@ -27,7 +27,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..comment import Comment
-from ..errors import BackendUnavailableError
+from ..errors import BackendConnectionError, BackendResponseError, BackendTimeoutError, BackendUnavailableError
 from ..verdict import Verdict
 from . import protocol
 from ._config import DEFAULT_BACKOFF, DEFAULT_BASE_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT, AkismetConfig
@@ -52,6 +52,10 @@ def _sanitized(exc: BaseException, key: str) -> BaseException:
 
 
 # --- transport --------------------------------------------------------------------------
+
+# Answers that arrived but could not be read: the service answered, badly.
+_BROKEN_ANSWERS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                   requests.TooManyRedirects)
 
 
 class AkismetClient:
@@ -205,7 +209,9 @@ class AkismetClient:
 
         Connection errors and 5xx answers are retried ``retries`` times with backoff; read
         timeouts are not (the service may be working on it). Every failure becomes a
-        :class:`~spamguard.BackendUnavailableError` whose text never holds the key.
+        :class:`~spamguard.BackendUnavailableError` that says what failed
+        (:class:`~spamguard.BackendTimeoutError`, :class:`~spamguard.BackendConnectionError`,
+        :class:`~spamguard.BackendResponseError`) and whose text never holds the key.
         """
         c = self.config
         url = c.url(endpoint)
@@ -217,16 +223,21 @@ class AkismetClient:
                 response = self._session.post(url, data=fields, headers=headers, timeout=c.timeout)
                 body = response.text
             except requests.ConnectionError as exc:
-                problem: BaseException = exc
-                what = "could not connect" if not isinstance(exc, requests.ConnectTimeout) else "connect timed out"
+                timed_out = isinstance(exc, requests.ConnectTimeout)
+                what = "connect timed out" if timed_out else "could not connect"
                 if attempt < attempts:
                     self._pause(endpoint, attempt, f"{what} ({type(exc).__name__})")
                     continue
-                self._fail(endpoint, f"{what} to {c.base_url} after {attempts} attempt(s)", problem)
+                failed = BackendTimeoutError if timed_out else BackendConnectionError
+                self._fail(failed, endpoint, f"{what} to {c.base_url} after {attempts} attempt(s)", exc)
             except requests.Timeout as exc:
-                self._fail(endpoint, f"no answer from {c.base_url} within {c.timeout[1]:g} s", exc)
+                self._fail(BackendTimeoutError, endpoint, f"no answer from {c.base_url} within {c.timeout[1]:g} s", exc)
+            except _BROKEN_ANSWERS as exc:
+                self._fail(BackendResponseError, endpoint, f"{c.base_url} sent a broken answer ({type(exc).__name__})",
+                           exc)
             except requests.RequestException as exc:
-                self._fail(endpoint, f"the request to {c.base_url} failed ({type(exc).__name__})", exc)
+                self._fail(BackendConnectionError, endpoint,
+                           f"the request to {c.base_url} failed ({type(exc).__name__})", exc)
             log.debug(
                 "akismet %s -> HTTP %s in %.0f ms (attempt %d)",
                 endpoint, response.status_code, 1000 * (time.monotonic() - started), attempt,
@@ -235,7 +246,7 @@ class AkismetClient:
                 if attempt < attempts:
                     self._pause(endpoint, attempt, f"HTTP {response.status_code}")
                     continue
-                raise BackendUnavailableError(
+                raise BackendResponseError(
                     f"Akismet {endpoint} failed: {c.base_url} answered HTTP {response.status_code} "
                     f"after {attempts} attempt(s)"
                 )
@@ -247,8 +258,10 @@ class AkismetClient:
         log.info("akismet %s: %s; retrying in %.2f s", endpoint, why, delay)
         time.sleep(delay)
 
-    def _fail(self, endpoint: str, message: str, exc: BaseException) -> NoReturn:
+    def _fail(self, failed: type[BackendUnavailableError], endpoint: str, message: str,
+              exc: BaseException) -> NoReturn:
+        """Raise ``failed`` for a transport failure, with the key masked in its text and in its cause."""
         cause = _sanitized(exc, self.config.api_key)
         text = scrub_key(f"Akismet {endpoint} failed: {message}", self.config.api_key)
         log.info("%s", text)  # the exception carries it; callers decide how loud to be
-        raise BackendUnavailableError(text, cause=cause) from cause
+        raise failed(text, cause=cause) from cause

@@ -30,7 +30,7 @@ from urllib.parse import quote_plus
 import attrs
 
 from ..comment import Comment
-from ..errors import BackendUnavailableError, InvalidCommentError, InvalidKeyError, InvalidRequestError
+from ..errors import BackendResponseError, InvalidCommentError, InvalidKeyError, InvalidRequestError
 from ..verdict import Verdict
 
 if TYPE_CHECKING:
@@ -266,7 +266,7 @@ def parse_check(status: int, headers: Mapping[str, str], body: str, config: Akis
     if answer == INVALID:
         raise_for_invalid(COMMENT_CHECK, headers, config)
     if answer not in (TRUE, FALSE):
-        raise BackendUnavailableError(
+        raise BackendResponseError(
             f"Akismet comment-check answered {_body_excerpt(body)}, which is not 'true', 'false' or 'invalid'"
         )
     spam = answer == TRUE
@@ -296,7 +296,7 @@ def parse_check(status: int, headers: Mapping[str, str], body: str, config: Akis
 
 
 def parse_verify(status: int, headers: Mapping[str, str], body: str, config: AkismetConfig) -> bool:
-    """``valid`` -> True, ``invalid`` -> False; anything else raises BackendUnavailableError."""
+    """``valid`` -> True, ``invalid`` -> False; anything else raises BackendResponseError."""
     answer = _expect_text(status, body, VERIFY_KEY)
     if answer == VALID:
         return True
@@ -309,7 +309,7 @@ def parse_verify(status: int, headers: Mapping[str, str], body: str, config: Aki
             f": {scrub_key(debug_help, config.api_key)}" if debug_help else "",
         )
         return False
-    raise BackendUnavailableError(
+    raise BackendResponseError(
         f"Akismet verify-key answered {_body_excerpt(body)}, which is not 'valid' or 'invalid'"
     )
 
@@ -320,7 +320,7 @@ def parse_submit(endpoint: str, status: int, headers: Mapping[str, str], body: s
     if answer == INVALID:
         raise_for_invalid(endpoint, headers, config)
     if answer != THANKS:
-        raise BackendUnavailableError(f"Akismet {endpoint} answered {_body_excerpt(body)} instead of thanks")
+        raise BackendResponseError(f"Akismet {endpoint} answered {_body_excerpt(body)} instead of thanks")
 
 
 def _to_int(value: Any) -> int:
@@ -345,7 +345,7 @@ def parse_usage_limit(status: int, headers: Mapping[str, str], body: str, config
             throttled=bool(throttled),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise BackendUnavailableError(f"Akismet usage-limit answered JSON of an unexpected shape: {exc}") from exc
+        raise BackendResponseError(f"Akismet usage-limit answered JSON of an unexpected shape: {exc}") from exc
 
 
 def parse_key_sites(status: int, headers: Mapping[str, str], body: str, config: AkismetConfig) -> KeySites:
@@ -368,12 +368,12 @@ def parse_key_sites(status: int, headers: Mapping[str, str], body: str, config: 
                 )
         return KeySites(months=months, limit=paging["limit"], offset=paging["offset"], total=paging["total"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BackendUnavailableError(f"Akismet key-sites answered JSON of an unexpected shape: {exc}") from exc
+        raise BackendResponseError(f"Akismet key-sites answered JSON of an unexpected shape: {exc}") from exc
 
 
 def _expect_text(status: int, body: str, endpoint: str) -> str:
     if status != 200:
-        raise BackendUnavailableError(f"Akismet {endpoint} answered HTTP {status} {_body_excerpt(body)}")
+        raise BackendResponseError(f"Akismet {endpoint} answered HTTP {status} {_body_excerpt(body)}")
     return body.strip()
 
 
@@ -386,9 +386,9 @@ def _expect_json(
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise BackendUnavailableError(f"Akismet {endpoint} answered {_body_excerpt(body)}, which is not JSON") from exc
+        raise BackendResponseError(f"Akismet {endpoint} answered {_body_excerpt(body)}, which is not JSON") from exc
     if not isinstance(data, dict):
-        raise BackendUnavailableError(f"Akismet {endpoint} answered JSON that is not an object")
+        raise BackendResponseError(f"Akismet {endpoint} answered JSON that is not an object")
     return data
 
 

@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import requests
 
 from .. import _settings
 from ..classifier import Classifier
 from ..comment import Comment
 from ..errors import (
+    BackendTimeoutError,
     BackendUnavailableError,
     ConfigurationError,
     InvalidCommentError,
@@ -256,7 +256,7 @@ class Guard:
                 )
             return reason
         if isinstance(exc, BackendUnavailableError):
-            reason = "timeout" if _is_timeout(exc) else "unavailable"
+            reason = "timeout" if isinstance(exc, BackendTimeoutError) else "unavailable"
             self.breaker.failure(reason)
             log.debug("remote spam service failed (%s): %s", reason, exc)
             return reason
@@ -527,17 +527,6 @@ def _verdict(**fields: Any) -> Verdict:
 
 def _word(verdict: Verdict) -> str:
     return "spam" if verdict.spam else "ham"
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (requests.Timeout, TimeoutError)):
-            return True
-        current = getattr(current, "cause", None) or current.__cause__
-    return "timed out" in str(exc).lower() or "timeout" in str(exc).lower()
 
 
 def _remote_from_env(client_class: type[AkismetClient], budget: float | None) -> AkismetClient | None:

@@ -16,6 +16,9 @@ import requests
 import spamguard
 from spamguard import (
     AkismetClient,
+    BackendConnectionError,
+    BackendResponseError,
+    BackendTimeoutError,
     BackendUnavailableError,
     Classifier,
     Comment,
@@ -406,6 +409,28 @@ def test_every_method_fails_cleanly(client: AkismetClient, server: FakeAkismet, 
     with pytest.raises(BackendUnavailableError) as info:
         CALLS[call](client)
     assert KEY not in str(info.value) and KEY not in repr(info.value.cause)
+
+
+FAILED = {"error": BackendResponseError, "garbage": BackendResponseError, "down": BackendConnectionError}
+
+
+@pytest.mark.parametrize("mode", sorted(FAILED))
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_every_method_says_what_failed(client: AkismetClient, server: FakeAkismet, call: str, mode: str) -> None:
+    """A 5xx or garbage is a BackendResponseError, a refused connection a BackendConnectionError."""
+    server.mode = mode
+    with pytest.raises(BackendUnavailableError) as info:
+        CALLS[call](client)
+    assert type(info.value) is FAILED[mode]
+
+
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_every_method_times_out_as_a_timeout(server: FakeAkismet, call: str) -> None:
+    """A service that does not answer in time is a BackendTimeoutError, whatever the call."""
+    server.mode = "slow"
+    with AkismetClient(KEY, BLOG, base_url=server.url, timeout=(1, 0.2)) as c, \
+            pytest.raises(BackendTimeoutError, match="within 0.2 s"):
+        CALLS[call](c)
 
 
 # --- secrets ---------------------------------------------------------------------------------------
