@@ -33,7 +33,7 @@ from .feedback import FeedbackStore
 from .guard import Guard
 from .local import LocalModel
 from .policy import HONEYPOT_REASON, Policy
-from .verdict import Action, Verdict
+from .verdict import Action, Source, Verdict
 
 try:
     __version__ = version("spamguard")
@@ -64,6 +64,7 @@ __all__ = [
     "ModelIntegrityError",
     "HONEYPOT_REASON",
     "Policy",
+    "Source",
     "SpamGuardError",
     "TooManyRejectsError",
     "UnsafeXMLError",

@@ -157,7 +157,8 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
             rejects.append({"position": record.position + dp, "line": record.line + dl, "reason": verdict,
                             "raw": repr(record.comment)[:200], "source": record.source})
             continue
-        decided = task.policy.decide(verdict) if verdict.action is None and task.policy is not None else None
+        decided = (task.policy.decide(verdict, record.comment)  # the comment too: the honeypot rule needs it
+                   if verdict.action is None and task.policy is not None else None)
         row = output_row(record, verdict, dp, decided)
         scored += 1
         spam += bool(verdict.spam)

@@ -31,7 +31,7 @@ import attrs
 
 from ..comment import Comment
 from ..errors import BackendResponseError, InvalidCommentError, InvalidKeyError, InvalidRequestError
-from ..verdict import Verdict
+from ..verdict import Source, Verdict
 
 if TYPE_CHECKING:
     from ._config import AkismetConfig
@@ -288,7 +288,7 @@ def parse_check(status: int, headers: Mapping[str, str], body: str, config: Akis
         spam=spam,
         score=None,
         discard=spam and pro_tip == DISCARD_TIP,
-        source="akismet",
+        source=Source.AKISMET,
         recheck_after=recheck_after,
         guid=_header(headers, GUID),
         alerts=alerts,

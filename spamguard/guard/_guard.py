@@ -33,7 +33,7 @@ from ..errors import (
 )
 from ..feedback import FeedbackStore
 from ..policy import Policy
-from ..verdict import Verdict
+from ..verdict import Source, Verdict
 from ._circuit import CircuitBreaker
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ class Guard:
         if local is None:
             local = self._ask_local(comment)
         if local is None:
-            return _verdict(spam=False, source="guard", reasons=(_NO_ANSWER_REASON,), fallback_reason=reason)
+            return _verdict(spam=False, source=Source.GUARD, reasons=(_NO_ANSWER_REASON,), fallback_reason=reason)
         return attrs.evolve(local, fallback_reason=reason)
 
     def _remote_verdict(self, comment: Comment, verdict: Verdict) -> None:
@@ -467,10 +467,11 @@ class Guard:
 
     @property
     def backend(self) -> str:
-        """``"akismet"`` when a remote takes part in decisions, else ``"local"`` (for notices)."""
+        """Where comment data goes: ``Source.AKISMET`` (``"akismet"``) when a remote takes part in
+        decisions (remote-first, both, shadow), else ``Source.LOCAL`` (``"local"``)."""
         if self.remote is not None and self.mode in ("remote-first", "both", "shadow"):
-            return "akismet"
-        return "local"
+            return Source.AKISMET
+        return Source.LOCAL
 
     def notice(self, lang: str | None = "en", **kwargs: Any) -> str:
         """The data-processing notice for the comment form, for the backend in use.

@@ -31,7 +31,8 @@ from ..akismet.protocol import SiteActivity
 from ..classifier import Classifier
 from ..comment import Comment
 from ..errors import ConfigurationError, InvalidCommentError, InvalidRequestError, SpamGuardError
-from ..verdict import Verdict
+from ..policy import DEFAULT_DISCARD_THRESHOLD, Policy
+from ..verdict import Action, Source, Verdict
 from ._batch import CheckBatcher
 from ._form import Invalid, is_true, parse_form, single, whole
 from ._keys import ApiKey, KeyStore, hash_key
@@ -52,8 +53,6 @@ __all__ = [
 
 _log = logging.getLogger("spamguard.server")
 
-DEFAULT_DISCARD_THRESHOLD = 0.98
-"""Spam scores at or above this get ``X-akismet-pro-tip: discard`` (the same default as :class:`~spamguard.Policy`)."""
 DEFAULT_MAX_BODY_BYTES = 1 << 20
 """Largest request body accepted (1 MiB: a 64k-character comment, percent-encoded, and what plugins add)."""
 DEFAULT_RATE_LIMIT = 50.0
@@ -163,6 +162,8 @@ class AkismetApp:
         self.usage = usage
         self.feedback = feedback
         self.discard_threshold = discard_threshold
+        # Spam or discard answer "true"; hold does not exist in the protocol, so no hold threshold.
+        self.policy = Policy(discard_threshold=discard_threshold, hold_threshold=None)
         self.max_body_bytes = max_body_bytes
         self.limiter = limiter
         self.max_content_chars = max_content_chars
@@ -334,17 +335,12 @@ class AkismetApp:
         return f"{self._guid_prefix}{next(self._guid_counter):016x}"
 
     def _judge(self, comment: Comment) -> tuple[bool, bool]:
-        """(spam, discard) for a comment: Akismet's test values first, then the classifier."""
+        """(spam, discard) for a comment: Akismet's test values first, then the classifier and the policy."""
         fixed = protocol.answer_for_test_values(comment.author, comment.author_email, comment.user_role)
         if fixed is not None:
             return fixed, False
-        verdict = self._check(comment)
-        discard = verdict.spam and (
-            verdict.discard
-            or (self.discard_threshold is not None and verdict.score is not None
-                and verdict.score >= self.discard_threshold)
-        )
-        return verdict.spam, discard
+        action = self.policy.decide(self._check(comment), comment)
+        return action in (Action.SPAM, Action.DISCARD), action is Action.DISCARD
 
     def _check_one(self, comment: Comment) -> Verdict:
         (verdict,) = self._judge_many([comment])
@@ -363,7 +359,7 @@ class AkismetApp:
         comment = self._comment(params)
         if not is_true(params.get("is_test")) and self.feedback is not None:
             earlier = single(params, "comment_check_response")
-            verdict = (Verdict(spam=earlier == protocol.TRUE, source="local")
+            verdict = (Verdict(spam=earlier == protocol.TRUE, source=Source.LOCAL)
                        if earlier in (protocol.TRUE, protocol.FALSE) else None)
             with self._feedback_lock:
                 self.feedback.record(comment, spam, source=f"api:{caller.key.id}", verdict=verdict)
