@@ -30,7 +30,7 @@ from . import _settings
 from ._settings import is_http_url
 from .errors import InvalidCommentError
 
-__all__ = ["Comment", "comment_limits", "DEFAULT_MAX_CONTENT_CHARS", "MAX_FIELD_CHARS"]
+__all__ = ["Comment", "comment_limits", "DEFAULT_MAX_CONTENT_CHARS", "FIELD_NAMES", "MAX_FIELD_CHARS"]
 
 DEFAULT_MAX_CONTENT_CHARS = 65_536
 """Longest ``content`` accepted unless configured (WordPress stores at most 65,525)."""
@@ -400,9 +400,11 @@ _WIRE_TO_SHORT.update(
     }
 )
 _SHORT_NAMES = frozenset(a.name for a in attrs.fields(Comment)) - {"extra"}
-_ALL_NAMES = frozenset(_WIRE_TO_SHORT) | _SHORT_NAMES | {"api_key", "blog", "is_test", "key"}
+FIELD_NAMES = frozenset(_WIRE_TO_SHORT) | _SHORT_NAMES | {"api_key", "blog", "is_test", "key"}
+"""Every key :meth:`Comment.from_mapping` reads as something other than an extra parameter: the short
+names, Akismet's names (and ``referer``, ``comment_context``), and the request parameters it drops."""
 _REQUEST_ONLY = frozenset({"api_key", "key", "blog", "is_test", "comment_check_response"})
-_RESERVED = _ALL_NAMES | {"extra", "comment_check_response"}
+_RESERVED = FIELD_NAMES | {"extra", "comment_check_response"}
 # from_mapping's one look-up: a key's short name, "" for keys it skips, missing for extra parameters.
 _KEY_TO_SHORT = {**{name: name for name in _SHORT_NAMES}, **_WIRE_TO_SHORT, **dict.fromkeys(_REQUEST_ONLY, ""),
                  "extra": ""}

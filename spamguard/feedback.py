@@ -35,15 +35,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
 from . import _settings
 from .comment import Comment
-from .dumps import Record
 from .errors import ConfigurationError, InvalidCommentError
 from .verdict import Verdict
+
+if TYPE_CHECKING:  # spamguard.dumps reads WXR with defusedxml: only records() needs it, so only it imports it
+    from .dumps import Record
 
 __all__ = ["FeedbackStore", "default_feedback_path", "SCHEMA_VERSION"]
 
@@ -431,6 +433,8 @@ class FeedbackStore:
         ``<hash>@pseudonymised.invalid`` and pseudonymised IPs are left out. A row that no
         longer makes a valid comment (a lowered content limit) is skipped with a warning.
         """
+        from .dumps import Record
+
         for position, row in enumerate(self._rows(sources), start=1):
             data = self._row_dict(row)
             label = data.pop("label") == "spam"

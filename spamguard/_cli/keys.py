@@ -9,8 +9,7 @@ from typing import Any
 
 from .. import _settings
 from ..errors import ConfigurationError
-from ..server import KeyStore, UsageStore
-from ..server._usage import current_month
+from ..server import KeyStore, UsageStore, current_month
 from ._args import non_negative_int
 
 _EPILOG = """\

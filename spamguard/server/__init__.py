@@ -31,7 +31,7 @@ from ._app import (
 )
 from ._keys import ApiKey, KeyStore, normalize_site
 from ._metrics import Metrics
-from ._usage import UsageStore
+from ._usage import UsageStore, current_month
 
 __all__ = [
     "AkismetApp",
@@ -44,6 +44,7 @@ __all__ = [
     "Metrics",
     "THANKS",
     "UsageStore",
+    "current_month",
     "make_app",
     "normalize_site",
 ]
