@@ -300,33 +300,14 @@ class Comment:
         """
         if type(data) is not dict and not isinstance(data, Mapping):
             raise InvalidCommentError("comment", f"must be a mapping of fields, got {type(data).__name__}")
-        kwargs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         given_extra = data.get("extra")
         if given_extra is not None:
             if not isinstance(given_extra, Mapping):
                 raise InvalidCommentError("extra", f"must be a mapping, got {type(given_extra).__name__}")
             extra.update(given_extra)
-        honeypot_name = data.get("honeypot_field_name") or None
-        lookup = _KEY_TO_SHORT
-        if data.keys() <= _SHORT_NAMES:  # short names only (each its own short name, so no doubles)
-            kwargs = dict(data)
-            data = {}
-        for key, value in data.items():
-            short = lookup.get(key)
-            if short is None:
-                if honeypot_name is not None and key == honeypot_name:
-                    short = "honeypot_value"
-                else:
-                    extra[key] = _scalar_text(key, value)
-                    continue
-            elif not short:
-                continue  # "extra" (read above) or a request parameter
-            if short in kwargs and kwargs[short] != value:
-                raise InvalidCommentError(
-                    short, f"is given twice with different values ({kwargs[short]!r} and {value!r})"
-                )
-            kwargs[short] = value
+        # Short names only (each its own short name, so no doubles) need no look-up.
+        kwargs = dict(data) if data.keys() <= _SHORT_NAMES else _by_short_name(data, extra)
         for name in ("date", "post_modified"):
             if isinstance(kwargs.get(name), str):
                 kwargs[name] = _parse_date(name, kwargs[name])
@@ -413,115 +394,172 @@ _KEY_TO_SHORT = {**{name: name for name in _SHORT_NAMES}, **_WIRE_TO_SHORT, **di
 # --- building a comment without the attrs __init__ ------------------------------------------------
 #
 # Comment(**kwargs) runs a converter and a validator a field (about 40 calls). from_mapping,
-# which batch runs call once a record, first tries _build_checked: one pass over the fields with
-# the same rules, written for the common case. It only builds comments that Comment(**kwargs)
-# would build, equal to them; whenever a value is not plainly valid (wrong type, too long, a
-# check failing) it gives None and from_mapping calls Comment(**kwargs), so errors, and which
-# error comes first, are exactly those of the constructor. tests/test_comment.py compares the two.
+# which batch runs call once a record, first tries _build_checked: one pass over the given fields,
+# each through a quick check of its own that accepts only what the constructor accepts, gives the
+# value the constructor would store, and otherwise answers _DEFER. Whenever a value is not plainly
+# valid (wrong type, too long, a check failing) the whole build gives None and from_mapping calls
+# Comment(**kwargs), so errors, and which error comes first, are exactly those of the constructor.
+# tests/test_comment.py compares the two, and checks the slot layout the build relies on.
 
-_KINDS = {
-    "content": "content", "author": "text", "author_email": "text", "author_url": "url", "user_ip": "ip",
-    "user_agent": "text", "referrer": "url", "permalink": "url", "type": "type", "date": "date",
-    "post_modified": "date", "parent": "parent", "lang": "text", "charset": "text", "user_role": "text",
-    "recheck_reason": "text", "honeypot_field_name": "text", "honeypot_value": "text", "context": "context",
-    "extra": "extra",
-}
+_DEFER: Any = object()
+"""What a quick check answers when only the constructor can judge the value."""
 _EMPTY_EXTRA: Mapping[str, str] = types.MappingProxyType({})
+
+
+def _quick_text(value: Any, max_content: int) -> Any:
+    if type(value) is not str or len(value) > MAX_FIELD_CHARS:
+        return _DEFER
+    return value or None
+
+
+def _quick_url(value: Any, max_content: int) -> Any:
+    if type(value) is not str or len(value) > MAX_FIELD_CHARS or (value and _PLAIN_HTTP_URL.match(value) is None):
+        return _DEFER
+    return value or None
+
+
+def _quick_content(value: Any, max_content: int) -> Any:
+    return value if type(value) is str and len(value) <= max_content else _DEFER
+
+
+def _quick_ip(value: Any, max_content: int) -> Any:
+    if type(value) is not str:
+        return _DEFER
+    if value and _IPV4.fullmatch(value) is None:
+        if len(value) > 64:
+            return _DEFER
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return _DEFER
+    return value or None
+
+
+def _quick_type(value: Any, max_content: int) -> Any:
+    if type(value) is not str or len(value) > MAX_FIELD_CHARS:
+        return _DEFER
+    return value or "comment"
+
+
+def _quick_date(value: Any, max_content: int) -> Any:
+    if type(value) is not _dt.datetime or value.utcoffset() is None:
+        return _DEFER  # text dates are parsed by from_mapping before this
+    try:
+        value.astimezone(_dt.timezone.utc)
+    except OverflowError:
+        return _DEFER
+    return value
+
+
+def _quick_parent(value: Any, max_content: int) -> Any:
+    if type(value) is int and -(10**100) < value < 10**100:
+        return str(value)
+    return _quick_text(value, max_content)
+
+
+def _quick_context(value: Any, max_content: int) -> Any:
+    if type(value) is str:
+        return (value,) if len(value) <= MAX_FIELD_CHARS else _DEFER
+    if type(value) is not tuple and type(value) is not list:
+        return _DEFER
+    for item in value:
+        if type(item) is not str or len(item) > MAX_FIELD_CHARS:
+            return _DEFER
+    return tuple(value)
+
+
+def _quick_extra(value: Any, max_content: int) -> Any:
+    if type(value) is not dict:
+        return _DEFER
+    if not value:
+        return _EMPTY_EXTRA
+    extra = types.MappingProxyType(dict(value))
+    try:
+        _extra_validator(None, None, extra)  # type: ignore[arg-type]
+    except InvalidCommentError:
+        return _DEFER
+    return extra
+
+
+# Each field's quick check, in field order; a field given as None takes its default (as the converters do).
+_QUICK: dict[str, Any] = {
+    "content": _quick_content, "author": _quick_text, "author_email": _quick_text, "author_url": _quick_url,
+    "user_ip": _quick_ip, "user_agent": _quick_text, "referrer": _quick_url, "permalink": _quick_url,
+    "type": _quick_type, "date": _quick_date, "post_modified": _quick_date, "parent": _quick_parent,
+    "lang": _quick_text, "charset": _quick_text, "user_role": _quick_text, "recheck_reason": _quick_text,
+    "honeypot_field_name": _quick_text, "honeypot_value": _quick_text, "context": _quick_context,
+    "extra": _quick_extra,
+}
 _DEFAULTS: dict[str, Any] = {
     name: "comment" if name == "type" else () if name == "context" else _EMPTY_EXTRA if name == "extra" else None
-    for name in _KINDS
+    for name in _QUICK
 }
-# The slots' own setters (what the attrs __init__ of a frozen class sets fields with, minus a look-up a field).
-_SETTERS = [getattr(Comment, name).__set__ for name in _DEFAULTS]
 _new_object = object.__new__
-assert list(_KINDS) == [a.name for a in attrs.fields(Comment)], "keep _KINDS in field order"
+
+
+def _slot_setters() -> list[Any] | None:
+    """The setters of Comment's slots in field order, when attrs laid the class out as the quick build
+    expects: one plain slot a field (plus ``__weakref__``) and nothing else to set. Otherwise None, and
+    from_mapping always takes the constructor (slower, never wrong); a test fails loudly in that case."""
+    names = [a.name for a in attrs.fields(Comment)]
+    if names != list(_QUICK) or Comment.__mro__ != (Comment, object):
+        return None
+    if set(getattr(Comment, "__slots__", ())) - {"__weakref__"} != set(names):
+        return None
+    slots = [Comment.__dict__.get(name) for name in names]
+    if not all(isinstance(slot, types.MemberDescriptorType) for slot in slots):
+        return None
+    return [slot.__set__ for slot in slots]  # type: ignore[union-attr]
+
+
+_SETTERS = _slot_setters()
 
 
 def _build_checked(kwargs: dict[str, Any], max_content: int) -> Comment | None:
     """The Comment that ``Comment(**kwargs)`` makes, or None when that call is needed to judge it."""
-    if "content" not in kwargs:
+    if "content" not in kwargs or _SETTERS is None:
         return None
     values = _DEFAULTS.copy()  # in field order, as _SETTERS
+    quick_check, defer = _QUICK.get, _DEFER  # local names: this loop runs for every field of every record
     for name, value in kwargs.items():
-        kind = _KINDS.get(name)
-        if kind is None:
+        quick = quick_check(name)
+        if quick is None:
             return None  # a name Comment does not take: its TypeError
         if value is None:
-            if kind == "content":
+            if name == "content":
                 return None
             continue  # None gives the field's default (None, "comment", (), no extra)
-        if type(value) is str:
-            if kind == "text":
-                if len(value) > MAX_FIELD_CHARS:
-                    return None
-                values[name] = value or None
-            elif kind == "url":
-                if len(value) > MAX_FIELD_CHARS or (value and _PLAIN_HTTP_URL.match(value) is None):
-                    return None
-                values[name] = value or None
-            elif kind == "content":
-                if len(value) > max_content:
-                    return None
-                values[name] = value
-            elif kind == "ip":
-                if value and _IPV4.fullmatch(value) is None:
-                    if len(value) > 64:
-                        return None
-                    try:
-                        ipaddress.ip_address(value)
-                    except ValueError:
-                        return None
-                values[name] = value or None
-            elif kind == "type":
-                if len(value) > MAX_FIELD_CHARS:
-                    return None
-                values[name] = value or "comment"
-            elif kind == "parent":
-                if len(value) > MAX_FIELD_CHARS:
-                    return None
-                values[name] = value or None
-            elif kind == "context":
-                if len(value) > MAX_FIELD_CHARS:
-                    return None
-                values[name] = (value,)
-            else:
-                return None  # a date as text (from_mapping parses those), extra as text
-        elif kind == "date":
-            if type(value) is not _dt.datetime or value.utcoffset() is None:
-                return None
-            try:
-                value.astimezone(_dt.timezone.utc)
-            except OverflowError:
-                return None
-            values[name] = value
-        elif kind == "parent":
-            if type(value) is not int or not -(10**100) < value < 10**100:
-                return None
-            values[name] = str(value)
-        elif kind == "context":
-            if type(value) is not tuple and type(value) is not list:
-                return None
-            for item in value:
-                if type(item) is not str or len(item) > MAX_FIELD_CHARS:
-                    return None
-            values[name] = tuple(value)
-        elif kind == "extra":
-            if type(value) is not dict:
-                return None
-            if value:
-                extra = types.MappingProxyType(dict(value))
-                try:
-                    _extra_validator(None, None, extra)  # type: ignore[arg-type]
-                except InvalidCommentError:
-                    return None
-                values[name] = extra
-        else:
+        value = quick(value, max_content)
+        if value is defer:
             return None
+        values[name] = value
     comment: Comment = _new_object(Comment)
     for setter, value in zip(_SETTERS, values.values(), strict=True):
         setter(comment, value)
     comment.__attrs_post_init__()  # every field is valid, so its errors are the constructor's too
     return comment
+
+
+def _by_short_name(data: Mapping[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The comment fields of ``data`` under their short names; other keys go to ``extra`` as text."""
+    honeypot_name = data.get("honeypot_field_name") or None
+    kwargs: dict[str, Any] = {}
+    lookup = _KEY_TO_SHORT  # a local name: this loop runs for every key of every record of a dump
+    for key, value in data.items():
+        short = lookup.get(key)
+        if short is None:
+            if honeypot_name is None or key != honeypot_name:
+                extra[key] = _scalar_text(key, value)
+                continue
+            short = "honeypot_value"
+        elif not short:
+            continue  # "extra" (read already) or a request parameter
+        if short in kwargs and kwargs[short] != value:
+            raise InvalidCommentError(
+                short, f"is given twice with different values ({kwargs[short]!r} and {value!r})"
+            )
+        kwargs[short] = value
+    return kwargs
 
 
 def _scalar_text(key: str, value: Any) -> str:
