@@ -15,7 +15,7 @@ One rule for each kind of value:
 * switches: ``1``/``0``, ``true``/``false``, ``yes``/``no``, ``on``/``off`` (any case);
 * numbers: decimal and finite, within the setting's range; a setting that can be switched
   off (a threshold, the latency budget, the retention) also takes ``off`` or ``none``;
-* text: as given, without surrounding blanks (secrets: exactly as given).
+* text: as given, without surrounding blanks (a secret: exactly as given, blanks included).
 
 A bad value raises :class:`~spamguard.ConfigurationError` naming the variable and the value.
 
@@ -197,8 +197,9 @@ def feedback_db() -> str | None:
 
 
 def feedback_secret() -> str | None:
-    """The feedback store's pseudonymisation secret, exactly as set (blanks count), or None."""
-    return os.environ.get(FEEDBACK_SECRET) or None
+    """The feedback store's pseudonymisation secret, exactly as set (blanks around it included), or None."""
+    raw = os.environ.get(FEEDBACK_SECRET, "")
+    return raw if raw.strip() else None
 
 
 def feedback_retention_days() -> float | None:

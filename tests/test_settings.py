@@ -44,7 +44,14 @@ def test_blank_is_not_set(clean_env: pytest.MonkeyPatch, raw: str) -> None:
         clean_env.setenv(name, raw)
     assert (_settings.akismet(), _settings.policy(), _settings.guard(("auto",))) == ({}, {}, {})
     assert Policy.from_env() == Policy()
-    assert _settings.max_content_chars() is None
+    assert (_settings.max_content_chars(), _settings.feedback_secret(), _settings.feedback_db()) == (None, None, None)
+
+
+def test_a_secret_is_taken_exactly_as_given(clean_env: pytest.MonkeyPatch) -> None:
+    """Text settings lose their surrounding blanks; a secret keeps them (they are part of the key)."""
+    clean_env.setenv(_settings.FEEDBACK_SECRET, " s3cret ")
+    clean_env.setenv(_settings.FEEDBACK_DB, " /srv/feedback.sqlite3 ")
+    assert (_settings.feedback_secret(), _settings.feedback_db()) == (" s3cret ", "/srv/feedback.sqlite3")
 
 
 # (variable, a bad value, what reads it): every setting that can be wrong names itself and the value.
