@@ -13,6 +13,9 @@ from .akismet import AkismetClient, akismet_configured
 from .classifier import Classifier
 from .comment import Comment
 from .errors import (
+    BackendConnectionError,
+    BackendResponseError,
+    BackendTimeoutError,
     BackendUnavailableError,
     CheckpointError,
     ConfigurationError,
@@ -31,7 +34,7 @@ from .feedback import FeedbackStore
 from .guard import Guard
 from .local import LocalModel
 from .policy import HONEYPOT_REASON, Policy
-from .verdict import Action, Verdict
+from .verdict import Action, Source, Verdict
 
 try:
     __version__ = version("spamguard")
@@ -43,6 +46,9 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "Action",
     "AkismetClient",
+    "BackendConnectionError",
+    "BackendResponseError",
+    "BackendTimeoutError",
     "BackendUnavailableError",
     "CheckpointError",
     "Classifier",
@@ -60,6 +66,7 @@ __all__ = [
     "ModelIntegrityError",
     "HONEYPOT_REASON",
     "Policy",
+    "Source",
     "SpamGuardError",
     "TooManyRejectsError",
     "UnsafeXMLError",

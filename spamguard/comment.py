@@ -3,6 +3,14 @@
 Field names are Akismet's parameters with short names (``content`` for
 ``comment_content`` and so on); :meth:`Comment.from_mapping` takes either spelling and
 :meth:`Comment.to_akismet` gives the form fields Akismet expects.
+
+The longest ``content`` accepted is, from the narrowest setting to the widest:
+``Comment.from_mapping(..., max_content_chars=N)`` for that call; inside a
+:func:`comment_limits` block, that block's limit (per thread and per asyncio task, so one
+request's setting never leaks into another's); otherwise the process-wide limit,
+``SPAMGUARD_MAX_CONTENT_CHARS`` or :data:`DEFAULT_MAX_CONTENT_CHARS`, which the settings
+module reads once, when the first comment is checked, and keeps: a comment that was valid in
+a process stays valid in it.
 """
 
 from __future__ import annotations
@@ -11,7 +19,6 @@ import contextlib
 import contextvars
 import datetime as _dt
 import ipaddress
-import os
 import re
 import types
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,10 +26,11 @@ from typing import Any
 
 import attrs
 
-from ._urls import is_http_url
+from . import _settings
+from ._settings import is_http_url
 from .errors import InvalidCommentError
 
-__all__ = ["Comment", "comment_limits", "DEFAULT_MAX_CONTENT_CHARS", "MAX_FIELD_CHARS"]
+__all__ = ["Comment", "comment_limits", "DEFAULT_MAX_CONTENT_CHARS", "FIELD_NAMES", "MAX_FIELD_CHARS"]
 
 DEFAULT_MAX_CONTENT_CHARS = 65_536
 """Longest ``content`` accepted unless configured (WordPress stores at most 65,525)."""
@@ -30,34 +38,6 @@ MAX_FIELD_CHARS = 8_192
 """Longest value accepted in any other field (names, URLs, user agents, extra parameters)."""
 MAX_EXTRA_FIELDS = 256
 """Most extra parameters one comment may carry."""
-
-
-_env_max_content: int | None = None
-
-
-def _default_max_content() -> int:
-    """The default content limit: ``SPAMGUARD_MAX_CONTENT_CHARS``, read once (when first needed)."""
-    global _env_max_content
-    if _env_max_content is None:
-        _env_max_content = _read_env_max_content()  # a bad value raises, every time, until fixed
-    return _env_max_content
-
-
-def _read_env_max_content() -> int:
-    raw = os.environ.get("SPAMGUARD_MAX_CONTENT_CHARS")
-    if not raw:
-        return DEFAULT_MAX_CONTENT_CHARS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        from .errors import ConfigurationError
-
-        raise ConfigurationError(
-            f"SPAMGUARD_MAX_CONTENT_CHARS must be a positive whole number, got {raw!r}"
-        )
-    return value
 
 
 _max_content: contextvars.ContextVar[int | None] = contextvars.ContextVar(
@@ -69,9 +49,10 @@ _max_content: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 def comment_limits(*, max_content_chars: int) -> Iterator[None]:
     """Accept comments up to ``max_content_chars`` characters inside the ``with`` block.
 
-    The default is :data:`DEFAULT_MAX_CONTENT_CHARS`, or ``SPAMGUARD_MAX_CONTENT_CHARS``
-    from the environment (read once per process, when the first comment is made: set it
-    before that). The setting is per thread and per asyncio task.
+    Outside any block the limit is the process-wide one: ``SPAMGUARD_MAX_CONTENT_CHARS``
+    from the environment, read once per process when the first comment is checked (set it
+    before that), else :data:`DEFAULT_MAX_CONTENT_CHARS`. The block's setting is per thread
+    and per asyncio task; blocks nest, the innermost wins.
     """
     if max_content_chars <= 0:
         raise ValueError(f"max_content_chars must be positive, got {max_content_chars!r}")
@@ -83,8 +64,9 @@ def comment_limits(*, max_content_chars: int) -> Iterator[None]:
 
 
 def _current_max_content() -> int:
+    """The limit in force: the innermost ``comment_limits`` block's, else the process-wide one."""
     value = _max_content.get()
-    return value if value is not None else _default_max_content()
+    return value if value is not None else _settings.process_max_content_chars(DEFAULT_MAX_CONTENT_CHARS)
 
 
 # --- validators -------------------------------------------------------------------------
@@ -318,33 +300,14 @@ class Comment:
         """
         if type(data) is not dict and not isinstance(data, Mapping):
             raise InvalidCommentError("comment", f"must be a mapping of fields, got {type(data).__name__}")
-        kwargs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         given_extra = data.get("extra")
         if given_extra is not None:
             if not isinstance(given_extra, Mapping):
                 raise InvalidCommentError("extra", f"must be a mapping, got {type(given_extra).__name__}")
             extra.update(given_extra)
-        honeypot_name = data.get("honeypot_field_name") or None
-        lookup = _KEY_TO_SHORT
-        if data.keys() <= _SHORT_NAMES:  # short names only (each its own short name, so no doubles)
-            kwargs = dict(data)
-            data = {}
-        for key, value in data.items():
-            short = lookup.get(key)
-            if short is None:
-                if honeypot_name is not None and key == honeypot_name:
-                    short = "honeypot_value"
-                else:
-                    extra[key] = _scalar_text(key, value)
-                    continue
-            elif not short:
-                continue  # "extra" (read above) or a request parameter
-            if short in kwargs and kwargs[short] != value:
-                raise InvalidCommentError(
-                    short, f"is given twice with different values ({kwargs[short]!r} and {value!r})"
-                )
-            kwargs[short] = value
+        # Short names only (each its own short name, so no doubles) need no look-up.
+        kwargs = dict(data) if data.keys() <= _SHORT_NAMES else _by_short_name(data, extra)
         for name in ("date", "post_modified"):
             if isinstance(kwargs.get(name), str):
                 kwargs[name] = _parse_date(name, kwargs[name])
@@ -418,9 +381,11 @@ _WIRE_TO_SHORT.update(
     }
 )
 _SHORT_NAMES = frozenset(a.name for a in attrs.fields(Comment)) - {"extra"}
-_ALL_NAMES = frozenset(_WIRE_TO_SHORT) | _SHORT_NAMES | {"api_key", "blog", "is_test", "key"}
+FIELD_NAMES = frozenset(_WIRE_TO_SHORT) | _SHORT_NAMES | {"api_key", "blog", "is_test", "key"}
+"""Every key :meth:`Comment.from_mapping` reads as something other than an extra parameter: the short
+names, Akismet's names (and ``referer``, ``comment_context``), and the request parameters it drops."""
 _REQUEST_ONLY = frozenset({"api_key", "key", "blog", "is_test", "comment_check_response"})
-_RESERVED = _ALL_NAMES | {"extra", "comment_check_response"}
+_RESERVED = FIELD_NAMES | {"extra", "comment_check_response"}
 # from_mapping's one look-up: a key's short name, "" for keys it skips, missing for extra parameters.
 _KEY_TO_SHORT = {**{name: name for name in _SHORT_NAMES}, **_WIRE_TO_SHORT, **dict.fromkeys(_REQUEST_ONLY, ""),
                  "extra": ""}
@@ -429,115 +394,172 @@ _KEY_TO_SHORT = {**{name: name for name in _SHORT_NAMES}, **_WIRE_TO_SHORT, **di
 # --- building a comment without the attrs __init__ ------------------------------------------------
 #
 # Comment(**kwargs) runs a converter and a validator a field (about 40 calls). from_mapping,
-# which batch runs call once a record, first tries _build_checked: one pass over the fields with
-# the same rules, written for the common case. It only builds comments that Comment(**kwargs)
-# would build, equal to them; whenever a value is not plainly valid (wrong type, too long, a
-# check failing) it gives None and from_mapping calls Comment(**kwargs), so errors, and which
-# error comes first, are exactly those of the constructor. tests/test_comment.py compares the two.
+# which batch runs call once a record, first tries _build_checked: one pass over the given fields,
+# each through a quick check of its own that accepts only what the constructor accepts, gives the
+# value the constructor would store, and otherwise answers _DEFER. Whenever a value is not plainly
+# valid (wrong type, too long, a check failing) the whole build gives None and from_mapping calls
+# Comment(**kwargs), so errors, and which error comes first, are exactly those of the constructor.
+# tests/test_comment.py compares the two, and checks the slot layout the build relies on.
 
-_KINDS = {
-    "content": "content", "author": "text", "author_email": "text", "author_url": "url", "user_ip": "ip",
-    "user_agent": "text", "referrer": "url", "permalink": "url", "type": "type", "date": "date",
-    "post_modified": "date", "parent": "parent", "lang": "text", "charset": "text", "user_role": "text",
-    "recheck_reason": "text", "honeypot_field_name": "text", "honeypot_value": "text", "context": "context",
-    "extra": "extra",
-}
+_DEFER: Any = object()
+"""What a quick check answers when only the constructor can judge the value."""
 _EMPTY_EXTRA: Mapping[str, str] = types.MappingProxyType({})
+
+
+def _quick_text(value: Any, max_content: int) -> Any:
+    if type(value) is not str or len(value) > MAX_FIELD_CHARS:
+        return _DEFER
+    return value or None
+
+
+def _quick_url(value: Any, max_content: int) -> Any:
+    if type(value) is not str or len(value) > MAX_FIELD_CHARS or (value and _PLAIN_HTTP_URL.match(value) is None):
+        return _DEFER
+    return value or None
+
+
+def _quick_content(value: Any, max_content: int) -> Any:
+    return value if type(value) is str and len(value) <= max_content else _DEFER
+
+
+def _quick_ip(value: Any, max_content: int) -> Any:
+    if type(value) is not str:
+        return _DEFER
+    if value and _IPV4.fullmatch(value) is None:
+        if len(value) > 64:
+            return _DEFER
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return _DEFER
+    return value or None
+
+
+def _quick_type(value: Any, max_content: int) -> Any:
+    if type(value) is not str or len(value) > MAX_FIELD_CHARS:
+        return _DEFER
+    return value or "comment"
+
+
+def _quick_date(value: Any, max_content: int) -> Any:
+    if type(value) is not _dt.datetime or value.utcoffset() is None:
+        return _DEFER  # text dates are parsed by from_mapping before this
+    try:
+        value.astimezone(_dt.timezone.utc)
+    except OverflowError:
+        return _DEFER
+    return value
+
+
+def _quick_parent(value: Any, max_content: int) -> Any:
+    if type(value) is int and -(10**100) < value < 10**100:
+        return str(value)
+    return _quick_text(value, max_content)
+
+
+def _quick_context(value: Any, max_content: int) -> Any:
+    if type(value) is str:
+        return (value,) if len(value) <= MAX_FIELD_CHARS else _DEFER
+    if type(value) is not tuple and type(value) is not list:
+        return _DEFER
+    for item in value:
+        if type(item) is not str or len(item) > MAX_FIELD_CHARS:
+            return _DEFER
+    return tuple(value)
+
+
+def _quick_extra(value: Any, max_content: int) -> Any:
+    if type(value) is not dict:
+        return _DEFER
+    if not value:
+        return _EMPTY_EXTRA
+    extra = types.MappingProxyType(dict(value))
+    try:
+        _extra_validator(None, None, extra)  # type: ignore[arg-type]
+    except InvalidCommentError:
+        return _DEFER
+    return extra
+
+
+# Each field's quick check, in field order; a field given as None takes its default (as the converters do).
+_QUICK: dict[str, Any] = {
+    "content": _quick_content, "author": _quick_text, "author_email": _quick_text, "author_url": _quick_url,
+    "user_ip": _quick_ip, "user_agent": _quick_text, "referrer": _quick_url, "permalink": _quick_url,
+    "type": _quick_type, "date": _quick_date, "post_modified": _quick_date, "parent": _quick_parent,
+    "lang": _quick_text, "charset": _quick_text, "user_role": _quick_text, "recheck_reason": _quick_text,
+    "honeypot_field_name": _quick_text, "honeypot_value": _quick_text, "context": _quick_context,
+    "extra": _quick_extra,
+}
 _DEFAULTS: dict[str, Any] = {
     name: "comment" if name == "type" else () if name == "context" else _EMPTY_EXTRA if name == "extra" else None
-    for name in _KINDS
+    for name in _QUICK
 }
-# The slots' own setters (what the attrs __init__ of a frozen class sets fields with, minus a look-up a field).
-_SETTERS = [getattr(Comment, name).__set__ for name in _DEFAULTS]
 _new_object = object.__new__
-assert list(_KINDS) == [a.name for a in attrs.fields(Comment)], "keep _KINDS in field order"
+
+
+def _slot_setters() -> list[Any] | None:
+    """The setters of Comment's slots in field order, when attrs laid the class out as the quick build
+    expects: one plain slot a field (plus ``__weakref__``) and nothing else to set. Otherwise None, and
+    from_mapping always takes the constructor (slower, never wrong); a test fails loudly in that case."""
+    names = [a.name for a in attrs.fields(Comment)]
+    if names != list(_QUICK) or Comment.__mro__ != (Comment, object):
+        return None
+    if set(getattr(Comment, "__slots__", ())) - {"__weakref__"} != set(names):
+        return None
+    slots = [Comment.__dict__.get(name) for name in names]
+    if not all(isinstance(slot, types.MemberDescriptorType) for slot in slots):
+        return None
+    return [slot.__set__ for slot in slots]  # type: ignore[union-attr]
+
+
+_SETTERS = _slot_setters()
 
 
 def _build_checked(kwargs: dict[str, Any], max_content: int) -> Comment | None:
     """The Comment that ``Comment(**kwargs)`` makes, or None when that call is needed to judge it."""
-    if "content" not in kwargs:
+    if "content" not in kwargs or _SETTERS is None:
         return None
     values = _DEFAULTS.copy()  # in field order, as _SETTERS
+    quick_check, defer = _QUICK.get, _DEFER  # local names: this loop runs for every field of every record
     for name, value in kwargs.items():
-        kind = _KINDS.get(name)
-        if kind is None:
+        quick = quick_check(name)
+        if quick is None:
             return None  # a name Comment does not take: its TypeError
         if value is None:
-            if kind == "content":
+            if name == "content":
                 return None
             continue  # None gives the field's default (None, "comment", (), no extra)
-        if type(value) is str:
-            if kind == "text":
-                if len(value) > MAX_FIELD_CHARS:
-                    return None
-                values[name] = value or None
-            elif kind == "url":
-                if len(value) > MAX_FIELD_CHARS or (value and _PLAIN_HTTP_URL.match(value) is None):
-                    return None
-                values[name] = value or None
-            elif kind == "content":
-                if len(value) > max_content:
-                    return None
-                values[name] = value
-            elif kind == "ip":
-                if value and _IPV4.fullmatch(value) is None:
-                    if len(value) > 64:
-                        return None
-                    try:
-                        ipaddress.ip_address(value)
-                    except ValueError:
-                        return None
-                values[name] = value or None
-            elif kind == "type":
-                if len(value) > MAX_FIELD_CHARS:
-                    return None
-                values[name] = value or "comment"
-            elif kind == "parent":
-                if len(value) > MAX_FIELD_CHARS:
-                    return None
-                values[name] = value or None
-            elif kind == "context":
-                if len(value) > MAX_FIELD_CHARS:
-                    return None
-                values[name] = (value,)
-            else:
-                return None  # a date as text (from_mapping parses those), extra as text
-        elif kind == "date":
-            if type(value) is not _dt.datetime or value.utcoffset() is None:
-                return None
-            try:
-                value.astimezone(_dt.timezone.utc)
-            except OverflowError:
-                return None
-            values[name] = value
-        elif kind == "parent":
-            if type(value) is not int or not -(10**100) < value < 10**100:
-                return None
-            values[name] = str(value)
-        elif kind == "context":
-            if type(value) is not tuple and type(value) is not list:
-                return None
-            for item in value:
-                if type(item) is not str or len(item) > MAX_FIELD_CHARS:
-                    return None
-            values[name] = tuple(value)
-        elif kind == "extra":
-            if type(value) is not dict:
-                return None
-            if value:
-                extra = types.MappingProxyType(dict(value))
-                try:
-                    _extra_validator(None, None, extra)  # type: ignore[arg-type]
-                except InvalidCommentError:
-                    return None
-                values[name] = extra
-        else:
+        value = quick(value, max_content)
+        if value is defer:
             return None
+        values[name] = value
     comment: Comment = _new_object(Comment)
     for setter, value in zip(_SETTERS, values.values(), strict=True):
         setter(comment, value)
     comment.__attrs_post_init__()  # every field is valid, so its errors are the constructor's too
     return comment
+
+
+def _by_short_name(data: Mapping[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The comment fields of ``data`` under their short names; other keys go to ``extra`` as text."""
+    honeypot_name = data.get("honeypot_field_name") or None
+    kwargs: dict[str, Any] = {}
+    lookup = _KEY_TO_SHORT  # a local name: this loop runs for every key of every record of a dump
+    for key, value in data.items():
+        short = lookup.get(key)
+        if short is None:
+            if honeypot_name is None or key != honeypot_name:
+                extra[key] = _scalar_text(key, value)
+                continue
+            short = "honeypot_value"
+        elif not short:
+            continue  # "extra" (read already) or a request parameter
+        if short in kwargs and kwargs[short] != value:
+            raise InvalidCommentError(
+                short, f"is given twice with different values ({kwargs[short]!r} and {value!r})"
+            )
+        kwargs[short] = value
+    return kwargs
 
 
 def _scalar_text(key: str, value: Any) -> str:

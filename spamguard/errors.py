@@ -9,6 +9,9 @@ __all__ = [
     "InvalidKeyError",
     "InvalidRequestError",
     "BackendUnavailableError",
+    "BackendTimeoutError",
+    "BackendConnectionError",
+    "BackendResponseError",
     "KeyStoreError",
     "ModelIntegrityError",
     "InvalidNoticeSettingError",
@@ -48,11 +51,23 @@ class InvalidRequestError(SpamGuardError):
 
 
 class BackendUnavailableError(SpamGuardError):
-    """Raised when a backend cannot give an answer: timeout, refused, 5xx or garbage."""
+    """Raised when a backend cannot give an answer; its subclasses say why (catch this one for all of them)."""
 
     def __init__(self, message: str, cause: BaseException | None = None) -> None:
         self.cause = cause
         super().__init__(message)
+
+
+class BackendTimeoutError(BackendUnavailableError):
+    """Raised when a backend did not connect or answer within its timeout."""
+
+
+class BackendConnectionError(BackendUnavailableError):
+    """Raised when a backend could not be reached: connection refused or reset, DNS, TLS, proxy."""
+
+
+class BackendResponseError(BackendUnavailableError):
+    """Raised when a backend answered, but not with a protocol answer: HTTP 5xx or another error status, or garbage."""
 
 
 class KeyStoreError(ConfigurationError):

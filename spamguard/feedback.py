@@ -35,14 +35,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
+from . import _settings
 from .comment import Comment
-from .dumps import Record
 from .errors import ConfigurationError, InvalidCommentError
 from .verdict import Verdict
+
+if TYPE_CHECKING:  # spamguard.dumps reads WXR with defusedxml: only records() needs it, so only it imports it
+    from .dumps import Record
 
 __all__ = ["FeedbackStore", "default_feedback_path", "SCHEMA_VERSION"]
 
@@ -89,29 +92,10 @@ def default_feedback_path() -> Path:
     The data folder is ``$XDG_DATA_HOME/spamguard`` (``~/.local/share/spamguard`` when
     ``XDG_DATA_HOME`` is unset; ``%LOCALAPPDATA%\\spamguard`` on Windows).
     """
-    env = os.environ.get("SPAMGUARD_FEEDBACK_DB")
-    if env:
+    env = _settings.feedback_db()
+    if env is not None:
         return Path(env).expanduser()
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):  # pragma: no cover - not tested on Windows
-        base = Path(os.environ["LOCALAPPDATA"])
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "spamguard" / "feedback.sqlite3"
-
-
-def _retention_from_env() -> float | None:
-    raw = os.environ.get("SPAMGUARD_FEEDBACK_RETENTION_DAYS")
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise ConfigurationError(
-            f"SPAMGUARD_FEEDBACK_RETENTION_DAYS must be a positive number of days, got {raw!r}"
-        )
-    return value
+    return _settings.data_home() / "spamguard" / "feedback.sqlite3"
 
 
 class FeedbackStore:
@@ -137,7 +121,7 @@ class FeedbackStore:
     ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_feedback_path()
         self.pseudonymise = pseudonymise
-        self.retention_days = retention_days if retention_days is not None else _retention_from_env()
+        self.retention_days = retention_days if retention_days is not None else _settings.feedback_retention_days()
         if self.retention_days is not None and self.retention_days <= 0:
             raise ValueError(f"retention_days must be positive, got {self.retention_days!r}")
         self.record_remote_verdicts = record_remote_verdicts
@@ -148,7 +132,7 @@ class FeedbackStore:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         if secret is None:
-            secret = os.environ.get("SPAMGUARD_FEEDBACK_SECRET") or None
+            secret = _settings.feedback_secret()
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._key = b""
@@ -449,6 +433,8 @@ class FeedbackStore:
         ``<hash>@pseudonymised.invalid`` and pseudonymised IPs are left out. A row that no
         longer makes a valid comment (a lowered content limit) is skipped with a warning.
         """
+        from .dumps import Record
+
         for position, row in enumerate(self._rows(sources), start=1):
             data = self._row_dict(row)
             label = data.pop("label") == "spam"

@@ -1,22 +1,30 @@
-"""The moderation :class:`Policy`: which :class:`~spamguard.Action` a verdict leads to."""
+"""The moderation :class:`Policy`: which :class:`~spamguard.Action` a verdict leads to.
+
+The one place where a verdict becomes an action, for every way in: the
+:class:`~spamguard.Guard` applies it to each check, ``spamguard rescore`` to each record and
+``spamguard serve`` to each comment-check (spam or discard means ``true``). The honeypot rule
+is here too, and only here: a comment whose hidden field came back filled is never approved.
+"""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import attrs
 
+from . import _settings
 from .comment import Comment
 from .errors import ConfigurationError
-from .verdict import Action, Verdict
+from .verdict import Action, Source, Verdict
 
-__all__ = ["Policy", "HONEYPOT_REASON"]
+__all__ = ["Policy", "HONEYPOT_REASON", "DEFAULT_DISCARD_THRESHOLD", "DEFAULT_HOLD_THRESHOLD"]
 
 HONEYPOT_REASON = "the hidden honeypot field was filled in"
-
-LOCAL_SOURCE = "local"
-NO_ANSWER_SOURCE = "guard"  # the Guard's own verdict when no classifier could answer
+"""The reason a verdict gives for a filled honeypot (the Policy adds it; the local model names it)."""
+DEFAULT_DISCARD_THRESHOLD = 0.98
+"""The local model's spam score from which spam is discarded, unless configured."""
+DEFAULT_HOLD_THRESHOLD = 0.35
+"""The local model's score from which a ham is held for a person, unless configured."""
 
 
 def _threshold(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
@@ -31,13 +39,13 @@ class Policy:
     In order, for a **spam** verdict:
 
     * ``DISCARD`` when the remote service sent its discard tip (``verdict.discard``), or when
-      the local model decided alone (``source == "local"``, fallbacks included) with a score at
-      or above ``discard_threshold``;
+      the local model decided alone (``source`` is ``Source.LOCAL``, ``"local"``; fallbacks
+      included) with a score at or above ``discard_threshold``;
     * ``SPAM`` otherwise.
 
     For a **ham** verdict:
 
-    * ``HOLD`` when no classifier could answer (``source == "guard"``);
+    * ``HOLD`` when no classifier could answer (``source`` is ``Source.GUARD``, ``"guard"``);
     * ``HOLD`` when it is provisional (``recheck_after`` set) and ``hold_provisional``;
     * ``HOLD`` when it has a score at or above ``hold_threshold`` (the band just below the
       model's spam threshold, where it is unsure);
@@ -52,8 +60,8 @@ class Policy:
     ``SPAMGUARD_HOLD_THRESHOLD`` (``off`` to switch off) and ``SPAMGUARD_HOLD_FALLBACK_HAMS``.
     """
 
-    discard_threshold: float | None = attrs.field(default=0.98, validator=_threshold)
-    hold_threshold: float | None = attrs.field(default=0.35, validator=_threshold)
+    discard_threshold: float | None = attrs.field(default=DEFAULT_DISCARD_THRESHOLD, validator=_threshold)
+    hold_threshold: float | None = attrs.field(default=DEFAULT_HOLD_THRESHOLD, validator=_threshold)
     hold_provisional: bool = True
     hold_fallback_hams: bool = False
     honeypot_is_spam: bool = True
@@ -70,7 +78,10 @@ class Policy:
             )
 
     def decide(self, verdict: Verdict, comment: Comment | None = None) -> Action:
-        """The action for ``verdict`` on ``comment`` (see the class docstring for the rules)."""
+        """The action for ``verdict`` on ``comment`` (see the class docstring for the rules).
+
+        Give the comment whenever you have it: the honeypot rule needs it.
+        """
         action = self._decide_verdict(verdict)
         if self._honeypot_overrides(action, comment):
             return Action.SPAM
@@ -92,12 +103,12 @@ class Policy:
             if (
                 self.discard_threshold is not None
                 and score is not None
-                and verdict.source == LOCAL_SOURCE
+                and verdict.source == Source.LOCAL
                 and score >= self.discard_threshold
             ):
                 return Action.DISCARD
             return Action.SPAM
-        if verdict.source == NO_ANSWER_SOURCE:
+        if verdict.source == Source.GUARD:
             return Action.HOLD
         if self.hold_provisional and verdict.recheck_after is not None:
             return Action.HOLD
@@ -121,38 +132,10 @@ class Policy:
     @classmethod
     def from_env(cls, **overrides: Any) -> Policy:
         """A policy from ``SPAMGUARD_*`` environment variables; keyword arguments win."""
-        settings: dict[str, Any] = {}
-        for name, env in (("discard_threshold", "SPAMGUARD_DISCARD_THRESHOLD"),
-                          ("hold_threshold", "SPAMGUARD_HOLD_THRESHOLD")):
-            raw = os.environ.get(env)
-            if raw:
-                settings[name] = _env_threshold(env, raw)
-        raw = os.environ.get("SPAMGUARD_HOLD_FALLBACK_HAMS")
-        if raw:
-            settings["hold_fallback_hams"] = _env_bool("SPAMGUARD_HOLD_FALLBACK_HAMS", raw)
+        settings = _settings.policy()
         settings.update(overrides)
         try:
             return cls(**settings)
         except ValueError as exc:
             raise ConfigurationError(f"{exc} (check the SPAMGUARD_* settings)") from exc
 
-
-def _env_threshold(name: str, raw: str) -> float | None:
-    if raw.strip().lower() in ("off", "none"):
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise ConfigurationError(f"{name} must be a number between 0 and 1 (or 'off'), got {raw!r}")
-    return value
-
-
-def _env_bool(name: str, raw: str) -> bool:
-    text = raw.strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{name} must be 1/0, true/false, yes/no or on/off, got {raw!r}")

@@ -46,9 +46,7 @@ Behaviour switches (attributes; :meth:`FakeAkismet.reset` restores them):
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as _dt
-import io
 import json
 import re
 import socket
@@ -60,10 +58,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .akismet import protocol
+from .akismet.protocol import SiteActivity
+
 __all__ = ["FakeAkismet", "MODES"]
 
 MODES = ("ok", "slow", "error", "garbage", "invalid", "down")
-THANKS = "Thanks for making the web a better place."
+THANKS = protocol.THANKS
 _LINK = re.compile(r"https?://", re.IGNORECASE)
 _DEFAULT_SLOW = 10.0
 
@@ -279,25 +280,24 @@ class FakeAkismet:
         if mode == "garbage":
             return 200, {"Content-Type": "text/html"}, "<html><body>502 Bad Gateway?</body></html>"
         if mode == "invalid":
-            return 200, _plain(debug_help or "Invalid key"), "invalid"
+            return 200, _plain(debug_help or "Invalid key"), protocol.INVALID
         if not path.startswith(self.prefix + "/"):
             return 404, _plain(), "Not Found"
-        endpoint = path[len(self.prefix):]
         handler = {
-            "/1.1/verify-key": self._verify_key,
-            "/1.1/comment-check": self._comment_check,
-            "/1.1/submit-spam": self._submit,
-            "/1.1/submit-ham": self._submit,
-            "/1.2/usage-limit": self._usage_limit,
-            "/1.2/key-sites": self._key_sites,
-        }.get(endpoint)
+            protocol.PATHS[protocol.VERIFY_KEY]: self._verify_key,
+            protocol.PATHS[protocol.COMMENT_CHECK]: self._comment_check,
+            protocol.PATHS[protocol.SUBMIT_SPAM]: self._submit,
+            protocol.PATHS[protocol.SUBMIT_HAM]: self._submit,
+            protocol.PATHS[protocol.USAGE_LIMIT]: self._usage_limit,
+            protocol.PATHS[protocol.KEY_SITES]: self._key_sites,
+        }.get(path[len(self.prefix):])
         if handler is None:
             return 404, _plain(), "Not Found"
         return handler(fields)
 
     def _alert_headers(self) -> dict[str, str]:
         alert = self.alert
-        return {"X-akismet-alert-code": alert[0], "X-akismet-alert-msg": alert[1]} if alert else {}
+        return {protocol.ALERT_CODE: alert[0], protocol.ALERT_MSG: alert[1]} if alert else {}
 
     def _bad_request(self, fields: dict[str, str | list[str]], *, need_blog: bool, need_ip: bool) -> str | None:
         key = _one(fields, "api_key") or _one(fields, "key")
@@ -312,24 +312,22 @@ class FakeAkismet:
         return None
 
     def _invalid(self, debug_help: str) -> tuple[int, dict[str, str], str]:
-        return 200, {**_plain(debug_help), **self._alert_headers()}, "invalid"
+        return 200, {**_plain(debug_help), **self._alert_headers()}, protocol.INVALID
 
     def _verify_key(self, fields: dict[str, str | list[str]]) -> tuple[int, dict[str, str], str]:
         problem = self._bad_request(fields, need_blog=True, need_ip=False)
         if problem:
             return self._invalid(problem)
-        return 200, {**_plain(), **self._alert_headers()}, "valid"
+        return 200, {**_plain(), **self._alert_headers()}, protocol.VALID
 
     def judge(self, fields: dict[str, str | list[str]]) -> tuple[bool, bool, bool]:
         """(spam, discard, recheck) for comment-check fields, by the rules in the module docstring."""
         content = _one(fields, "comment_content")
         lowered = content.lower()
-        if (_one(fields, "comment_author") == "akismet-guaranteed-spam"
-                or _one(fields, "comment_author_email") == "akismet-guaranteed-spam@example.com"):
-            return True, False, False
-        roles = {r.strip().lower() for r in _one(fields, "user_role").split(",")}
-        if "administrator" in roles:
-            return False, False, False
+        fixed = protocol.answer_for_test_values(
+            _one(fields, "comment_author"), _one(fields, "comment_author_email"), _one(fields, "user_role"))
+        if fixed is not None:
+            return fixed, False, False
         if self.discard_word and self.discard_word.lower() in lowered:
             return True, True, False
         if any(w.lower() in lowered for w in self.spam_words) or len(_LINK.findall(content)) > self.max_links:
@@ -341,24 +339,24 @@ class FakeAkismet:
         if problem:
             return self._invalid(problem)
         spam, discard, recheck = self.judge(fields)
-        headers = {**_plain(), "X-akismet-guid": uuid.uuid4().hex, **self._alert_headers()}
+        headers = {**_plain(), protocol.GUID: uuid.uuid4().hex, **self._alert_headers()}
         if discard:
-            headers["X-akismet-pro-tip"] = "discard"
+            headers[protocol.PRO_TIP] = protocol.DISCARD_TIP
         if recheck:
-            headers["X-akismet-recheck-after"] = "120"
-        return 200, headers, "true" if spam else "false"
+            headers[protocol.RECHECK_AFTER] = "120"
+        return 200, headers, protocol.TRUE if spam else protocol.FALSE
 
     def _submit(self, fields: dict[str, str | list[str]]) -> tuple[int, dict[str, str], str]:
         problem = self._bad_request(fields, need_blog=True, need_ip=True)
         if problem:
             return self._invalid(problem)
-        return 200, {**_plain(), **self._alert_headers()}, THANKS
+        return 200, {**_plain(), **self._alert_headers()}, protocol.THANKS
 
     def _usage_limit(self, fields: dict[str, str | list[str]]) -> tuple[int, dict[str, str], str]:
         problem = self._bad_request(fields, need_blog=False, need_ip=False)
         if problem:
             return self._invalid(problem)
-        calls = sum(1 for path, _ in self.requests if path.endswith("/1.1/comment-check"))
+        calls = sum(1 for path, _ in self.requests if path.endswith(protocol.PATHS[protocol.COMMENT_CHECK]))
         limit = self.plan_limit
         percentage = f"{100 * calls / limit:.2f}" if limit else "0.00"
         data = {"limit": "none" if limit is None else limit, "usage": calls, "percentage": percentage,
@@ -374,43 +372,42 @@ class FakeAkismet:
         limit = int(_one(fields, "limit") or 500)
         offset = int(_one(fields, "offset") or 0)
         sites: dict[str, dict[str, int]] = {}
+        sites = self._site_counts()
+        order = _one(fields, "order") or "api_calls"
+        names = sorted(sites, key=lambda s: (-sites[s].get(order, 0), s))
+        page = [SiteActivity(site=s, **sites[s], is_revoked=False) for s in names[offset:offset + limit]]
+        if _one(fields, "format") == "csv":
+            text = protocol.key_sites_csv(_one(fields, "api_key"), month, page, limit=limit, offset=offset,
+                                          total=len(names))
+            return 200, {"Content-Type": "text/csv"}, text
+        text = protocol.key_sites_json(month, page, limit=limit, offset=offset, total=len(names), counts_as_text=True)
+        return 200, {"Content-Type": "application/json"}, text
+
+    def _site_counts(self) -> dict[str, dict[str, int]]:
+        """The key-sites counts of every site seen in this server's comment-check and submit-* calls."""
+        counted = {protocol.PATHS[name]: name for name in (protocol.COMMENT_CHECK, protocol.SUBMIT_SPAM,
+                                                              protocol.SUBMIT_HAM)}
+        sites: dict[str, dict[str, int]] = {}
         for path, sent in self.requests:
-            name = path.rsplit("/", 1)[-1]
+            name = counted.get(path[len(self.prefix):])
             blog = _one(sent, "blog")
-            if name not in ("comment-check", "submit-spam", "submit-ham") or not blog:
+            if name is None or not blog:
                 continue
-            row = sites.setdefault(blog, dict.fromkeys(("api_calls", "spam", "ham", "missed_spam",
-                                                        "false_positives"), 0))
+            row = sites.setdefault(blog, dict.fromkeys(protocol.KEY_SITES_COLUMNS, 0))
             row["api_calls"] += 1
-            if name == "comment-check":
+            if name == protocol.COMMENT_CHECK:
                 row["spam" if self.judge(sent)[0] else "ham"] += 1
-            elif name == "submit-spam":
+            elif name == protocol.SUBMIT_SPAM:
                 row["missed_spam"] += 1
             else:
                 row["false_positives"] += 1
-        order = _one(fields, "order") or "api_calls"
-        names = sorted(sites, key=lambda s: (-sites[s].get(order, 0), s))
-        page = names[offset:offset + limit]
-        if _one(fields, "format") == "csv":
-            out = io.StringIO()
-            out.write(f"Active sites for {_one(fields, 'api_key')} during {month} "
-                      f"(limit:{limit}, offset: {offset}, total: {len(names)})\n")
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["Site", "Total API Calls", "Spam", "Ham", "Missed Spam", "False Positives", "Is Revoked"])
-            for s in page:
-                r = sites[s]
-                writer.writerow([s, r["api_calls"], r["spam"], r["ham"], r["missed_spam"], r["false_positives"],
-                                 "false"])
-            return 200, {"Content-Type": "text/csv"}, out.getvalue()
-        rows = [{"site": s, **{k: str(v) for k, v in sites[s].items()}, "is_revoked": False} for s in page]
-        data = {month: rows, "limit": limit, "offset": offset, "total": len(names)}
-        return 200, {"Content-Type": "application/json"}, json.dumps(data)
+        return sites
 
 
 def _plain(debug_help: str | None = None) -> dict[str, str]:
     headers = {"Content-Type": "text/plain; charset=utf-8"}
     if debug_help:
-        headers["X-akismet-debug-help"] = debug_help
+        headers[protocol.DEBUG_HELP] = debug_help
     return headers
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 import types
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
-__all__ = ["Action", "Verdict"]
+__all__ = ["Action", "Source", "Verdict"]
 
 
 class Action(str, enum.Enum):
@@ -26,6 +26,23 @@ class Action(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class Source:
+    """The names of who decided a verdict, as :attr:`Verdict.source` holds them (plain strings).
+
+    A remote service's verdict says :data:`AKISMET`, the local model's :data:`LOCAL`; when no
+    classifier could answer, the :class:`~spamguard.Guard`'s own verdict says :data:`GUARD`.
+    ``both`` mode joins two with ``+`` (``"akismet+local"``). Other classifiers may name
+    themselves as they like.
+    """
+
+    AKISMET: Final = "akismet"
+    """An Akismet-compatible remote service (:class:`~spamguard.AkismetClient`)."""
+    LOCAL: Final = "local"
+    """The local model (:class:`~spamguard.LocalModel`), alone or as a fallback."""
+    GUARD: Final = "guard"
+    """The Guard itself: no classifier could answer, so it held the comment."""
 
 
 _NO_ALERTS: Mapping[str, str] = types.MappingProxyType({})
@@ -50,9 +67,9 @@ class Verdict:
     """The answer of a classifier for one comment.
 
     ``spam`` is the decision; ``score`` the probability of spam where the source gives one
-    (Akismet gives none). ``action`` is filled in by a :class:`~spamguard.Guard` policy.
-    ``source`` names who decided (``"akismet"``, ``"local"``, ...). ``reasons`` are short
-    phrases a moderator understands. ``recheck_after`` (seconds) marks a provisional ham,
+    (Akismet gives none). ``action`` is filled in by a :class:`~spamguard.Policy`.
+    ``source`` names who decided (a :class:`Source` name: ``"akismet"``, ``"local"``, ...).
+    ``reasons`` are short phrases a moderator understands. ``recheck_after`` (seconds) marks a provisional ham,
     ``guid`` is the service's id for the check, ``alerts`` carries account alerts
     (``{"code": ..., "msg": ...}``) and ``fallback_reason`` says why a fallback decided.
     """

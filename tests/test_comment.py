@@ -203,7 +203,44 @@ def test_any_ip_address_is_accepted(ip: str) -> None:
 
 # --- from_mapping's quick build agrees with the constructor ----------------------------------------
 
-from spamguard.comment import _build_checked  # noqa: E402
+from spamguard.comment import _SETTERS, _build_checked  # noqa: E402
+
+_UNSET = object()
+
+
+def _slots(comment: Comment) -> list[tuple[str, type, Any]]:
+    """Every slot of the object as stored: name, type and value (an unset slot shows as unset)."""
+    names = [name for klass in type(comment).__mro__ for name in getattr(klass, "__slots__", ())]
+    return [(name, type(value), value) for name in names if (value := getattr(comment, name, _UNSET)) is not _UNSET]
+
+
+def test_the_quick_build_knows_how_attrs_lays_out_comment() -> None:
+    """Fails loudly if attrs (whatever version is installed) lays out Comment's slots another way.
+
+    The quick build writes each field's slot with the slot's own setter, as the attrs __init__ of a
+    frozen slotted class does; it relies on one plain slot a field, in field order, and no other state.
+    If that ever changes, from_mapping falls back to the constructor (correct but slower), and this fails.
+    """
+    names = [field.name for field in attrs.fields(Comment)]
+    assert _SETTERS is not None, f"attrs {attrs.__version__} lays out Comment differently: see comment._slot_setters"
+    assert Comment.__mro__ == (Comment, object)
+    assert [name for name in Comment.__slots__ if name != "__weakref__"] == names
+    assert all(type(Comment.__dict__[name]).__name__ == "member_descriptor" for name in names)
+    assert [setter.__self__.__name__ for setter in _SETTERS] == names
+    every_field = {
+        "content": "hello", "author": "Ann", "author_email": "ann@example.com", "author_url": "https://ann.example",
+        "user_ip": "2001:db8::1", "user_agent": "Mozilla/5.0", "referrer": "https://blog.example/",
+        "permalink": "https://blog.example/p/1", "type": "reply", "parent": 12, "lang": "en",
+        "date": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        "post_modified": dt.datetime(2025, 12, 31, tzinfo=dt.timezone.utc),
+        "charset": "UTF-8", "user_role": "editor", "recheck_reason": "edit", "honeypot_field_name": "hp",
+        "honeypot_value": "", "context": ["a", "b"], "extra": {"HTTP_ACCEPT": "*/*"},
+    }
+    assert set(every_field) == set(names)
+    quick, made = _build_checked(dict(every_field), 65_536), Comment(**every_field)
+    assert quick is not None and _slots(quick) == _slots(made)
+    assert (quick == made, hash(quick) == hash(made), repr(quick) == repr(made)) == (True, True, True)
+    assert _slots(quick.replace(lang="de")) == _slots(made.replace(lang="de"))
 
 TRICKY = ["", " ", "javascript:alert(1)", "http://", "http:///x", "HTTP://a.example", "https://a.example/x?q#f",
           "http://a b/", "http://[::1", "http://[::1]:80/", "https://h\u2100st/", "1.2.3.4", "01.2.3.4", "::1",
@@ -245,6 +282,7 @@ def test_quick_build_equals_the_constructor(base: Comment, content: Any, fields:
     assert quick == expected
     if expected[0] == "ok":
         assert repr(quick[1]) == repr(expected[1]) and hash(quick[1]) == hash(expected[1])
+        assert _slots(quick[1]) == _slots(expected[1])
 
 
 @pytest.mark.parametrize(("field", "kwargs"), BAD, ids=[f"{f}-{i}" for i, (f, _) in enumerate(BAD)])

@@ -12,7 +12,7 @@ import pytest
 from _localdata import synthetic
 
 import spamguard
-from spamguard import Classifier, Comment, ConfigurationError, LocalModel, ModelIntegrityError, Verdict
+from spamguard import HONEYPOT_REASON, Classifier, Comment, ConfigurationError, LocalModel, ModelIntegrityError, Verdict
 from spamguard.local import ModelVersionWarning, SpamClassifier, default_model_path
 
 
@@ -116,11 +116,14 @@ def test_author_url_as_name_is_a_reason():
 
 
 def test_filled_honeypot_is_spam_whatever_the_words(small_model):
-    """A filled honeypot field marks a bot: score at least 0.99 and the reason first."""
+    """A filled honeypot field weighs heavily in a model that saw it in training: the reason comes first, once.
+
+    (No floor on the score: the Policy, not the model, makes a filled honeypot decisive.)
+    """
     comment = Comment(content="I love this song", honeypot_field_name="website2", honeypot_value="http://x")
     verdict = small_model.check(comment)
     assert verdict.spam and verdict.score >= 0.99
-    assert verdict.reasons[0] == "the hidden honeypot field was filled in"
+    assert verdict.reasons[0] == HONEYPOT_REASON and verdict.reasons.count(HONEYPOT_REASON) == 1
 
 
 def test_threshold_decides_spam(small_model):

@@ -63,3 +63,12 @@ def test_action_values_are_stable_strings():
     """Action values are what the CLI and dumps write, so they must not change."""
     assert [a.value for a in Action] == ["approve", "hold", "spam", "discard"]
     assert str(Action.DISCARD) == "discard"
+
+
+def test_sources_are_the_documented_plain_strings() -> None:
+    """Source names who decided with the strings Verdict.source has always held, as plain str (JSON as is)."""
+    from spamguard import Source
+
+    assert (Source.AKISMET, Source.LOCAL, Source.GUARD) == ("akismet", "local", "guard")
+    verdict = Verdict(spam=True, source=Source.LOCAL)
+    assert type(verdict.source) is str and json.loads(json.dumps(verdict.to_dict()))["source"] == "local"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
+from .. import _settings
 from ..errors import ConfigurationError
-from ..server import KeyStore, UsageStore
-from ..server._usage import current_month
+from ..server import KeyStore, UsageStore, current_month
 from ._args import non_negative_int
 
 _EPILOG = """\
@@ -58,7 +57,7 @@ def register(subparsers: Any) -> None:
 
 
 def _keys_file_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--keys-file", metavar="FILE", default=os.environ.get("SPAMGUARD_KEYS_FILE"),
+    parser.add_argument("--keys-file", metavar="FILE", default=_settings.keys_file(),
                         help="the JSON keys file (default: $SPAMGUARD_KEYS_FILE)")
 
 

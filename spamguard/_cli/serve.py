@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
-import os
 import signal
 import sys
 from typing import Any
 
+from .. import _settings
 from ..policy import Policy
 from ..server import DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT, KeyStore, make_app
 from ._args import positive_int
@@ -40,13 +40,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--port", type=int, default=8080,
                         help="port to listen on; 0 picks a free one (default: %(default)s)")
     access = parser.add_mutually_exclusive_group()
-    access.add_argument("--keys-file", metavar="FILE", default=os.environ.get("SPAMGUARD_KEYS_FILE"),
+    access.add_argument("--keys-file", metavar="FILE", default=_settings.keys_file(),
                         help="the API keys to accept, made with `spamguard keys add` (default: $SPAMGUARD_KEYS_FILE)")
     access.add_argument("--open", action="store_true",
                         help="accept any non-empty key from any site (only behind a firewall or on loopback)")
     parser.add_argument("--threads", type=positive_int, default=8,
                         help="worker threads; more let more checks share a model call (default: %(default)s)")
-    parser.add_argument("--feedback", metavar="DB", default=os.environ.get("SPAMGUARD_FEEDBACK_DB") or None,
+    parser.add_argument("--feedback", metavar="DB", default=_settings.feedback_db(),
                         help="SQLite feedback store that submit-spam/submit-ham record into "
                         "(for `spamguard train --feedback`; default: $SPAMGUARD_FEEDBACK_DB); "
                         "without it reports are only counted")

@@ -107,7 +107,8 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
             rejects.append({"position": record.position + dp, "line": record.line + dl, "reason": verdict,
                             "raw": repr(record.comment)[:200], "source": record.source})
             continue
-        action = verdict.action if verdict.action is not None else task.policy.decide(verdict)
+        # The comment goes along: the honeypot rule needs it.
+        action = verdict.action if verdict.action is not None else task.policy.decide(verdict, record.comment)
         row = output_row(record, verdict, action, dp)
         scored += 1
         spam += bool(verdict.spam)

@@ -37,7 +37,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
-from ..comment import _ALL_NAMES as _FIELD_NAMES
+from ..comment import FIELD_NAMES as _FIELD_NAMES
 from ..comment import Comment
 from ..errors import SpamGuardError
 from ._records import Record, Reject

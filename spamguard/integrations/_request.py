@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import io
 import ipaddress
-import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 import attrs
 
-from .._urls import is_http_url
+from .. import _settings
+from .._settings import is_http_url
 from ..comment import MAX_FIELD_CHARS, Comment
 from ..errors import ConfigurationError, InvalidCommentError
 from ._honeypot import DEFAULT_HONEYPOT_FIELD, read_honeypot
@@ -37,7 +37,7 @@ __all__ = [
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-TRUSTED_PROXIES_ENV = "SPAMGUARD_TRUSTED_PROXIES"
+TRUSTED_PROXIES_ENV = _settings.TRUSTED_PROXIES
 
 DEFAULT_FORM_FIELDS: Mapping[str, tuple[str, ...]] = {
     "content": ("content", "comment", "comment_content", "body", "text"),
@@ -113,7 +113,7 @@ class TrustedProxies:
     @classmethod
     def from_env(cls) -> TrustedProxies:
         """Proxies listed in ``SPAMGUARD_TRUSTED_PROXIES``, or none."""
-        raw = os.environ.get(TRUSTED_PROXIES_ENV, "")
+        raw = _settings.trusted_proxies()
         try:
             return cls.parse(raw, where=TRUSTED_PROXIES_ENV)
         except ValueError as exc:

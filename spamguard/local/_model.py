@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _settings
 from ..comment import Comment
 from ..errors import ConfigurationError
-from ..verdict import Verdict
+from ..verdict import Source, Verdict
 from ._files import read_estimator, read_manifest, read_scorer, write_model
 from ._hashing import as_comments
 from ._scorer import CompiledScorer
@@ -26,7 +27,6 @@ __all__ = ["LocalModel", "default_model_path"]
 log = logging.getLogger("spamguard.local")
 
 _CHUNK = 2048  # comments scored at once: bounds memory on big batches
-_HONEYPOT_SCORE = 0.99
 
 
 def default_model_path() -> Path:
@@ -111,7 +111,7 @@ class LocalModel:
         manifest; nothing is unpickled then.
         """
         if path is None:
-            path = os.environ.get("SPAMGUARD_MODEL") or default_model_path()
+            path = _settings.model_path() or default_model_path()
         if not Path(path).is_file():
             raise ConfigurationError(
                 f"no model file at {os.fspath(path)!r}; give the path of a model trained with `spamguard train` "
@@ -149,7 +149,7 @@ class LocalModel:
         for start in range(0, len(items), _CHUNK):
             chunk = items[start:start + _CHUNK]
             z, _ = self._scorer.decision(chunk)
-            out[start:start + len(chunk)] = self._adjust(chunk, self._probability(z))
+            out[start:start + len(chunk)] = self._probability(z)
         return out
 
     def check(self, comment: Comment | Mapping[str, Any] | str) -> Verdict:
@@ -163,7 +163,7 @@ class LocalModel:
         for start in range(0, len(items), _CHUNK):
             chunk = items[start:start + _CHUNK]
             z, state = self._scorer.decision(chunk, explain=True)
-            scores = self._adjust(chunk, self._probability(z))
+            scores = self._probability(z)
             spam = scores >= self.threshold
             # Reasons for comments that look at least a little like spam; a clear ham has none.
             suspicious = np.flatnonzero(scores >= self.threshold / 2)
@@ -172,25 +172,15 @@ class LocalModel:
             reasons: list[tuple[str, ...]] = [()] * len(chunk)
             for k, i in enumerate(suspicious.tolist()):
                 reasons[i] = found[k]
-            for i, c in enumerate(chunk):
-                why: list[str] = list(reasons[i])
-                if c.honeypot_filled:
-                    why = ["the hidden honeypot field was filled in", *why[:3]]
-                verdicts.append(Verdict(spam=bool(spam[i]), score=float(scores[i]), source="local", reasons=why))
+            for i in range(len(chunk)):
+                verdicts.append(Verdict(spam=bool(spam[i]), score=float(scores[i]), source=Source.LOCAL,
+                                        reasons=reasons[i]))
         return verdicts
 
     def _probability(self, z: np.ndarray) -> np.ndarray:
         """Calibrated probability of spam from the pipeline's log-odds (Platt scaling fitted in training)."""
         slope, intercept = self.calibration
         return 1.0 / (1.0 + np.exp(-(slope * z + intercept)))
-
-    @staticmethod
-    def _adjust(comments: list[Comment], probabilities: np.ndarray) -> np.ndarray:
-        """A filled honeypot is a bot whatever the words say: at least 0.99."""
-        for i, c in enumerate(comments):
-            if c.honeypot_filled:
-                probabilities[i] = max(probabilities[i], _HONEYPOT_SCORE)
-        return probabilities
 
     # --- feedback -------------------------------------------------------------------------
 

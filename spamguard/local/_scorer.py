@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..comment import Comment
+from ..policy import HONEYPOT_REASON
 from ._hashing import _SALT, _SPREAD, META_FEATURES, PY_WORD, TextBatch, link_hosts, meta_matrix, without_links
 
 __all__ = ["CompiledScorer"]
@@ -311,7 +312,7 @@ def _meta_reason(name: str, value: float, comment: Comment, links: list[str] | N
         "author_is_url": "author name is a URL",
         "author_has_email": "author name holds an e-mail address",
         "author_url": "author gave a web site",
-        "honeypot_filled": "the hidden honeypot field was filled in",
+        "honeypot_filled": HONEYPOT_REASON,
         "user_agent_missing": "no browser user agent was sent",
         "not_a_comment": f"comment type is {comment.type!r}",
     }

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections.abc import Callable
 from typing import Literal
 
 import attrs
 
-from .._urls import is_http_url
+from .. import _settings
+from .._settings import is_http_url
 from ..errors import InvalidNoticeSettingError
 from . import _messages as M
 from ._catalog import translations
@@ -40,7 +40,7 @@ DEFAULT_CSS_CLASS = "spamguard-notice"
 DEFAULT_POLICY_CSS_CLASS = "spamguard-policy"
 _DISPLAYS = ("display", "hide")
 #: Environment variable read when ``display`` is not passed (arguments first, then environment).
-DISPLAY_ENV = "SPAMGUARD_NOTICE_DISPLAY"
+DISPLAY_ENV = _settings.NOTICE_DISPLAY
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _MAX_NAME = 200
@@ -154,7 +154,7 @@ def _markdown_url(url: str) -> str:
 def _resolve_display(display: object) -> Display:
     setting = "display"
     if display is None:
-        setting, display = DISPLAY_ENV, os.environ.get(DISPLAY_ENV, "").strip().lower() or DEFAULT_DISPLAY
+        setting, display = DISPLAY_ENV, _settings.notice_display() or DEFAULT_DISPLAY
     if display not in _DISPLAYS:
         raise InvalidNoticeSettingError(setting, f"{display!r} is not a display setting; use 'display' or 'hide'")
     return display  # type: ignore[return-value]

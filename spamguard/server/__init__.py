@@ -4,10 +4,12 @@ Sites point any Akismet client at it by changing only the server address; nothin
 their commenters leaves the machine. :func:`make_app` builds the WSGI application (PEP 3333,
 so it runs under any WSGI server); :class:`KeyStore` holds the API keys it accepts.
 
-A package rather than one module, so that each part reads in one sitting: the protocol and
+A package rather than one module, so that each part reads in one sitting: the endpoints and
 the one place errors become answers (``_app``), request parsing (``_form``), keys
 (``_keys``), usage counts (``_usage``), limits (``_limits``), metrics (``_metrics``), and
-how the model is asked (``_model``, ``_batch``).
+how the model is asked (``_model``, ``_batch``). What the protocol says (paths, answers,
+headers, test values, key-sites) comes from :mod:`spamguard.akismet.protocol`, which the
+client speaks too; what a verdict means (spam, discard) from :class:`spamguard.Policy`.
 
 Example::
 
@@ -31,7 +33,7 @@ from ._app import (
 )
 from ._keys import ApiKey, KeyStore, normalize_site
 from ._metrics import Metrics
-from ._usage import UsageStore
+from ._usage import UsageStore, current_month
 
 __all__ = [
     "AkismetApp",
@@ -44,6 +46,7 @@ __all__ = [
     "Metrics",
     "THANKS",
     "UsageStore",
+    "current_month",
     "make_app",
     "normalize_site",
 ]

@@ -10,8 +10,6 @@ never to the client).
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 import logging
@@ -28,17 +26,20 @@ from urllib.parse import urlsplit
 import attrs
 
 from .. import __version__
+from ..akismet import protocol
+from ..akismet.protocol import SiteActivity
 from ..classifier import Classifier
 from ..comment import Comment
 from ..errors import ConfigurationError, InvalidCommentError, InvalidRequestError, SpamGuardError
-from ..verdict import Verdict
+from ..policy import DEFAULT_DISCARD_THRESHOLD, Policy
+from ..verdict import Action, Source, Verdict
 from ._batch import CheckBatcher
 from ._form import Invalid, is_true, parse_form, single, whole
 from ._keys import ApiKey, KeyStore, hash_key
 from ._limits import BodyTooLarge, RateLimiter
 from ._metrics import Metrics
 from ._model import describe, fast_judge
-from ._usage import COLUMNS, UsageStore, current_month
+from ._usage import UsageStore, current_month
 
 __all__ = [
     "AkismetApp",
@@ -52,17 +53,12 @@ __all__ = [
 
 _log = logging.getLogger("spamguard.server")
 
-DEFAULT_DISCARD_THRESHOLD = 0.98
-"""Spam scores at or above this get ``X-akismet-pro-tip: discard`` (the same default as :class:`~spamguard.Policy`)."""
 DEFAULT_MAX_BODY_BYTES = 1 << 20
 """Largest request body accepted (1 MiB: a 64k-character comment, percent-encoded, and what plugins add)."""
 DEFAULT_RATE_LIMIT = 50.0
 """Requests a second per key, on average (bursts of twice that)."""
-THANKS = "Thanks for making the web a better place."
+THANKS = protocol.THANKS
 """The body of a successful submit-spam or submit-ham."""
-
-_GUARANTEED_SPAM_AUTHOR = "akismet-guaranteed-spam"
-_GUARANTEED_SPAM_EMAIL = "akismet-guaranteed-spam@example.com"
 
 
 class FeedbackRecorder(Protocol):
@@ -105,15 +101,20 @@ class _Route:
 
 
 _ROUTES = {
-    "/1.1/verify-key": _Route("verify-key", ("POST",), "_verify_key"),
-    "/1.1/comment-check": _Route("comment-check", ("POST",), "_comment_check"),
-    "/1.1/submit-spam": _Route("submit-spam", ("POST",), "_submit_spam"),
-    "/1.1/submit-ham": _Route("submit-ham", ("POST",), "_submit_ham"),
-    "/1.2/usage-limit": _Route("usage-limit", ("GET", "POST"), "_usage_limit"),
-    "/1.2/key-sites": _Route("key-sites", ("GET", "POST"), "_key_sites"),
+    protocol.PATHS[name]: _Route(name, methods, handler)
+    for name, methods, handler in (
+        (protocol.VERIFY_KEY, ("POST",), "_verify_key"),
+        (protocol.COMMENT_CHECK, ("POST",), "_comment_check"),
+        (protocol.SUBMIT_SPAM, ("POST",), "_submit_spam"),
+        (protocol.SUBMIT_HAM, ("POST",), "_submit_ham"),
+        (protocol.USAGE_LIMIT, ("GET", "POST"), "_usage_limit"),
+        (protocol.KEY_SITES, ("GET", "POST"), "_key_sites"),
+    )
+}
+_ROUTES.update({
     "/health": _Route("health", ("GET",), "_health"),
     "/metrics": _Route("metrics", ("GET",), "_metrics"),
-}
+})
 
 
 def _text(body: str, *headers: tuple[str, str], status: int = 200) -> _Response:
@@ -161,6 +162,8 @@ class AkismetApp:
         self.usage = usage
         self.feedback = feedback
         self.discard_threshold = discard_threshold
+        # Spam or discard answer "true"; hold does not exist in the protocol, so no hold threshold.
+        self.policy = Policy(discard_threshold=discard_threshold, hold_threshold=None)
         self.max_body_bytes = max_body_bytes
         self.limiter = limiter
         self.max_content_chars = max_content_chars
@@ -234,7 +237,7 @@ class AkismetApp:
         if isinstance(exc, Invalid):
             self.metrics.invalid(endpoint)
             _log.info("%s: invalid: %s", endpoint, exc.debug_help)
-            return _text("invalid", ("X-akismet-debug-help", _header_value(exc.debug_help)))
+            return _text(protocol.INVALID, (protocol.DEBUG_HELP, _header_value(exc.debug_help)))
         if isinstance(exc, BodyTooLarge):
             return _text(
                 f"Request body too large: this server accepts at most {exc.limit:,} bytes.\n", status=413
@@ -311,7 +314,7 @@ class AkismetApp:
 
     def _verify_key(self, environ: dict[str, Any]) -> _Response:
         self._caller(parse_form(environ, self.max_body_bytes), need_blog=True)
-        return _text("valid")
+        return _text(protocol.VALID)
 
     def _comment_check(self, environ: dict[str, Any]) -> _Response:
         params = parse_form(environ, self.max_body_bytes)
@@ -321,10 +324,10 @@ class AkismetApp:
         assert caller.blog is not None
         self.usage.count(caller.key.id, caller.blog, api_calls=1, **({"spam": 1} if spam else {"ham": 1}))
         self.metrics.verdict("discard" if discard else "spam" if spam else "ham")
-        headers = [("X-akismet-guid", self._next_guid())]
+        headers = [(protocol.GUID, self._next_guid())]
         if discard:
-            headers.append(("X-akismet-pro-tip", "discard"))
-        return _text("true" if spam else "false", *headers)
+            headers.append((protocol.PRO_TIP, protocol.DISCARD_TIP))
+        return _text(protocol.TRUE if spam else protocol.FALSE, *headers)
 
     def _next_guid(self) -> str:
         """A new check id: 16 random hex digits for this process, then a counter (unique, and cheap:
@@ -332,19 +335,12 @@ class AkismetApp:
         return f"{self._guid_prefix}{next(self._guid_counter):016x}"
 
     def _judge(self, comment: Comment) -> tuple[bool, bool]:
-        """(spam, discard) for a comment: Akismet's test values first, then the classifier."""
-        if comment.author == _GUARANTEED_SPAM_AUTHOR or comment.author_email == _GUARANTEED_SPAM_EMAIL:
-            return True, False
-        roles = {r.strip().lower() for r in (comment.user_role or "").split(",")}
-        if "administrator" in roles:
-            return False, False
-        verdict = self._check(comment)
-        discard = verdict.spam and (
-            verdict.discard
-            or (self.discard_threshold is not None and verdict.score is not None
-                and verdict.score >= self.discard_threshold)
-        )
-        return verdict.spam, discard
+        """(spam, discard) for a comment: Akismet's test values first, then the classifier and the policy."""
+        fixed = protocol.answer_for_test_values(comment.author, comment.author_email, comment.user_role)
+        if fixed is not None:
+            return fixed, False
+        action = self.policy.decide(self._check(comment), comment)
+        return action in (Action.SPAM, Action.DISCARD), action is Action.DISCARD
 
     def _check_one(self, comment: Comment) -> Verdict:
         (verdict,) = self._judge_many([comment])
@@ -363,13 +359,14 @@ class AkismetApp:
         comment = self._comment(params)
         if not is_true(params.get("is_test")) and self.feedback is not None:
             earlier = single(params, "comment_check_response")
-            verdict = Verdict(spam=earlier == "true", source="local") if earlier in ("true", "false") else None
+            verdict = (Verdict(spam=earlier == protocol.TRUE, source=Source.LOCAL)
+                       if earlier in (protocol.TRUE, protocol.FALSE) else None)
             with self._feedback_lock:
                 self.feedback.record(comment, spam, source=f"api:{caller.key.id}", verdict=verdict)
         assert caller.blog is not None
         counter = "missed_spam" if spam else "false_positives"
         self.usage.count(caller.key.id, caller.blog, api_calls=1, **{counter: 1})
-        return _text(THANKS)
+        return _text(protocol.THANKS)
 
     def _usage_limit(self, environ: dict[str, Any]) -> _Response:
         caller = self._caller(parse_form(environ, self.max_body_bytes), need_blog=False)
@@ -396,25 +393,24 @@ class AkismetApp:
         offset = whole(params, "offset", 0, 0, 10**9)
         order = single(params, "order") or "api_calls"
         order = {"total": "api_calls", "false_positive": "false_positives"}.get(order, order)
-        if order not in ("site", *COLUMNS):
-            raise Invalid(f"order must be site or one of {', '.join(COLUMNS)}, got {order!r}.")
+        columns = protocol.KEY_SITES_COLUMNS
+        if order not in ("site", *columns):
+            raise Invalid(f"order must be site or one of {', '.join(columns)}, got {order!r}.")
         rows, total = self.usage.sites(
             caller.key.id, month, site_filter=single(params, "filter"), order=order, limit=limit, offset=offset
         )
-        for row in rows:
-            dropped = self.keys is not None and not caller.key.allows(str(row["site"]))
-            row["is_revoked"] = caller.key.revoked or dropped
-        if fmt == "csv":
-            out = io.StringIO()
-            out.write(
-                f"Active sites for {caller.key.id} during {month} (limit:{limit}, offset: {offset}, total: {total})\n"
+        sites = [
+            SiteActivity(
+                site=str(row["site"]), **{name: int(row[name]) for name in columns},
+                is_revoked=caller.key.revoked or (self.keys is not None and not caller.key.allows(str(row["site"]))),
             )
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["Site", "Total API Calls", "Spam", "Ham", "Missed Spam", "False Positives", "Is Revoked"])
-            for row in rows:
-                writer.writerow([row["site"], *(row[c] for c in COLUMNS), "true" if row["is_revoked"] else "false"])
-            return _Response(200, out.getvalue().encode("utf-8"), "text/csv; charset=utf-8")
-        return _json({month: rows, "limit": limit, "offset": offset, "total": total})
+            for row in rows
+        ]
+        if fmt == "csv":
+            text = protocol.key_sites_csv(caller.key.id, month, sites, limit=limit, offset=offset, total=total)
+            return _Response(200, text.encode("utf-8"), "text/csv; charset=utf-8")
+        text = protocol.key_sites_json(month, sites, limit=limit, offset=offset, total=total)
+        return _Response(200, text.encode("utf-8"), "application/json")
 
     # --- operations endpoints ---------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..classifier import Classifier
 from ..comment import Comment
-from ..verdict import Verdict
+from ..verdict import Source, Verdict
 
 __all__ = ["fast_judge", "describe"]
 
@@ -27,7 +27,7 @@ def fast_judge(classifier: Classifier) -> Callable[[list[Comment]], list[Verdict
 
     def judge(comments: list[Comment]) -> list[Verdict]:
         return [
-            Verdict(spam=score >= threshold, score=min(1.0, max(0.0, score)), source="local")
+            Verdict(spam=score >= threshold, score=min(1.0, max(0.0, score)), source=Source.LOCAL)
             for score in (float(x) for x in scores(comments))
         ]
 

@@ -17,10 +17,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from ..akismet.protocol import KEY_SITES_COLUMNS
+
 __all__ = ["UsageStore", "COLUMNS", "current_month"]
 
-COLUMNS = ("api_calls", "spam", "ham", "missed_spam", "false_positives")
-"""The counters kept per key, month and site, in key-sites order."""
+COLUMNS = KEY_SITES_COLUMNS
+"""The counters kept per key, month and site: those key-sites reports, in its order."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS usage (

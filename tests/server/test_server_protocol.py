@@ -84,6 +84,15 @@ def test_comment_check_answers_true_false_and_discard(server, api_key, fields, b
     assert len(response.headers["X-akismet-guid"]) == 32
 
 
+def test_a_filled_honeypot_is_never_answered_ham(server, api_key):
+    """The service decides with the Guard's policy: a filled honeypot is spam, an empty one changes nothing."""
+    trap = {**HAM, "honeypot_field_name": "website2"}
+    filled = check(server, api_key, **trap, website2="http://bot.example")
+    empty = check(server, api_key, **trap, website2="")
+    assert (filled.text, filled.headers.get("X-akismet-pro-tip")) == ("true", None)
+    assert empty.text == "false"
+
+
 def test_every_check_gets_its_own_guid(server, api_key):
     """X-akismet-guid identifies one check."""
     guids = {check(server, api_key, **HAM).headers["X-akismet-guid"] for _ in range(3)}

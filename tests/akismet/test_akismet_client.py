@@ -16,6 +16,9 @@ import requests
 import spamguard
 from spamguard import (
     AkismetClient,
+    BackendConnectionError,
+    BackendResponseError,
+    BackendTimeoutError,
     BackendUnavailableError,
     Classifier,
     Comment,
@@ -362,7 +365,7 @@ def test_key_sites_with_string_counts(client: AkismetClient, server: FakeAkismet
 
 def test_key_sites_accepts_int_counts() -> None:
     """Counts given as JSON numbers (as the spec types them) parse the same."""
-    from spamguard.akismet import parse_key_sites
+    from spamguard.akismet.protocol import parse_key_sites
 
     cfg = AkismetConfig(api_key=KEY, blog=BLOG)
     body = ('{"2026-05": [{"site": "https://a.example", "api_calls": 7, "spam": "2", "ham": 5, '
@@ -406,6 +409,28 @@ def test_every_method_fails_cleanly(client: AkismetClient, server: FakeAkismet, 
     with pytest.raises(BackendUnavailableError) as info:
         CALLS[call](client)
     assert KEY not in str(info.value) and KEY not in repr(info.value.cause)
+
+
+FAILED = {"error": BackendResponseError, "garbage": BackendResponseError, "down": BackendConnectionError}
+
+
+@pytest.mark.parametrize("mode", sorted(FAILED))
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_every_method_says_what_failed(client: AkismetClient, server: FakeAkismet, call: str, mode: str) -> None:
+    """A 5xx or garbage is a BackendResponseError, a refused connection a BackendConnectionError."""
+    server.mode = mode
+    with pytest.raises(BackendUnavailableError) as info:
+        CALLS[call](client)
+    assert type(info.value) is FAILED[mode]
+
+
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_every_method_times_out_as_a_timeout(server: FakeAkismet, call: str) -> None:
+    """A service that does not answer in time is a BackendTimeoutError, whatever the call."""
+    server.mode = "slow"
+    with AkismetClient(KEY, BLOG, base_url=server.url, timeout=(1, 0.2)) as c, \
+            pytest.raises(BackendTimeoutError, match="within 0.2 s"):
+        CALLS[call](c)
 
 
 # --- secrets ---------------------------------------------------------------------------------------
@@ -569,3 +594,14 @@ def test_proxies_come_from_environment(clean_env: pytest.MonkeyPatch, server: Fa
             assert c.verify_key() is True
         assert len(proxy.requests) == 1
         assert server.requests == []
+
+
+def test_a_client_from_its_own_config(server: FakeAkismet) -> None:
+    """AkismetClient.from_config takes an AkismetConfig whole; the client keeps it as its config."""
+    config = AkismetConfig(api_key=KEY, blog=BLOG, base_url=server.url, timeout=2.0, retries=0)
+    with AkismetClient.from_config(config) as c:
+        assert c.config is config
+        assert c.verify_key() is True
+    with pytest.raises(TypeError, match="AkismetConfig"):
+        AkismetClient.from_config({"api_key": KEY, "blog": BLOG})  # type: ignore[arg-type]
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from spamguard._circuit import CircuitBreaker
+from spamguard.guard import CircuitBreaker
 
 
 class Clock:

@@ -16,6 +16,7 @@ import pytest
 
 from spamguard import (
     Action,
+    BackendTimeoutError,
     BackendUnavailableError,
     Classifier,
     Comment,
@@ -106,7 +107,7 @@ def test_remote_first_uses_remote_and_falls_back() -> None:
     verdict = guard.check(C_CASINO)
     assert (verdict.source, verdict.spam, verdict.fallback_reason, verdict.action) == (
         "local", True, "unavailable", Action.SPAM)
-    timeout = Guard(failing(BackendUnavailableError("read timed out", TimeoutError())), keyword_local())
+    timeout = Guard(failing(BackendTimeoutError("read timed out")), keyword_local())
     assert timeout.check(C_HAM).fallback_reason == "timeout"
     assert guard.stats()["fallbacks"] == {"unavailable": 1}
 

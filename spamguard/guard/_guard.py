@@ -13,35 +13,35 @@ import collections
 import concurrent.futures
 import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import requests
 
-from ._circuit import CircuitBreaker
-from .classifier import Classifier
-from .comment import Comment
-from .errors import (
+from .. import _settings
+from ..classifier import Classifier
+from ..comment import Comment
+from ..errors import (
+    BackendTimeoutError,
     BackendUnavailableError,
     ConfigurationError,
     InvalidCommentError,
     InvalidKeyError,
     InvalidRequestError,
 )
-from .feedback import FeedbackStore
-from .policy import Policy
-from .verdict import Verdict
+from ..feedback import FeedbackStore
+from ..policy import Policy
+from ..verdict import Source, Verdict
+from ._circuit import CircuitBreaker
 
 if TYPE_CHECKING:
-    from .akismet import AkismetClient
+    from ..akismet import AkismetClient
 
 __all__ = ["Guard", "MODES", "DEFAULT_LATENCY_BUDGET"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("spamguard.guard")
 
 MODES = ("auto", "remote-first", "local-only", "both", "shadow")
 DEFAULT_LATENCY_BUDGET = 2.0
@@ -164,23 +164,10 @@ class Guard:
         Also read: ``SPAMGUARD_GUARD_MODE``, ``SPAMGUARD_LATENCY_BUDGET``, ``SPAMGUARD_STRICT``
         and the :meth:`Policy.from_env` thresholds.
         """
-        from .akismet import AkismetClient
-        from .local import LocalModel
-        from .policy import _env_bool
+        from ..akismet import AkismetClient
+        from ..local import LocalModel
 
-        settings: dict[str, Any] = {}
-        if os.environ.get("SPAMGUARD_GUARD_MODE"):
-            settings["mode"] = os.environ["SPAMGUARD_GUARD_MODE"].strip()
-        raw_budget = os.environ.get("SPAMGUARD_LATENCY_BUDGET")
-        if raw_budget:
-            try:
-                settings["latency_budget"] = float(raw_budget)
-            except ValueError:
-                raise ConfigurationError(
-                    f"SPAMGUARD_LATENCY_BUDGET must be a number of seconds, got {raw_budget!r}"
-                ) from None
-        if os.environ.get("SPAMGUARD_STRICT"):
-            settings["strict"] = _env_bool("SPAMGUARD_STRICT", os.environ["SPAMGUARD_STRICT"])
+        settings = _settings.guard(MODES)
         settings.update(overrides)
         if "policy" not in settings:
             settings["policy"] = Policy.from_env()
@@ -188,7 +175,7 @@ class Guard:
             settings["remote"] = _remote_from_env(AkismetClient, settings.get("latency_budget", DEFAULT_LATENCY_BUDGET))
         if "local" not in settings:
             settings["local"] = LocalModel.load()
-        if feedback is None and os.environ.get("SPAMGUARD_FEEDBACK_DB"):
+        if feedback is None and _settings.feedback_db() is not None:
             feedback = True
         guard = cls(feedback=feedback, **settings)
         return guard
@@ -269,7 +256,7 @@ class Guard:
                 )
             return reason
         if isinstance(exc, BackendUnavailableError):
-            reason = "timeout" if _is_timeout(exc) else "unavailable"
+            reason = "timeout" if isinstance(exc, BackendTimeoutError) else "unavailable"
             self.breaker.failure(reason)
             log.debug("remote spam service failed (%s): %s", reason, exc)
             return reason
@@ -296,7 +283,7 @@ class Guard:
         if local is None:
             local = self._ask_local(comment)
         if local is None:
-            return _verdict(spam=False, source="guard", reasons=(_NO_ANSWER_REASON,), fallback_reason=reason)
+            return _verdict(spam=False, source=Source.GUARD, reasons=(_NO_ANSWER_REASON,), fallback_reason=reason)
         return attrs.evolve(local, fallback_reason=reason)
 
     def _remote_verdict(self, comment: Comment, verdict: Verdict) -> None:
@@ -480,10 +467,11 @@ class Guard:
 
     @property
     def backend(self) -> str:
-        """``"akismet"`` when a remote takes part in decisions, else ``"local"`` (for notices)."""
+        """Where comment data goes: ``Source.AKISMET`` (``"akismet"``) when a remote takes part in
+        decisions (remote-first, both, shadow), else ``Source.LOCAL`` (``"local"``)."""
         if self.remote is not None and self.mode in ("remote-first", "both", "shadow"):
-            return "akismet"
-        return "local"
+            return Source.AKISMET
+        return Source.LOCAL
 
     def notice(self, lang: str | None = "en", **kwargs: Any) -> str:
         """The data-processing notice for the comment form, for the backend in use.
@@ -494,7 +482,7 @@ class Guard:
         ``site_name``...) pass through; a remote that is not Akismet itself (a self-hosted
         Akismet-compatible server) should pass ``service=spamguard.notice.Service(name, url)``.
         """
-        from .notice import disclosure
+        from ..notice import disclosure
 
         kwargs.setdefault("service", self.backend)
         return disclosure(lang, **kwargs)
@@ -542,28 +530,17 @@ def _word(verdict: Verdict) -> str:
     return "spam" if verdict.spam else "ham"
 
 
-def _is_timeout(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (requests.Timeout, TimeoutError)):
-            return True
-        current = getattr(current, "cause", None) or current.__cause__
-    return "timed out" in str(exc).lower() or "timeout" in str(exc).lower()
-
-
 def _remote_from_env(client_class: type[AkismetClient], budget: float | None) -> AkismetClient | None:
     """``AkismetClient.from_env()`` when a key is configured, else None.
 
     Unless ``SPAMGUARD_AKISMET_TIMEOUT`` says otherwise, the client's timeout sits inside the
     latency budget, and it does not retry: the Guard's fallback is the retry.
     """
-    from .akismet import TIMEOUT_ENV, akismet_configured
+    from ..akismet import akismet_configured
 
     if not akismet_configured():
         return None
     overrides: dict[str, Any] = {"retries": 0}
-    if budget is not None and not os.environ.get(TIMEOUT_ENV, "").strip():
+    if budget is not None and _settings.text(_settings.AKISMET_TIMEOUT) is None:
         overrides["timeout"] = budget
     return client_class.from_env(**overrides)
