@@ -13,6 +13,7 @@ __all__ = [
     "BackendConnectionError",
     "BackendResponseError",
     "KeyStoreError",
+    "FeedbackBusyError",
     "ModelIntegrityError",
     "InvalidNoticeSettingError",
     "UnsafeXMLError",
@@ -72,6 +73,14 @@ class BackendResponseError(BackendUnavailableError):
 
 class KeyStoreError(ConfigurationError):
     """Raised when the server's keys file cannot be read or written, or has no such key."""
+
+
+class FeedbackBusyError(SpamGuardError):
+    """Raised when an erasure could not finish because another connection holds the feedback store; retry it."""
+
+    def __init__(self, message: str, erased: int = 0) -> None:
+        self.erased = erased
+        super().__init__(message)
 
 
 class InvalidNoticeSettingError(SpamGuardError, ValueError):

@@ -24,9 +24,12 @@ no setup and still lets ``erase(email=...)`` find a person's rows, but whoever h
 holds the key and could test guesses (the IPv4 space is small); a key kept outside (the
 environment variable, a secrets manager) means the file alone reveals nothing, but the key
 must stay the same for the life of the file or erasure stops matching old rows (the store
-refuses to open with a different key). ``retention_days`` (or
-``SPAMGUARD_FEEDBACK_RETENTION_DAYS``) is the age beyond which :meth:`FeedbackStore.purge`
-deletes rows when called without an age; run it from cron (``spamguard feedback purge``).
+refuses to open with a different key). :meth:`FeedbackStore.erase` deletes a person's rows,
+overwrites them (SQLite's ``secure_delete``) and checkpoints the write-ahead log, or raises
+:class:`~spamguard.FeedbackBusyError` when a reader keeps the text on disk.
+``retention_days`` (or ``SPAMGUARD_FEEDBACK_RETENTION_DAYS``) is the age beyond which
+:meth:`FeedbackStore.purge` deletes rows when called without an age; run it from cron
+(``spamguard feedback purge``).
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from . import _addresses, _settings
 from ._addresses import PSEUDONYM_DOMAIN
 from ._settings import is_http_url
 from .comment import MAX_FIELD_CHARS, Comment
-from .errors import ConfigurationError, InvalidCommentError
+from .errors import ConfigurationError, FeedbackBusyError, InvalidCommentError
 from .verdict import Verdict
 
 if TYPE_CHECKING:  # spamguard.dumps reads WXR with defusedxml: only records() needs it, so only it imports it
@@ -252,8 +255,10 @@ class FeedbackStore:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-        if 0 < version < SCHEMA_VERSION:
-            self._checkpoint()  # the rows as they were before the migration leave the WAL
+        if 0 < version < SCHEMA_VERSION:  # the rows as they were before the migration leave the WAL
+            problem = self._checkpoint()
+            if problem is not None:
+                log.warning("migrated %s; %s (a reader holds the database)", self.path, problem)
 
     def _resolve_key(self, conn: sqlite3.Connection, secret: bytes | None) -> bytes:
         settings = dict(conn.execute("SELECT key, value FROM settings").fetchall())
@@ -411,7 +416,9 @@ class FeedbackStore:
         cutoff = self._clock() - older_than.total_seconds()
         deleted = self._write("DELETE FROM feedback WHERE created_at < ?", (cutoff,)).rowcount
         if deleted:
-            self._checkpoint()
+            problem = self._checkpoint()
+            if problem is not None:  # purging is housekeeping: the next checkpoint finishes it
+                log.warning("purged %d row(s) from %s; %s (a reader holds the database)", deleted, self.path, problem)
         return int(deleted)
 
     def erase(self, email: str | None = None, ip: str | None = None) -> int:
@@ -420,8 +427,15 @@ class FeedbackStore:
         A row is about the address when it is the comment's ``author_email`` or ``user_ip``, or
         when the address appears anywhere else in it (a referrer, a header): pseudonymised rows
         are found by hashing the given value the same way, rows kept as given by their
-        ``author_email`` and ``user_ip``. Returns how many rows went; the freed pages are
-        overwritten and the WAL checkpointed, so the data does not linger in the file.
+        ``author_email`` and ``user_ip``. Returns how many rows went.
+
+        When it returns, the text of those rows is gone from the database file and from its
+        write-ahead log: the rows are overwritten (``secure_delete``) and the log is checkpointed
+        and truncated. A checkpoint cannot finish while another connection reads the database
+        (an open read transaction keeps the old pages); erase() waits for it up to the store's
+        ``timeout`` and then raises :class:`~spamguard.FeedbackBusyError`: the rows are deleted
+        but their text is still on disk, and calling erase() again once the reader finishes
+        completes the job (it is safe to repeat).
         """
         if email is None and ip is None:
             raise ValueError("erase() needs email= or ip= (or both)")
@@ -434,15 +448,34 @@ class FeedbackStore:
                 raise ValueError(f"erase(): {kind} must not be empty")
             clauses.append(f"{column} IN (?, ?) OR instr(comment, ?) > 0")
             params += [self.pseudonym(value, kind), _normalise(value, kind), self._stand_in(kind, value)]
-        deleted = self._write(f"DELETE FROM feedback WHERE {' OR '.join(clauses)}", params).rowcount  # noqa: S608
-        self._checkpoint()
-        return int(deleted)
-
-    def _checkpoint(self) -> None:
         try:
-            self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.OperationalError:  # busy: readers hold the WAL; it is checkpointed later
-            log.debug("WAL checkpoint deferred on %s", self.path)
+            deleted = int(self._write(f"DELETE FROM feedback WHERE {' OR '.join(clauses)}", params).rowcount)  # noqa: S608
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise FeedbackBusyError(
+                f"nothing was erased from {self.path}: another connection kept it locked for writing for "
+                f"{self.timeout:g} s ({exc}); retry when it finishes",
+                erased=0,
+            ) from None
+        problem = self._checkpoint()
+        if problem is not None:
+            raise FeedbackBusyError(
+                f"erased {deleted} row(s) from {self.path}, but their text is still on disk ({problem}): "
+                f"a reader holds the database; retry the erasure when it finishes (repeating it is safe)",
+                erased=deleted,
+            )
+        return deleted
+
+    def _checkpoint(self) -> str | None:
+        """Copy the WAL into the database file and truncate it; what stood in the way, or None when done."""
+        try:
+            busy, _, _ = self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError as exc:
+            return f"the write-ahead log could not be checkpointed: {exc}"
+        if busy:
+            return f"the write-ahead log {self.path}-wal could not be checkpointed within {self.timeout:g} s"
+        return None
 
     # --- reading ------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from spamguard import Comment, ConfigurationError, FeedbackStore, Verdict
+from spamguard import Comment, ConfigurationError, FeedbackBusyError, FeedbackStore, Verdict
 from spamguard.dumps import read_records
 from spamguard.feedback import SCHEMA_VERSION, default_feedback_path
 
@@ -268,3 +268,61 @@ def test_refuses_a_newer_schema(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(ConfigurationError, match="upgrade spamguard"):
         FeedbackStore(path)
+
+
+# --- erasure leaves nothing on disk -----------------------------------------------------------------------
+
+MARK = "ERASE-ME-4f1c"
+
+
+def test_erase_wipes_the_text_from_the_file_and_its_wal(tmp_path: Path) -> None:
+    """Rows already checkpointed into the file and rows still in the WAL: after erase() neither file holds
+    their text (secure_delete overwrites, the WAL is checkpointed and truncated)."""
+    path = tmp_path / "fb.sqlite3"
+    store = FeedbackStore(path)
+    assert store._conn().execute("PRAGMA secure_delete").fetchone()[0] == 1
+    store.record(_comment(1, content=f"{MARK} in the file"), True)
+    store.close()  # the last connection's close checkpoints: the row is in the database file
+    store = FeedbackStore(path)
+    store.record(_comment(2, content=f"{MARK} in the log"), True)
+    store.record(_comment(3, author_email="bob@example.net", content="kept"), False)
+    assert MARK.encode() in _file_bytes(path)
+    assert store.erase(email=EMAIL) == 2
+    assert MARK.encode() not in _file_bytes(path)
+    assert Path(f"{path}-wal").stat().st_size == 0
+    assert [r.comment.content for r in store.records()] == ["kept"]
+
+
+def test_erase_while_a_reader_holds_the_database_says_so_and_a_retry_finishes(tmp_path: Path) -> None:
+    """A second connection in a read transaction keeps old pages in the WAL: erase() deletes the rows, waits
+    its timeout, then raises FeedbackBusyError saying why; once the reader is done, erasing again wipes them."""
+    path = tmp_path / "fb.sqlite3"
+    store = FeedbackStore(path, timeout=0.3)
+    store.record(_comment(1, content=f"{MARK} one"), True)
+    store.record(_comment(2, content=f"{MARK} two"), True)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM feedback").fetchone() == (2,)
+    with pytest.raises(FeedbackBusyError, match="a reader holds the database; retry") as info:
+        store.erase(email=EMAIL)
+    assert info.value.erased == 2 and str(path) in str(info.value)
+    assert MARK.encode() in _file_bytes(path)  # what the error is about: the text is still on disk
+    assert len(store) == 0
+    reader.execute("COMMIT")
+    reader.close()
+    assert store.erase(email=EMAIL) == 0
+    assert MARK.encode() not in _file_bytes(path)
+
+
+def test_erase_while_a_writer_holds_the_lock_erases_nothing_and_says_so(tmp_path: Path) -> None:
+    """Another connection holding the write lock past the timeout: FeedbackBusyError, nothing deleted."""
+    path = tmp_path / "fb.sqlite3"
+    store = FeedbackStore(path, timeout=0.2)
+    store.record(_comment(1), True)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    with pytest.raises(FeedbackBusyError, match="nothing was erased") as info:
+        store.erase(email=EMAIL)
+    writer.execute("ROLLBACK")
+    writer.close()
+    assert info.value.erased == 0 and len(store) == 1
