@@ -13,6 +13,7 @@ __all__ = [
     "BackendConnectionError",
     "BackendResponseError",
     "KeyStoreError",
+    "FeedbackStoreError",
     "FeedbackBusyError",
     "ModelIntegrityError",
     "InvalidNoticeSettingError",
@@ -73,6 +74,10 @@ class BackendResponseError(BackendUnavailableError):
 
 class KeyStoreError(ConfigurationError):
     """Raised when the server's keys file cannot be read or written, or has no such key."""
+
+
+class FeedbackStoreError(ConfigurationError):
+    """Raised when a file cannot serve as the feedback store: not one, a newer schema, another secret, unwritable."""
 
 
 class FeedbackBusyError(SpamGuardError):

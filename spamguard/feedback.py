@@ -3,7 +3,9 @@
 A :class:`FeedbackStore` is one SQLite file (standard library ``sqlite3``) that several web
 worker processes and their threads may write to at once: WAL journal, a busy timeout, one
 connection per thread and short ``BEGIN IMMEDIATE`` write transactions. The schema carries a
-version (``PRAGMA user_version``) and older files are migrated when opened.
+version (``PRAGMA user_version``) and older files are migrated when opened. A file that is not
+a feedback store (another application's database, a binary file, a directory) is refused with
+:class:`~spamguard.FeedbackStoreError` and left untouched.
 
 Personal data. Unless ``pseudonymise=False``, no IP or e-mail address is kept in clear: a
 comment's ``author_email`` and ``user_ip`` are stored as keyed hashes (HMAC-SHA256); headers
@@ -56,7 +58,7 @@ from . import _addresses, _settings
 from ._addresses import PSEUDONYM_DOMAIN
 from ._settings import is_http_url
 from .comment import MAX_FIELD_CHARS, Comment
-from .errors import ConfigurationError, FeedbackBusyError, InvalidCommentError
+from .errors import FeedbackBusyError, FeedbackStoreError, InvalidCommentError
 from .verdict import Verdict
 
 if TYPE_CHECKING:  # spamguard.dumps reads WXR with defusedxml: only records() needs it, so only it imports it
@@ -93,6 +95,10 @@ _UNSCANNED = frozenset({"content", "author", "date", "post_modified",
                         "comment_content", "comment_author", "comment_date_gmt", "comment_post_modified_gmt"})
 _URL_FIELDS = frozenset({"author_url", "referrer", "permalink"})
 _MAX_EXTRA_KEY = 256
+_TABLE_COLUMNS = {
+    1: {"id", "created", "is_spam", "comment"},
+    2: {"id", "created_at", "label", "source", "comment", "author_email", "user_ip", "verdict"},
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (
@@ -163,9 +169,13 @@ class FeedbackStore:
         if secret is None:
             secret = _settings.feedback_secret()
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _check_store_file(self.path)
         self._key = b""
-        self._open(secret.encode() if isinstance(secret, str) else secret)
+        try:
+            self._open(secret.encode() if isinstance(secret, str) else secret)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise _store_error(self.path, exc) from None
 
     def __repr__(self) -> str:
         return f"FeedbackStore({str(self.path)!r}, pseudonymise={self.pseudonymise})"
@@ -236,11 +246,7 @@ class FeedbackStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise ConfigurationError(
-                    f"{self.path} has feedback schema version {version}, newer than this spamguard "
-                    f"understands ({SCHEMA_VERSION}); upgrade spamguard to open it"
-                )
+            _check_schema(self.path, version, _tables(conn))
             if version == 0:
                 _create_schema(conn)
             else:
@@ -266,7 +272,7 @@ class FeedbackStore:
         if secret is not None:
             key_id = _key_id(secret)
             if stored_id is not None and stored_id != key_id:
-                raise ConfigurationError(
+                raise FeedbackStoreError(
                     f"the pseudonymisation secret (SPAMGUARD_FEEDBACK_SECRET, or secret= in Python) is not the one "
                     f"{self.path} was written with; use that secret, or a new store file"
                 )
@@ -276,7 +282,7 @@ class FeedbackStore:
         if "secret" in settings:
             return bytes.fromhex(settings["secret"])
         if stored_id is not None:
-            raise ConfigurationError(
+            raise FeedbackStoreError(
                 f"{self.path} was pseudonymised with an external secret; set SPAMGUARD_FEEDBACK_SECRET "
                 "(or pass secret= in Python) to open it"
             )
@@ -619,6 +625,73 @@ def _header_key(name: str) -> str:
     """A header's WSGI name: ``X-Client-IP`` and ``HTTP_X_CLIENT_IP`` are both ``HTTP_X_CLIENT_IP``."""
     key = name.strip().upper().replace("-", "_")
     return key if key.startswith("HTTP_") or key in _NOT_HTTP_HEADERS else f"HTTP_{key}"
+
+
+def _check_store_file(path: Path) -> None:
+    """Refuse, before anything is written, a path that is not (and cannot become) a feedback store."""
+    if path.is_dir():
+        raise FeedbackStoreError(f"{path} is a directory, not a feedback store file; give the store file's path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FeedbackStoreError(
+            f"cannot create the folder of the feedback store {path}: {exc.strerror or exc}"
+        ) from None
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    # A read-only look first: opening someone else's database must not switch it to WAL or add tables.
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = _tables(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise _store_error(path, exc) from None
+    _check_schema(path, version, tables)
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """The tables of a database and their columns."""
+    names = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {name: {row[1] for row in conn.execute(f"PRAGMA table_info({json.dumps(name)})")} for name in names}
+
+
+def _check_schema(path: Path, version: int, tables: Mapping[str, set[str]]) -> None:
+    """Raise FeedbackStoreError unless the tables are those of a feedback store of a version this code reads."""
+    feedback = tables.get("feedback")
+    if version > SCHEMA_VERSION and (feedback is not None or not tables):
+        raise FeedbackStoreError(
+            f"{path} has feedback schema version {version}, newer than this spamguard "
+            f"understands ({SCHEMA_VERSION}); upgrade spamguard to open it"
+        )
+    if version == 0 and not tables:
+        return  # a new, empty database: it becomes a store
+    expected = _TABLE_COLUMNS[min(max(version, 1), 2)]
+    if version == 0 or version > SCHEMA_VERSION or feedback is None or not expected <= feedback:
+        others = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise FeedbackStoreError(
+            f"{path} is an SQLite database but not a feedback store (its tables: {others or 'none'}); "
+            "give the path of the feedback store"
+        )
+
+
+def _store_error(path: Path, exc: sqlite3.DatabaseError) -> FeedbackStoreError:
+    """A sentence about what sqlite3 could not do with the store file."""
+    text = str(exc)
+    if "not a database" in text:
+        return FeedbackStoreError(f"{path} is not a feedback store (not an SQLite database file)")
+    if "readonly" in text or "read-only" in text:
+        return FeedbackStoreError(
+            f"{path} is read-only here; the feedback store writes to it and to its folder (the -wal and -shm files)"
+        )
+    if "unable to open" in text:
+        return FeedbackStoreError(f"cannot open the feedback store {path}: check that it and its folder are readable "
+                                  "and writable")
+    if "locked" in text or "busy" in text:
+        return FeedbackStoreError(f"the feedback store {path} stayed locked by another connection: {text}")
+    return FeedbackStoreError(f"cannot use {path} as a feedback store: {text}")
 
 
 def _key_id(key: bytes) -> str:

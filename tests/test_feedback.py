@@ -6,13 +6,16 @@ import datetime as dt
 import io
 import json
 import multiprocessing
+import os
+import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from spamguard import Comment, ConfigurationError, FeedbackBusyError, FeedbackStore, Verdict
+from spamguard import Comment, ConfigurationError, FeedbackBusyError, FeedbackStore, FeedbackStoreError, Verdict
 from spamguard.dumps import read_records
 from spamguard.feedback import SCHEMA_VERSION, default_feedback_path
 
@@ -326,3 +329,60 @@ def test_erase_while_a_writer_holds_the_lock_erases_nothing_and_says_so(tmp_path
     writer.execute("ROLLBACK")
     writer.close()
     assert info.value.erased == 0 and len(store) == 1
+
+
+# --- files that are not a feedback store ----------------------------------------------------------------
+
+
+def _someone_elses_database(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT)")
+        conn.execute("INSERT INTO posts (title) VALUES ('hello')")
+    conn.close()
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: p.mkdir(), "is a directory, not a feedback store file"),
+    (lambda p: p.write_bytes(bytes(range(256)) * 64), "is not a feedback store (not an SQLite database file)"),
+    (_someone_elses_database, "is an SQLite database but not a feedback store (its tables: posts)"),
+    (lambda p: sqlite3.connect(p).executescript(
+        "CREATE TABLE feedback (id INTEGER PRIMARY KEY, body TEXT); PRAGMA user_version = 2;"),
+     "is an SQLite database but not a feedback store (its tables: feedback)"),
+    (lambda p: sqlite3.connect(p).executescript(
+        "CREATE TABLE feedback (id INTEGER PRIMARY KEY); PRAGMA user_version = 9;"),
+     "has feedback schema version 9, newer than this spamguard understands (3); upgrade spamguard"),
+], ids=["directory", "binary", "another-apps-database", "another-feedback-table", "newer-schema"])
+def test_a_file_that_is_not_a_feedback_store_is_refused_and_left_alone(
+    tmp_path: Path, make: Callable[[Path], object], message: str
+) -> None:
+    """FeedbackStoreError (a ConfigurationError) names the file and what it is; the file is not changed:
+    no tables added, no switch to WAL, no -wal file."""
+    path = tmp_path / "store.sqlite3"
+    make(path)
+    before = path.read_bytes() if path.is_file() else None
+    with pytest.raises(FeedbackStoreError, match=re.escape(message)) as info:
+        FeedbackStore(path)
+    assert str(path) in str(info.value) and isinstance(info.value, ConfigurationError)
+    assert (path.read_bytes() if path.is_file() else None) == before
+    assert not Path(f"{path}-wal").exists()
+
+
+def test_a_read_only_store_file_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    """A store the process may not write to: FeedbackStoreError saying so, not sqlite3's exception."""
+    path = tmp_path / "fb.sqlite3"
+    FeedbackStore(path).close()
+    path.chmod(0o400)
+    try:
+        if os.access(path, os.W_OK):
+            pytest.skip("running as a user who may write to read-only files (root)")
+        with pytest.raises(FeedbackStoreError, match="read-only"):
+            FeedbackStore(path)
+    finally:
+        path.chmod(0o600)
+
+
+def test_a_store_whose_folder_cannot_be_made_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    """A path under a regular file: FeedbackStoreError naming it, not an OSError traceback."""
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(FeedbackStoreError, match="cannot create the folder of the feedback store .*a-file"):
+        FeedbackStore(tmp_path / "a-file" / "fb.sqlite3")

@@ -116,7 +116,12 @@ def _erase(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     store = _store(args)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fp:
+        try:
+            fp = open(args.output, "w", encoding="utf-8")  # noqa: SIM115 - closed below; opening is what can fail
+        except OSError as exc:
+            print(f"spamguard: error: cannot write {args.output} (--output): {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        with fp:
             n = store.export_jsonl(fp, sources=args.source)
     else:
         n = store.export_jsonl(sys.stdout, sources=args.source)
