@@ -145,6 +145,25 @@ def test_a_binary_db_in_a_real_process_has_no_traceback(tmp_path: Path) -> None:
     assert result.stderr == f"spamguard: error: {path} is not a feedback store (not an SQLite database file)\n"
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["erase", "--ip", "not-an-ip"], "argument --ip: 'not-an-ip' is not an IPv4 or IPv6 address"),
+    (["erase", "--email", "  "], "argument --email: the address is empty"),
+    (["erase"], "give --email ADDRESS or --ip ADDRESS (or both)"),
+    (["purge"], "give --older-than AGE (or set SPAMGUARD_FEEDBACK_RETENTION_DAYS)"),
+])
+def test_usage_mistakes_name_the_option(
+    db: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing or bad option is a usage error (exit 2) with the action's usage; the store is untouched."""
+    monkeypatch.delenv("SPAMGUARD_FEEDBACK_RETENTION_DAYS", raising=False)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["feedback", *argv, "--db", str(db)])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err.startswith(f"usage: spamguard feedback {argv[0]} ") and message in err
+    assert len(FeedbackStore(db)) == 3
+
+
 def test_export_to_a_folder_that_does_not_exist(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """-o in a missing folder: one line naming the file and the option, exit 1."""
     target = tmp_path / "missing" / "out.jsonl"

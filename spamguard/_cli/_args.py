@@ -1,8 +1,9 @@
-"""Argument types shared by the subcommands: numbers checked where argparse can say what is wrong."""
+"""Argument types shared by the subcommands: values checked where argparse can say which option is wrong."""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import math
 from collections.abc import Callable
 
@@ -49,3 +50,11 @@ def cut_off_or_auto(text: str) -> float | str:
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"must be 'auto' or a number between 0 and 1, got {text!r}")
     return value
+
+
+def ip_address(text: str) -> str:
+    """An argparse ``type`` for an IPv4 or IPv6 address."""
+    try:
+        return ipaddress.ip_address(text.strip()).compressed
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IPv4 or IPv6 address") from None

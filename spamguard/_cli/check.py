@@ -14,6 +14,7 @@ from ..errors import ConfigurationError, InvalidCommentError, SpamGuardError
 from ..guard import Guard
 from ..local import LocalModel
 from ..verdict import Verdict
+from ._help import HelpFormatter, examples
 
 EXIT_HAM, EXIT_FAILURE, EXIT_USAGE, EXIT_SPAM = 0, 1, 2, 3
 
@@ -32,18 +33,18 @@ def register(subparsers: Any) -> None:
         "check",
         help="say whether one comment is spam",
         description=(
-            "Judge one comment: TEXT is its content, or, without TEXT (or with '-'), read one JSON\n"
-            "object from stdin with Akismet names (comment_content, comment_author, user_ip, ...)\n"
-            "or short names (content, author, user_ip, ...). Uses Akismet when SPAMGUARD_AKISMET_KEY\n"
-            "is set, with the local model as the fallback when Akismet fails; else the local model.\n\n"
+            "Judge one comment: TEXT is its content, or, without TEXT (or with '-'), read one JSON "
+            "object from stdin with Akismet names (comment_content, comment_author, user_ip, ...) "
+            "or short names (content, author, user_ip, ...); the options set those fields. Uses "
+            "Akismet when SPAMGUARD_AKISMET_KEY is set, with the local model as the fallback when "
+            "Akismet fails; else the local model.\n\n"
             "Exit status: 0 not spam, 3 spam, 1 failure (no backend, bad input), 2 usage error."
         ),
-        epilog=(
-            "Examples:\n"
-            "  spamguard check --ip 203.0.113.7 \"Great post, visit http://cheap.example\"\n"
-            "  echo '{\"comment_content\": \"hi\", \"user_ip\": \"203.0.113.7\"}' | spamguard check --json"
+        epilog=examples(
+            "spamguard check --ip 203.0.113.7 \"Great post, visit http://cheap.example\"",
+            "echo '{\"comment_content\": \"hi\", \"user_ip\": \"203.0.113.7\"}' | spamguard check --json",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("text", nargs="?", metavar="TEXT", help="the comment's content; '-' or none: JSON on stdin")
     parser.add_argument("--author", help="the commenter's name")

@@ -7,15 +7,15 @@ import sys
 from typing import Any
 
 from ..notice import FORMATS, LANGUAGES, Service, ServiceSpec, disclosure, normalize_language, policy_text
+from ._help import HelpFormatter, examples
 
-EPILOG = """\
-examples:
-  spamguard notice --lang de
-  spamguard notice --service local --privacy-url https://blog.example/privacy --format markdown
-  spamguard notice --service "TypePad AntiSpam" --service-url https://antispam.example/privacy
-  spamguard notice --policy --lang fr --retention-days 90 --erasure-contact privacy@blog.example
-
-languages: """ + " ".join(LANGUAGES) + " (others fall back to English)"
+EPILOG = examples(
+    "spamguard notice --lang de",
+    "spamguard notice --service local --privacy-url https://blog.example/privacy --format markdown",
+    "spamguard notice --service \"TypePad AntiSpam\" --service-url https://antispam.example/privacy",
+    "spamguard notice --policy --lang fr --retention-days 90 --erasure-contact privacy@blog.example",
+    notes="Languages: " + " ".join(LANGUAGES) + " (others fall back to English).",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
         help="print the data-processing notice for comment forms, in many languages",
         description="Print the notice that tells visitors who checks their comment data for spam.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--lang", default="en", help="language code, e.g. de or pt-BR (default: en)")
     parser.add_argument("--format", dest="fmt", choices=FORMATS, default="html", help="output format (default: html)")

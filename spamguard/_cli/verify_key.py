@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..akismet import AkismetClient
+from ._help import HelpFormatter, examples
 
 
 def register(subparsers: Any) -> None:
@@ -16,9 +17,13 @@ def register(subparsers: Any) -> None:
         help="check that the Akismet API key is valid for your site",
         description="Ask the Akismet-compatible service whether the API key is valid for the site. "
         "Settings not given as options come from SPAMGUARD_AKISMET_KEY, SPAMGUARD_BLOG_URL "
-        "and SPAMGUARD_AKISMET_URL. Exit status: 0 valid, 1 invalid or the service could not answer.",
-        epilog="Example: SPAMGUARD_AKISMET_KEY=abc123 spamguard verify-key --blog https://blog.example/",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "and SPAMGUARD_AKISMET_URL.\n\n"
+        "Exit status: 0 valid, 1 invalid or the service could not answer, 2 usage error.",
+        epilog=examples(
+            "SPAMGUARD_AKISMET_KEY=abc123 spamguard verify-key --blog https://blog.example/",
+            "spamguard verify-key --base-url http://127.0.0.1:8080    # spamguard serve, or another service",
+        ),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--key", help="the API key (default: $SPAMGUARD_AKISMET_KEY); beware: options show in ps")
     parser.add_argument("--blog", metavar="URL", help="your site's front page (default: $SPAMGUARD_BLOG_URL)")
