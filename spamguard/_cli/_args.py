@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import math
+import re
 from collections.abc import Callable
 
 
@@ -52,9 +53,26 @@ def cut_off_or_auto(text: str) -> float | str:
     return value
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def email_address(text: str) -> str:
+    """An argparse ``type`` for an e-mail address typed on the command line: NAME@DOMAIN, nothing else.
+
+    Stricter than :class:`~spamguard.Comment`, which keeps whatever a visitor typed (a bot's
+    malformed address is evidence, and a dump's ``n/a`` must not lose the record): on the command
+    line the operator types the value, and one that is not an address is a slip, not data.
+    """
+    value = text.strip()
+    if not _EMAIL.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an e-mail address (NAME@DOMAIN)")
+    return value
+
+
 def ip_address(text: str) -> str:
     """An argparse ``type`` for an IPv4 or IPv6 address."""
     try:
         return ipaddress.ip_address(text.strip()).compressed
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an IPv4 or IPv6 address") from None
+
