@@ -103,10 +103,10 @@ def test_verify_key_invalid_from_options(
 
 
 def test_verify_key_without_configuration(no_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """No key anywhere: exit 1 and say which variable to set."""
+    """No key anywhere: exit 1 and say which option to give or variable to set."""
     code, out, err = run_main(capsys, ["verify-key"])
     assert code == 1 and out == ""
-    assert "set SPAMGUARD_AKISMET_KEY" in err
+    assert "give --key, or set SPAMGUARD_AKISMET_KEY" in err
 
 
 def test_verify_key_service_down(akismet_env: pytest.MonkeyPatch, server: FakeAkismet,
@@ -325,3 +325,27 @@ def test_a_filled_honeypot_is_one_reason(no_env: pytest.MonkeyPatch, capsys: pyt
     code, out, _ = run_main(capsys, ["check", "--json"], stdin=json.dumps(payload), monkeypatch=no_env)
     reasons = json.loads(out)["reasons"]
     assert code == 3 and reasons.count(spamguard.HONEYPOT_REASON) == 1
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["verify-key", "--key", "k", "--blog", "blog.example"],
+     "argument --blog: 'blog.example' is not a full http:// or https:// URL"),
+    (["verify-key", "--key", "k", "--blog", BLOG, "--base-url", "ftp://x.example"],
+     "argument --base-url: 'ftp://x.example' is not a full http:// or https:// URL"),
+])
+def test_verify_key_bad_urls_name_the_option(no_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                             argv: list[str], message: str) -> None:
+    """A --blog or --base-url that is not an http(s) URL is a usage error naming the option (it said 'blog')."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_verify_key_without_a_site_names_the_option_and_the_variable(
+    no_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key but no site: say --blog as well as the variable."""
+    code, out, err = run_main(capsys, ["verify-key", "--key", "k-1"])
+    assert (code, out) == (1, "")
+    assert err == ("spamguard: error: no site URL: give --blog with your site's front page "
+                   "(e.g. https://blog.example/), or set SPAMGUARD_BLOG_URL\n")

@@ -8,6 +8,8 @@ import math
 import re
 from collections.abc import Callable
 
+from .._settings import is_http_url
+
 
 def whole_number(minimum: int) -> Callable[[str], int]:
     """An argparse ``type`` for a whole number of at least ``minimum``."""
@@ -76,3 +78,9 @@ def ip_address(text: str) -> str:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an IPv4 or IPv6 address") from None
 
+
+def http_url(text: str) -> str:
+    """An argparse ``type`` for an absolute http:// or https:// URL."""
+    if not is_http_url(text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a full http:// or https:// URL (e.g. https://blog.example/)")
+    return text.strip()
