@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from ._cli._help import ArgumentParser, HelpFormatter, SubcommandParser, examples
 from .errors import SpamGuardError
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_SPAM"]
@@ -46,17 +47,23 @@ _COMMAND_MODULES: list[str] = [
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="spamguard",
-        description="Keep comment spam off web sites: check comments, re-score dumps, train the local model.",
-        epilog="Example: spamguard check \"Great post, visit http://cheap.example\"",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Keep comment spam off web sites: check comments, re-score dumps, train the local model. "
+        "'spamguard COMMAND -h' tells more about each command.",
+        epilog=examples(
+            'spamguard check "Great post, visit http://cheap.example"',
+            "spamguard rescore comments.jsonl -o verdicts.jsonl",
+            "spamguard notice --lang de",
+            notes="Exit status: 0 success (check: not spam), 1 failure, 2 usage error, 3 (check) spam.",
+        ),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"spamguard {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more on stderr (-vv for debug)"
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=SubcommandParser)
     for name in _COMMAND_MODULES:
         module = importlib.import_module(f"spamguard._cli.{name}")
         module.register(subparsers)

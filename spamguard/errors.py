@@ -13,6 +13,8 @@ __all__ = [
     "BackendConnectionError",
     "BackendResponseError",
     "KeyStoreError",
+    "FeedbackStoreError",
+    "FeedbackBusyError",
     "ModelIntegrityError",
     "InvalidNoticeSettingError",
     "UnsafeXMLError",
@@ -72,6 +74,18 @@ class BackendResponseError(BackendUnavailableError):
 
 class KeyStoreError(ConfigurationError):
     """Raised when the server's keys file cannot be read or written, or has no such key."""
+
+
+class FeedbackStoreError(ConfigurationError):
+    """Raised when a file cannot serve as the feedback store: not one, a newer schema, another secret, unwritable."""
+
+
+class FeedbackBusyError(SpamGuardError):
+    """Raised when an erasure could not finish because another connection holds the feedback store; retry it."""
+
+    def __init__(self, message: str, erased: int = 0) -> None:
+        self.erased = erased
+        super().__init__(message)
 
 
 class InvalidNoticeSettingError(SpamGuardError, ValueError):

@@ -3,20 +3,35 @@
 A :class:`FeedbackStore` is one SQLite file (standard library ``sqlite3``) that several web
 worker processes and their threads may write to at once: WAL journal, a busy timeout, one
 connection per thread and short ``BEGIN IMMEDIATE`` write transactions. The schema carries a
-version (``PRAGMA user_version``) and older files are migrated when opened.
+version (``PRAGMA user_version``) and older files are migrated when opened. A file that is not
+a feedback store (another application's database, a binary file, a directory) is refused with
+:class:`~spamguard.FeedbackStoreError` and left untouched.
 
-Personal data. A comment's ``author_email`` and ``user_ip`` are stored as keyed hashes
-(HMAC-SHA256) unless ``pseudonymise=False``; HTTP headers in ``extra`` that carry them are
-dropped. The key comes from ``secret=``, else ``SPAMGUARD_FEEDBACK_SECRET``, else a random
-key the store makes once and keeps in its own ``settings`` table. The trade-off: a key kept in
-the file needs no setup and still lets ``erase(email=...)`` find a person's rows, but whoever
-holds the file holds the key and could test guesses (the IPv4 space is small); a key kept
-outside (the environment variable, a secrets manager) means the file alone reveals nothing,
-but the key must stay the same for the life of the file or erasure stops matching old rows
-(the store refuses to open with a different key). Comment text and author names are kept as
-written: they are what the model learns from. ``retention_days`` (or
-``SPAMGUARD_FEEDBACK_RETENTION_DAYS``) is the age beyond which :meth:`FeedbackStore.purge`
-deletes rows when called without an age; run it from cron (``spamguard feedback purge``).
+Personal data. Unless ``pseudonymise=False``, no IP or e-mail address is kept in clear: a
+comment's ``author_email`` and ``user_ip`` are stored as keyed hashes (HMAC-SHA256); headers
+in ``extra`` whose only job is to carry an address or credentials (``X-Forwarded-For``,
+``X-Client-IP``, ``Forwarded``, cookies...) are dropped; and every other string kept (the URLs,
+the user agent, the remaining headers and their names, the honeypot...) is scanned for IPv4,
+IPv6 and e-mail addresses (``mailto:``, ``?email=``, ``%40``...), each replaced by a stand-in
+made from the same keyed hash: ``<16 hex>@pseudonymised.invalid`` or
+``ip-<16 hex>.pseudonymised.invalid``. A field that no longer fits its limits once replaced is
+dropped. The comment text and the author's name are kept as written: they are what the model
+learns from. Exports (:meth:`FeedbackStore.export_jsonl`, :meth:`FeedbackStore.records`) of a
+pseudonymising store apply the same rules to every row, including rows written by an older
+spamguard or with ``pseudonymise=False``.
+
+The key comes from ``secret=``, else ``SPAMGUARD_FEEDBACK_SECRET``, else a random key the store
+makes once and keeps in its own ``settings`` table. The trade-off: a key kept in the file needs
+no setup and still lets ``erase(email=...)`` find a person's rows, but whoever holds the file
+holds the key and could test guesses (the IPv4 space is small); a key kept outside (the
+environment variable, a secrets manager) means the file alone reveals nothing, but the key
+must stay the same for the life of the file or erasure stops matching old rows (the store
+refuses to open with a different key). :meth:`FeedbackStore.erase` deletes a person's rows,
+overwrites them (SQLite's ``secure_delete``) and checkpoints the write-ahead log, or raises
+:class:`~spamguard.FeedbackBusyError` when a reader keeps the text on disk.
+``retention_days`` (or ``SPAMGUARD_FEEDBACK_RETENTION_DAYS``) is the age beyond which
+:meth:`FeedbackStore.purge` deletes rows when called without an age; run it from cron
+(``spamguard feedback purge``).
 """
 
 from __future__ import annotations
@@ -25,10 +40,10 @@ import contextlib
 import datetime as _dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -39,9 +54,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from . import _settings
-from .comment import Comment
-from .errors import ConfigurationError, InvalidCommentError
+from . import _addresses, _settings
+from ._addresses import PSEUDONYM_DOMAIN
+from ._settings import is_http_url
+from .comment import MAX_FIELD_CHARS, Comment
+from .errors import FeedbackBusyError, FeedbackStoreError, InvalidCommentError
 from .verdict import Verdict
 
 if TYPE_CHECKING:  # spamguard.dumps reads WXR with defusedxml: only records() needs it, so only it imports it
@@ -51,21 +68,39 @@ __all__ = ["FeedbackStore", "default_feedback_path", "SCHEMA_VERSION"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-"""The schema version this code writes (``PRAGMA user_version``)."""
+SCHEMA_VERSION = 3
+"""The schema version this code writes (``PRAGMA user_version``).
+
+3: the tables of 2, with every address outside the text and the author's name replaced by a stand-in."""
 
 _SOURCES_REMOTE = "remote"
 _PSEUDONYM_PREFIX = "h1:"
 _KEY_ID_MESSAGE = b"spamguard feedback key id"
-# Headers that carry the visitor's address or identity; dropped from ``extra`` when pseudonymising.
+# Headers whose only job is to carry the visitor's address, identity or credentials: dropped whole
+# from ``extra`` when pseudonymising (every other value is scanned for addresses instead).
 _IDENTIFYING_HEADERS = frozenset(
     {
-        "REMOTE_ADDR", "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_CLIENT_IP", "HTTP_FORWARDED",
-        "HTTP_CF_CONNECTING_IP", "HTTP_TRUE_CLIENT_IP", "HTTP_COOKIE", "HTTP_AUTHORIZATION",
+        "REMOTE_ADDR", "REMOTE_HOST", "REMOTE_USER", "HTTP_FROM",
+        "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED", "HTTP_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP",
+        "HTTP_CLIENT_IP", "HTTP_X_CLIENT_IP", "HTTP_X_CLUSTER_CLIENT_IP", "HTTP_FASTLY_CLIENT_IP",
+        "HTTP_X_ORIGINAL_FORWARDED_FOR", "HTTP_CF_CONNECTING_IP", "HTTP_CF_CONNECTING_IPV6", "HTTP_TRUE_CLIENT_IP",
+        "HTTP_X_PROXYUSER_IP", "HTTP_X_ORIGINATING_IP", "HTTP_X_REMOTE_ADDR", "HTTP_X_REMOTE_IP",
+        "HTTP_WL_PROXY_CLIENT_IP", "HTTP_PROXY_CLIENT_IP", "HTTP_X_ENVOY_EXTERNAL_ADDRESS", "HTTP_X_AZURE_CLIENTIP",
+        "HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION",
     }
 )
+_NOT_HTTP_HEADERS = frozenset({"REMOTE_ADDR", "REMOTE_HOST", "REMOTE_USER"})
+# Comment fields kept as written (what the model learns from) or that are not text.
+_UNSCANNED = frozenset({"content", "author", "date", "post_modified",
+                        "comment_content", "comment_author", "comment_date_gmt", "comment_post_modified_gmt"})
+_URL_FIELDS = frozenset({"author_url", "referrer", "permalink"})
+_MAX_EXTRA_KEY = 256
+_TABLE_COLUMNS = {
+    1: {"id", "created", "is_spam", "comment"},
+    2: {"id", "created_at", "label", "source", "comment", "author_email", "user_ip", "verdict"},
+}
 
-_SCHEMA_V2 = """
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -134,9 +169,13 @@ class FeedbackStore:
         if secret is None:
             secret = _settings.feedback_secret()
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _check_store_file(self.path)
         self._key = b""
-        self._open(secret.encode() if isinstance(secret, str) else secret)
+        try:
+            self._open(secret.encode() if isinstance(secret, str) else secret)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise _store_error(self.path, exc) from None
 
     def __repr__(self) -> str:
         return f"FeedbackStore({str(self.path)!r}, pseudonymise={self.pseudonymise})"
@@ -207,11 +246,7 @@ class FeedbackStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise ConfigurationError(
-                    f"{self.path} has feedback schema version {version}, newer than this spamguard "
-                    f"understands ({SCHEMA_VERSION}); upgrade spamguard to open it"
-                )
+            _check_schema(self.path, version, _tables(conn))
             if version == 0:
                 _create_schema(conn)
             else:
@@ -226,6 +261,10 @@ class FeedbackStore:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        if 0 < version < SCHEMA_VERSION:  # the rows as they were before the migration leave the WAL
+            problem = self._checkpoint()
+            if problem is not None:
+                log.warning("migrated %s; %s (a reader holds the database)", self.path, problem)
 
     def _resolve_key(self, conn: sqlite3.Connection, secret: bytes | None) -> bytes:
         settings = dict(conn.execute("SELECT key, value FROM settings").fetchall())
@@ -233,8 +272,8 @@ class FeedbackStore:
         if secret is not None:
             key_id = _key_id(secret)
             if stored_id is not None and stored_id != key_id:
-                raise ConfigurationError(
-                    f"the pseudonymisation secret (secret= or SPAMGUARD_FEEDBACK_SECRET) is not the one "
+                raise FeedbackStoreError(
+                    f"the pseudonymisation secret (SPAMGUARD_FEEDBACK_SECRET, or secret= in Python) is not the one "
                     f"{self.path} was written with; use that secret, or a new store file"
                 )
             if stored_id is None:
@@ -243,9 +282,9 @@ class FeedbackStore:
         if "secret" in settings:
             return bytes.fromhex(settings["secret"])
         if stored_id is not None:
-            raise ConfigurationError(
+            raise FeedbackStoreError(
                 f"{self.path} was pseudonymised with an external secret; set SPAMGUARD_FEEDBACK_SECRET "
-                "(or pass secret=) to open it"
+                "(or pass secret= in Python) to open it"
             )
         key = secrets.token_bytes(32)
         conn.execute("INSERT INTO settings (key, value) VALUES ('secret', ?)", (key.hex(),))
@@ -270,19 +309,64 @@ class FeedbackStore:
             return None
         return self.pseudonym(value, kind) if self.pseudonymise else _normalise(value, kind)
 
+    def _stand_in(self, kind: str, address: str) -> str:
+        """What replaces an address inside a stored string: the start of its pseudonym, in an address's shape."""
+        return _stand_in_for(self.pseudonym(address, kind), kind)
+
+    def _scrubbed(self, data: dict[str, Any], author_email: str | None = None) -> dict[str, Any]:
+        """``data`` (a comment as :func:`comment_to_dict` gives it) with no address outside the text and the author.
+
+        Identifying headers are dropped; every other string is scanned and its addresses replaced
+        by stand-ins; a value that no longer fits its field (too long, no longer an http URL) is
+        dropped. ``author_email`` as given is replaced wherever it appears, even where it is not
+        shaped like an address the scan finds.
+        """
+        given = author_email.strip() if author_email and "@" in author_email else None
+        given_pattern = re.compile(re.escape(given), re.IGNORECASE) if given else None
+
+        def scrub(value: str) -> str:
+            if given_pattern is not None and given is not None:
+                value = given_pattern.sub(lambda _: self._stand_in("email", given), value)
+            return _addresses.replace_addresses(value, self._stand_in)
+
+        def fits(value: Any) -> bool:
+            return not isinstance(value, str) or len(value) <= MAX_FIELD_CHARS
+
+        out: dict[str, Any] = {}
+        for name, value in data.items():
+            if name in _UNSCANNED:
+                out[name] = value
+            elif name == "extra" and isinstance(value, dict):
+                extra = {}
+                for key, item in value.items():
+                    if _header_key(key) in _IDENTIFYING_HEADERS:
+                        continue
+                    key, item = scrub(key), _deep(item, scrub)
+                    if len(key) <= _MAX_EXTRA_KEY and fits(item):
+                        extra[key] = item
+                if extra:
+                    out[name] = extra
+            elif isinstance(value, list):  # context
+                items = [item for item in (_deep(v, scrub) for v in value) if fits(item)]
+                if items:
+                    out[name] = items
+            else:
+                value = _deep(value, scrub)
+                if fits(value) and (name not in _URL_FIELDS or is_http_url(value)):
+                    out[name] = value
+        honeypot = out.get("honeypot_field_name")
+        if honeypot is None:
+            out.pop("honeypot_value", None)
+        elif honeypot in out.get("extra", {}):
+            del out["extra"][honeypot]
+        return out
+
     def _comment_row(self, comment: Comment) -> tuple[str, str | None, str | None]:
         data = comment_to_dict(comment)
         data.pop("author_email", None)
         data.pop("user_ip", None)
-        if self.pseudonymise and "extra" in data:
-            personal = {v for v in (comment.author_email, comment.user_ip) if v}
-            data["extra"] = {
-                k: v
-                for k, v in data["extra"].items()
-                if k.upper() not in _IDENTIFYING_HEADERS and not any(p in v for p in personal)
-            }
-            if not data["extra"]:
-                del data["extra"]
+        if self.pseudonymise:
+            data = self._scrubbed(data, comment.author_email)
         return (
             json.dumps(data, ensure_ascii=False, sort_keys=True),
             self._personal(comment.author_email, "email"),
@@ -338,15 +422,26 @@ class FeedbackStore:
         cutoff = self._clock() - older_than.total_seconds()
         deleted = self._write("DELETE FROM feedback WHERE created_at < ?", (cutoff,)).rowcount
         if deleted:
-            self._checkpoint()
+            problem = self._checkpoint()
+            if problem is not None:  # purging is housekeeping: the next checkpoint finishes it
+                log.warning("purged %d row(s) from %s; %s (a reader holds the database)", deleted, self.path, problem)
         return int(deleted)
 
     def erase(self, email: str | None = None, ip: str | None = None) -> int:
         """Delete every row about an email address and/or IP address (an erasure request).
 
-        Works on pseudonymised rows (the given value is hashed the same way) and on rows
-        kept as given. Returns how many rows went; the freed pages are overwritten and the
-        WAL checkpointed, so the data does not linger in the file.
+        A row is about the address when it is the comment's ``author_email`` or ``user_ip``, or
+        when the address appears anywhere else in it (a referrer, a header): pseudonymised rows
+        are found by hashing the given value the same way, rows kept as given by their
+        ``author_email`` and ``user_ip``. Returns how many rows went.
+
+        When it returns, the text of those rows is gone from the database file and from its
+        write-ahead log: the rows are overwritten (``secure_delete``) and the log is checkpointed
+        and truncated. A checkpoint cannot finish while another connection reads the database
+        (an open read transaction keeps the old pages); erase() waits for it up to the store's
+        ``timeout`` and then raises :class:`~spamguard.FeedbackBusyError`: the rows are deleted
+        but their text is still on disk, and calling erase() again once the reader finishes
+        completes the job (it is safe to repeat).
         """
         if email is None and ip is None:
             raise ValueError("erase() needs email= or ip= (or both)")
@@ -357,17 +452,36 @@ class FeedbackStore:
                 continue
             if not value.strip():
                 raise ValueError(f"erase(): {kind} must not be empty")
-            clauses.append(f"{column} IN (?, ?)")
-            params += [self.pseudonym(value, kind), _normalise(value, kind)]
-        deleted = self._write(f"DELETE FROM feedback WHERE {' OR '.join(clauses)}", params).rowcount  # noqa: S608
-        self._checkpoint()
-        return int(deleted)
-
-    def _checkpoint(self) -> None:
+            clauses.append(f"{column} IN (?, ?) OR instr(comment, ?) > 0")
+            params += [self.pseudonym(value, kind), _normalise(value, kind), self._stand_in(kind, value)]
         try:
-            self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.OperationalError:  # busy: readers hold the WAL; it is checkpointed later
-            log.debug("WAL checkpoint deferred on %s", self.path)
+            deleted = int(self._write(f"DELETE FROM feedback WHERE {' OR '.join(clauses)}", params).rowcount)  # noqa: S608
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise FeedbackBusyError(
+                f"nothing was erased from {self.path}: another connection kept it locked for writing for "
+                f"{self.timeout:g} s ({exc}); retry when it finishes",
+                erased=0,
+            ) from None
+        problem = self._checkpoint()
+        if problem is not None:
+            raise FeedbackBusyError(
+                f"erased {deleted} row(s) from {self.path}, but their text is still on disk ({problem}): "
+                f"a reader holds the database; retry the erasure when it finishes (repeating it is safe)",
+                erased=deleted,
+            )
+        return deleted
+
+    def _checkpoint(self) -> str | None:
+        """Copy the WAL into the database file and truncate it; what stood in the way, or None when done."""
+        try:
+            busy, _, _ = self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError as exc:
+            return f"the write-ahead log could not be checkpointed: {exc}"
+        if busy:
+            return f"the write-ahead log {self.path}-wal could not be checkpointed within {self.timeout:g} s"
+        return None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -418,10 +532,15 @@ class FeedbackStore:
     def _row_dict(self, row: tuple[Any, ...]) -> dict[str, Any]:
         _id, label, _source, text, email, ip = row
         data: dict[str, Any] = json.loads(text)
+        if self.pseudonymise:  # rows kept as given, or written by an older spamguard, leave no address either
+            data = self._scrubbed(data)
         if email is not None:
             # A pseudonym still says "an address was given" (a signal the model may use).
-            data["author_email"] = f"{email[3:19]}@pseudonymised.invalid" if email.startswith("h1:") else email
-        if ip is not None and not ip.startswith(_PSEUDONYM_PREFIX):
+            if email.startswith(_PSEUDONYM_PREFIX):
+                data["author_email"] = _stand_in_for(email, "email")
+            else:
+                data["author_email"] = self._stand_in("email", email) if self.pseudonymise else email
+        if ip is not None and not ip.startswith(_PSEUDONYM_PREFIX) and not self.pseudonymise:
             data["user_ip"] = ip
         data["label"] = label
         return data
@@ -430,7 +549,8 @@ class FeedbackStore:
         """The labelled comments as :class:`~spamguard.dumps.Record` objects, oldest first.
 
         ``sources`` limits them (``["moderator"]``). Pseudonymised emails come back as
-        ``<hash>@pseudonymised.invalid`` and pseudonymised IPs are left out. A row that no
+        ``<hash>@pseudonymised.invalid`` and pseudonymised IPs are left out; a pseudonymising
+        store gives every row that way, and replaces any other address as it does when storing. A row that no
         longer makes a valid comment (a lowered content limit) is skipped with a warning.
         """
         from .dumps import Record
@@ -481,14 +601,97 @@ def comment_to_dict(comment: Comment) -> dict[str, Any]:
     return data
 
 
-def _normalise(value: str, kind: str) -> str:
-    value = value.strip()
-    if kind == "email":
-        return value.lower()
+_normalise = _addresses.normalise
+
+
+def _stand_in_for(pseudonym: str, kind: str) -> str:
+    """An address-shaped stand-in made of the first 16 hex digits of a pseudonym."""
+    digest = pseudonym[len(_PSEUDONYM_PREFIX):len(_PSEUDONYM_PREFIX) + 16]
+    return f"{digest}@{PSEUDONYM_DOMAIN}" if kind == "email" else f"ip-{digest}.{PSEUDONYM_DOMAIN}"
+
+
+def _deep(value: Any, scrub: Callable[[str], str]) -> Any:
+    """``value`` with ``scrub`` applied to every string in it (lists and mappings of an old row included)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_deep(item, scrub) for item in value]
+    if isinstance(value, dict):
+        return {scrub(str(key)): _deep(item, scrub) for key, item in value.items()}
+    return value
+
+
+def _header_key(name: str) -> str:
+    """A header's WSGI name: ``X-Client-IP`` and ``HTTP_X_CLIENT_IP`` are both ``HTTP_X_CLIENT_IP``."""
+    key = name.strip().upper().replace("-", "_")
+    return key if key.startswith("HTTP_") or key in _NOT_HTTP_HEADERS else f"HTTP_{key}"
+
+
+def _check_store_file(path: Path) -> None:
+    """Refuse, before anything is written, a path that is not (and cannot become) a feedback store."""
+    if path.is_dir():
+        raise FeedbackStoreError(f"{path} is a directory, not a feedback store file; give the store file's path")
     try:
-        return ipaddress.ip_address(value).compressed
-    except ValueError:
-        return value
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FeedbackStoreError(
+            f"cannot create the folder of the feedback store {path}: {exc.strerror or exc}"
+        ) from None
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    # A read-only look first: opening someone else's database must not switch it to WAL or add tables.
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = _tables(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise _store_error(path, exc) from None
+    _check_schema(path, version, tables)
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """The tables of a database and their columns."""
+    names = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {name: {row[1] for row in conn.execute(f"PRAGMA table_info({json.dumps(name)})")} for name in names}
+
+
+def _check_schema(path: Path, version: int, tables: Mapping[str, set[str]]) -> None:
+    """Raise FeedbackStoreError unless the tables are those of a feedback store of a version this code reads."""
+    feedback = tables.get("feedback")
+    if version > SCHEMA_VERSION and (feedback is not None or not tables):
+        raise FeedbackStoreError(
+            f"{path} has feedback schema version {version}, newer than this spamguard "
+            f"understands ({SCHEMA_VERSION}); upgrade spamguard to open it"
+        )
+    if version == 0 and not tables:
+        return  # a new, empty database: it becomes a store
+    expected = _TABLE_COLUMNS[min(max(version, 1), 2)]
+    if version == 0 or version > SCHEMA_VERSION or feedback is None or not expected <= feedback:
+        others = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise FeedbackStoreError(
+            f"{path} is an SQLite database but not a feedback store (its tables: {others or 'none'}); "
+            "give the path of the feedback store"
+        )
+
+
+def _store_error(path: Path, exc: sqlite3.DatabaseError) -> FeedbackStoreError:
+    """A sentence about what sqlite3 could not do with the store file."""
+    text = str(exc)
+    if "not a database" in text:
+        return FeedbackStoreError(f"{path} is not a feedback store (not an SQLite database file)")
+    if "readonly" in text or "read-only" in text:
+        return FeedbackStoreError(
+            f"{path} is read-only here; the feedback store writes to it and to its folder (the -wal and -shm files)"
+        )
+    if "unable to open" in text:
+        return FeedbackStoreError(f"cannot open the feedback store {path}: check that it and its folder are readable "
+                                  "and writable")
+    if "locked" in text or "busy" in text:
+        return FeedbackStoreError(f"the feedback store {path} stayed locked by another connection: {text}")
+    return FeedbackStoreError(f"cannot use {path} as a feedback store: {text}")
 
 
 def _key_id(key: bytes) -> str:
@@ -503,7 +706,7 @@ def _iso(ts: float | None) -> str | None:
 
 def _create_schema(conn: sqlite3.Connection) -> None:
     # Not executescript(): it would commit the caller's open transaction first.
-    for statement in _SCHEMA_V2.split(";"):
+    for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
 
@@ -538,4 +741,23 @@ def _migrate_1_to_2(store: FeedbackStore, conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE feedback_v1")
 
 
-_MIGRATIONS: Mapping[int, Callable[[FeedbackStore, sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+def _migrate_2_to_3(store: FeedbackStore, conn: sqlite3.Connection) -> None:
+    """v2 kept addresses outside the author_email/user_ip columns in clear (forwarded-address headers,
+    a ``mailto:`` referrer...). v3 replaces them by stand-ins in every pseudonymised row; rows kept
+    as given (``pseudonymise=False``: their columns hold the raw address) stay as they are."""
+    if not store.pseudonymise:
+        return
+    rows = conn.execute(
+        "SELECT id, comment FROM feedback WHERE (author_email IS NULL OR author_email LIKE 'h1:%')"
+        " AND (user_ip IS NULL OR user_ip LIKE 'h1:%')"
+    ).fetchall()
+    for row_id, text in rows:
+        clean = json.dumps(store._scrubbed(json.loads(text)), ensure_ascii=False, sort_keys=True)
+        if clean != text:
+            conn.execute("UPDATE feedback SET comment = ? WHERE id = ?", (clean, row_id))
+
+
+_MIGRATIONS: Mapping[int, Callable[[FeedbackStore, sqlite3.Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+}

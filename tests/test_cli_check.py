@@ -73,16 +73,6 @@ def test_version() -> None:
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"spamguard {spamguard.__version__}\n", "")
 
 
-@pytest.mark.parametrize("command", [[], ["verify-key"], ["check"]])
-def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    """-h works for the program and each command, shows an example and exits 0."""
-    with pytest.raises(SystemExit) as info:
-        cli.main([*command, "-h"])
-    out, err = capsys.readouterr()
-    assert info.value.code == 0 and err == ""
-    assert "usage: spamguard" in out and "Example" in out
-
-
 def test_unknown_option_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown option exits 2 with the message on stderr."""
     with pytest.raises(SystemExit) as info:
@@ -113,10 +103,10 @@ def test_verify_key_invalid_from_options(
 
 
 def test_verify_key_without_configuration(no_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """No key anywhere: exit 1 and say which variable to set."""
+    """No key anywhere: exit 1 and say which option to give or variable to set."""
     code, out, err = run_main(capsys, ["verify-key"])
     assert code == 1 and out == ""
-    assert "set SPAMGUARD_AKISMET_KEY" in err
+    assert "give --key, or set SPAMGUARD_AKISMET_KEY" in err
 
 
 def test_verify_key_service_down(akismet_env: pytest.MonkeyPatch, server: FakeAkismet,
@@ -264,3 +254,98 @@ def test_check_falls_back_to_the_local_model_when_akismet_is_down(server: FakeAk
     assert proc.returncode == 0, proc.stderr
     verdict = json.loads(proc.stdout)
     assert verdict["source"] == "local" and verdict["fallback_reason"] is not None
+
+
+# --- what check refuses, and what it sends -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["check", ""], "TEXT is empty: give the comment's text"),
+    (["check", " \t\n "], "TEXT is empty: give the comment's text"),
+    (["check", "--email", "notanemail", "hi"], "argument --email: 'notanemail' is not an e-mail address (NAME@DOMAIN)"),
+    (["check", "--ip", "bogus", "hi"], "argument --ip: 'bogus' is not an IPv4 or IPv6 address"),
+    (["check", "--url", "javascript:alert(1)", "hi"], "argument --url: 'javascript:alert(1)' is not an http(s) URL"),
+    (["check", "--referrer", "ftp://x.example/", "hi"], "argument --referrer: 'ftp://x.example/' is not an http(s)"),
+    (["check", "--permalink", "/p/1", "hi"], "argument --permalink: '/p/1' is not an http(s) URL"),
+], ids=["empty", "blank", "email", "ip", "url", "referrer", "permalink"])
+def test_check_refuses_bad_options_naming_them(
+    akismet_env: pytest.MonkeyPatch, server: FakeAkismet, capsys: pytest.CaptureFixture[str],
+    argv: list[str], message: str,
+) -> None:
+    """An empty comment or a value the comment cannot take is a usage error (exit 2) that names the option and
+    shows check's usage; nothing is judged, nothing is sent."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    out, err = capsys.readouterr()
+    assert (info.value.code, out) == (2, "")
+    assert err.startswith("usage: spamguard check ") and f"spamguard check: error: {message}" in err
+    assert server.requests == []
+
+
+def test_check_refuses_a_json_comment_without_text(akismet_env: pytest.MonkeyPatch, server: FakeAkismet,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A JSON comment whose content is blank is bad input (exit 1), not a ham."""
+    code, out, err = run_main(capsys, ["check"], stdin='{"content": "   ", "user_ip": "203.0.113.7"}',
+                              monkeypatch=akismet_env)
+    assert (code, out) == (1, "")
+    assert err == "spamguard: error: stdin: the comment's content is empty; there is nothing to judge\n"
+    assert server.requests == []
+
+
+def test_the_comment_keeps_any_author_email_the_cli_checks_its_own(akismet_env: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   server: FakeAkismet) -> None:
+    """Comment keeps what a visitor typed (a bot's junk address is evidence); only the --email flag is checked,
+    so the same value in a JSON comment still reaches the service."""
+    assert spamguard.Comment(content="x", author_email="notanemail").author_email == "notanemail"
+    payload = {"content": "hi", "user_ip": "203.0.113.7", "comment_author_email": "notanemail"}
+    code, _, _ = run_main(capsys, ["check"], stdin=json.dumps(payload), monkeypatch=akismet_env)
+    assert code == 0 and server.requests[-1][1]["comment_author_email"] == "notanemail"
+
+
+def test_check_sends_user_agent_referrer_permalink_and_type(akismet_env: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str],
+                                                            server: FakeAkismet) -> None:
+    """The four new options reach the service under Akismet's names, replacing a JSON comment's values."""
+    payload = {"comment_content": "Thanks!", "user_ip": "203.0.113.7", "comment_type": "comment",
+               "user_agent": "curl/8"}
+    code, _, err = run_main(capsys, ["check", "--user-agent", "Mozilla/5.0 (X11)", "--referrer",
+                                     "https://blog.example/", "--permalink", "https://blog.example/p/1",
+                                     "--type", "reply", "-"], stdin=json.dumps(payload), monkeypatch=akismet_env)
+    assert (code, err) == (0, "")
+    fields = server.requests[-1][1]
+    assert {k: fields[k] for k in ("user_agent", "referrer", "permalink", "comment_type")} == {
+        "user_agent": "Mozilla/5.0 (X11)", "referrer": "https://blog.example/", "permalink": "https://blog.example/p/1",
+        "comment_type": "reply"}
+
+
+def test_a_filled_honeypot_is_one_reason(no_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The local model and the policy both know the honeypot; the verdict names it once (issue 14, item 17)."""
+    payload = {"content": "Nice post, thanks", "honeypot_field_name": "hp", "honeypot_value": "x"}
+    code, out, _ = run_main(capsys, ["check", "--json"], stdin=json.dumps(payload), monkeypatch=no_env)
+    reasons = json.loads(out)["reasons"]
+    assert code == 3 and reasons.count(spamguard.HONEYPOT_REASON) == 1
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["verify-key", "--key", "k", "--blog", "blog.example"],
+     "argument --blog: 'blog.example' is not a full http:// or https:// URL"),
+    (["verify-key", "--key", "k", "--blog", BLOG, "--base-url", "ftp://x.example"],
+     "argument --base-url: 'ftp://x.example' is not a full http:// or https:// URL"),
+])
+def test_verify_key_bad_urls_name_the_option(no_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                             argv: list[str], message: str) -> None:
+    """A --blog or --base-url that is not an http(s) URL is a usage error naming the option (it said 'blog')."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_verify_key_without_a_site_names_the_option_and_the_variable(
+    no_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key but no site: say --blog as well as the variable."""
+    code, out, err = run_main(capsys, ["verify-key", "--key", "k-1"])
+    assert (code, out) == (1, "")
+    assert err == ("spamguard: error: no site URL: give --blog with your site's front page "
+                   "(e.g. https://blog.example/), or set SPAMGUARD_BLOG_URL\n")

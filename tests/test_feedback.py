@@ -6,13 +6,16 @@ import datetime as dt
 import io
 import json
 import multiprocessing
+import os
+import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from spamguard import Comment, ConfigurationError, FeedbackStore, Verdict
+from spamguard import Comment, ConfigurationError, FeedbackBusyError, FeedbackStore, FeedbackStoreError, Verdict
 from spamguard.dumps import read_records
 from spamguard.feedback import SCHEMA_VERSION, default_feedback_path
 
@@ -268,3 +271,118 @@ def test_refuses_a_newer_schema(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(ConfigurationError, match="upgrade spamguard"):
         FeedbackStore(path)
+
+
+# --- erasure leaves nothing on disk -----------------------------------------------------------------------
+
+MARK = "ERASE-ME-4f1c"
+
+
+def test_erase_wipes_the_text_from_the_file_and_its_wal(tmp_path: Path) -> None:
+    """Rows already checkpointed into the file and rows still in the WAL: after erase() neither file holds
+    their text (secure_delete overwrites, the WAL is checkpointed and truncated)."""
+    path = tmp_path / "fb.sqlite3"
+    store = FeedbackStore(path)
+    assert store._conn().execute("PRAGMA secure_delete").fetchone()[0] == 1
+    store.record(_comment(1, content=f"{MARK} in the file"), True)
+    store.close()  # the last connection's close checkpoints: the row is in the database file
+    store = FeedbackStore(path)
+    store.record(_comment(2, content=f"{MARK} in the log"), True)
+    store.record(_comment(3, author_email="bob@example.net", content="kept"), False)
+    assert MARK.encode() in _file_bytes(path)
+    assert store.erase(email=EMAIL) == 2
+    assert MARK.encode() not in _file_bytes(path)
+    assert Path(f"{path}-wal").stat().st_size == 0
+    assert [r.comment.content for r in store.records()] == ["kept"]
+
+
+def test_erase_while_a_reader_holds_the_database_says_so_and_a_retry_finishes(tmp_path: Path) -> None:
+    """A second connection in a read transaction keeps old pages in the WAL: erase() deletes the rows, waits
+    its timeout, then raises FeedbackBusyError saying why; once the reader is done, erasing again wipes them."""
+    path = tmp_path / "fb.sqlite3"
+    store = FeedbackStore(path, timeout=0.3)
+    store.record(_comment(1, content=f"{MARK} one"), True)
+    store.record(_comment(2, content=f"{MARK} two"), True)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM feedback").fetchone() == (2,)
+    with pytest.raises(FeedbackBusyError, match="a reader holds the database; retry") as info:
+        store.erase(email=EMAIL)
+    assert info.value.erased == 2 and str(path) in str(info.value)
+    assert MARK.encode() in _file_bytes(path)  # what the error is about: the text is still on disk
+    assert len(store) == 0
+    reader.execute("COMMIT")
+    reader.close()
+    assert store.erase(email=EMAIL) == 0
+    assert MARK.encode() not in _file_bytes(path)
+
+
+def test_erase_while_a_writer_holds_the_lock_erases_nothing_and_says_so(tmp_path: Path) -> None:
+    """Another connection holding the write lock past the timeout: FeedbackBusyError, nothing deleted."""
+    path = tmp_path / "fb.sqlite3"
+    store = FeedbackStore(path, timeout=0.2)
+    store.record(_comment(1), True)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    with pytest.raises(FeedbackBusyError, match="nothing was erased") as info:
+        store.erase(email=EMAIL)
+    writer.execute("ROLLBACK")
+    writer.close()
+    assert info.value.erased == 0 and len(store) == 1
+
+
+# --- files that are not a feedback store ----------------------------------------------------------------
+
+
+def _someone_elses_database(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT)")
+        conn.execute("INSERT INTO posts (title) VALUES ('hello')")
+    conn.close()
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: p.mkdir(), "is a directory, not a feedback store file"),
+    (lambda p: p.write_bytes(bytes(range(256)) * 64), "is not a feedback store (not an SQLite database file)"),
+    (_someone_elses_database, "is an SQLite database but not a feedback store (its tables: posts)"),
+    (lambda p: sqlite3.connect(p).executescript(
+        "CREATE TABLE feedback (id INTEGER PRIMARY KEY, body TEXT); PRAGMA user_version = 2;"),
+     "is an SQLite database but not a feedback store (its tables: feedback)"),
+    (lambda p: sqlite3.connect(p).executescript(
+        "CREATE TABLE feedback (id INTEGER PRIMARY KEY); PRAGMA user_version = 9;"),
+     "has feedback schema version 9, newer than this spamguard understands (3); upgrade spamguard"),
+], ids=["directory", "binary", "another-apps-database", "another-feedback-table", "newer-schema"])
+def test_a_file_that_is_not_a_feedback_store_is_refused_and_left_alone(
+    tmp_path: Path, make: Callable[[Path], object], message: str
+) -> None:
+    """FeedbackStoreError (a ConfigurationError) names the file and what it is; the file is not changed:
+    no tables added, no switch to WAL, no -wal file."""
+    path = tmp_path / "store.sqlite3"
+    make(path)
+    before = path.read_bytes() if path.is_file() else None
+    with pytest.raises(FeedbackStoreError, match=re.escape(message)) as info:
+        FeedbackStore(path)
+    assert str(path) in str(info.value) and isinstance(info.value, ConfigurationError)
+    assert (path.read_bytes() if path.is_file() else None) == before
+    assert not Path(f"{path}-wal").exists()
+
+
+def test_a_read_only_store_file_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    """A store the process may not write to: FeedbackStoreError saying so, not sqlite3's exception."""
+    path = tmp_path / "fb.sqlite3"
+    FeedbackStore(path).close()
+    path.chmod(0o400)
+    try:
+        if os.access(path, os.W_OK):
+            pytest.skip("running as a user who may write to read-only files (root)")
+        with pytest.raises(FeedbackStoreError, match="read-only"):
+            FeedbackStore(path)
+    finally:
+        path.chmod(0o600)
+
+
+def test_a_store_whose_folder_cannot_be_made_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    """A path under a regular file: FeedbackStoreError naming it, not an OSError traceback."""
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(FeedbackStoreError, match="cannot create the folder of the feedback store .*a-file"):
+        FeedbackStore(tmp_path / "a-file" / "fb.sqlite3")

@@ -14,15 +14,21 @@ from ..errors import ConfigurationError, InvalidCommentError, SpamGuardError
 from ..guard import Guard
 from ..local import LocalModel
 from ..verdict import Verdict
+from ._args import email_address
+from ._help import HelpFormatter, examples
 
 EXIT_HAM, EXIT_FAILURE, EXIT_USAGE, EXIT_SPAM = 0, 1, 2, 3
 
-# option -> (short name, Akismet name): an option replaces the field in a JSON comment
+# option -> (flag, short name, Akismet name): an option replaces the field in a JSON comment
 _OPTIONS = {
-    "author": ("author", "comment_author"),
-    "email": ("author_email", "comment_author_email"),
-    "url": ("author_url", "comment_author_url"),
-    "ip": ("user_ip", "user_ip"),
+    "author": ("--author", "author", "comment_author"),
+    "email": ("--email", "author_email", "comment_author_email"),
+    "url": ("--url", "author_url", "comment_author_url"),
+    "ip": ("--ip", "user_ip", "user_ip"),
+    "user_agent": ("--user-agent", "user_agent", "user_agent"),
+    "referrer": ("--referrer", "referrer", "referrer"),
+    "permalink": ("--permalink", "permalink", "permalink"),
+    "type": ("--type", "type", "comment_type"),
 }
 
 
@@ -32,26 +38,33 @@ def register(subparsers: Any) -> None:
         "check",
         help="say whether one comment is spam",
         description=(
-            "Judge one comment: TEXT is its content, or, without TEXT (or with '-'), read one JSON\n"
-            "object from stdin with Akismet names (comment_content, comment_author, user_ip, ...)\n"
-            "or short names (content, author, user_ip, ...). Uses Akismet when SPAMGUARD_AKISMET_KEY\n"
-            "is set, with the local model as the fallback when Akismet fails; else the local model.\n\n"
+            "Judge one comment: TEXT is its content, or, without TEXT (or with '-'), read one JSON "
+            "object from stdin with Akismet names (comment_content, comment_author, user_ip, ...) "
+            "or short names (content, author, user_ip, ...); the options set those fields. Uses "
+            "Akismet when SPAMGUARD_AKISMET_KEY is set, with the local model as the fallback when "
+            "Akismet fails; else the local model.\n\n"
             "Exit status: 0 not spam, 3 spam, 1 failure (no backend, bad input), 2 usage error."
         ),
-        epilog=(
-            "Examples:\n"
-            "  spamguard check --ip 203.0.113.7 \"Great post, visit http://cheap.example\"\n"
-            "  echo '{\"comment_content\": \"hi\", \"user_ip\": \"203.0.113.7\"}' | spamguard check --json"
+        epilog=examples(
+            "spamguard check --ip 203.0.113.7 \"Great post, visit http://cheap.example\"",
+            "spamguard check --user-agent \"Mozilla/5.0\" --referrer https://blog.example/p/1 --type reply \"Thanks!\"",
+            "echo '{\"comment_content\": \"hi\", \"user_ip\": \"203.0.113.7\"}' | spamguard check --json",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("text", nargs="?", metavar="TEXT", help="the comment's content; '-' or none: JSON on stdin")
-    parser.add_argument("--author", help="the commenter's name")
-    parser.add_argument("--email", help="the commenter's e-mail address")
-    parser.add_argument("--url", help="the commenter's web site (http or https)")
-    parser.add_argument("--ip", help="the commenter's IP address (Akismet requires it)")
+    parser.add_argument("--author", metavar="NAME", help="the commenter's name")
+    parser.add_argument("--email", metavar="ADDRESS", type=email_address, help="the commenter's e-mail address")
+    parser.add_argument("--url", metavar="URL", help="the commenter's web site (http or https)")
+    parser.add_argument("--ip", metavar="ADDRESS", help="the commenter's IP address (Akismet requires it)")
+    parser.add_argument("--user-agent", metavar="TEXT", help="the commenter's browser user agent")
+    parser.add_argument("--referrer", metavar="URL", help="the page the commenter came from (http or https)")
+    parser.add_argument("--permalink", metavar="URL", help="the page the comment was posted on (http or https)")
+    parser.add_argument("--type", metavar="TYPE",
+                        help="the kind of comment: comment (default), reply, forum-post, blog-post, contact-form, "
+                        "signup, message")
     parser.add_argument("--json", action="store_true", help="print the verdict as a JSON object")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, parser=parser)
 
 
 def choose_backend() -> Classifier:
@@ -78,7 +91,11 @@ def choose_backend() -> Classifier:
 
 
 def read_comment(args: argparse.Namespace) -> Comment:
-    """The comment from TEXT or stdin, with the options applied (InvalidCommentError on bad input)."""
+    """The comment from TEXT or stdin, with the options applied.
+
+    A value an option gave that the comment refuses is a usage error naming the option; bad
+    input on stdin (broken JSON, a bad field, no content) is an InvalidCommentError.
+    """
     if args.text is not None and args.text != "-":
         data: dict[str, Any] = {"content": args.text}
     else:
@@ -94,13 +111,23 @@ def read_comment(args: argparse.Namespace) -> Comment:
                 "stdin", f"must hold one JSON object (a comment), got {type(parsed).__name__}"
             )
         data = parsed
-    for option, names in _OPTIONS.items():
+    flags: dict[str, str] = {}
+    for option, (flag, *names) in _OPTIONS.items():
         value = getattr(args, option)
         if value is not None:
             for name in names:
                 data.pop(name, None)
             data[names[0]] = value
-    return Comment.from_mapping(data)
+            flags[names[0]] = flag
+    try:
+        comment = Comment.from_mapping(data)
+    except InvalidCommentError as exc:
+        if exc.field not in flags:
+            raise
+        args.parser.error(f"argument {flags[exc.field]}: {str(exc).removeprefix(exc.field + ': ')}")
+    if not comment.content.strip():
+        raise InvalidCommentError("stdin", "the comment's content is empty; there is nothing to judge")
+    return comment
 
 
 def format_verdict(verdict: Verdict) -> str:
@@ -125,10 +152,10 @@ def format_verdict(verdict: Verdict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Check the comment; 0 ham, 3 spam."""
+    if args.text is not None and args.text != "-" and not args.text.strip():
+        args.parser.error("TEXT is empty: give the comment's text, or '-' to read a JSON comment from stdin")
     if (args.text is None or args.text == "-") and sys.stdin.isatty():
-        print("spamguard check: give TEXT, or pipe a JSON comment on stdin (see spamguard check -h)",
-              file=sys.stderr)
-        return EXIT_USAGE
+        args.parser.error("give TEXT, or pipe a JSON comment on stdin")
     comment = read_comment(args)
     backend = choose_backend()
     verdict = backend.check(comment)

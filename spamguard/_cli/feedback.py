@@ -12,15 +12,17 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..feedback import FeedbackStore, default_feedback_path
+from ._args import ip_address
+from ._help import HelpFormatter, examples
 
-_EPILOG = """examples:
-  spamguard feedback stats
-  spamguard feedback purge --older-than 90d
-  spamguard feedback erase --email alice@example.org
-  spamguard feedback export -o feedback.jsonl --db /var/lib/blog/feedback.sqlite3
-
-The store is SPAMGUARD_FEEDBACK_DB, else ~/.local/share/spamguard/feedback.sqlite3.
-"""
+_EPILOG = examples(
+    "spamguard feedback stats",
+    "spamguard feedback purge --older-than 90d",
+    "spamguard feedback erase --email alice@example.org",
+    "spamguard feedback export -o feedback.jsonl --db /var/lib/blog/feedback.sqlite3",
+    notes="The store is --db, else SPAMGUARD_FEEDBACK_DB, else $XDG_DATA_HOME/spamguard/feedback.sqlite3 "
+    "(~/.local/share/spamguard/feedback.sqlite3).",
+)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -36,43 +38,59 @@ def parse_age(text: str) -> dt.timedelta:
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``feedback`` command and its actions."""
     parser = subparsers.add_parser(
         "feedback",
         help="purge, erase, export or count the moderators' feedback store",
-        description="Look after the feedback store that Guard.report_spam/report_ham write to.",
+        description="Look after the feedback store: the moderators' spam/ham decisions that a site records "
+        "(Guard.report_spam/report_ham with a store configured, or spamguard serve --feedback), kept for "
+        "retraining the local model.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.set_defaults(handler=lambda args: _usage(parser))
     actions = parser.add_subparsers(dest="feedback_command", metavar="ACTION")
 
-    def add(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    def add(name: str, help_text: str, description: str, *commands: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=description, epilog=examples(*commands),
+                                 formatter_class=HelpFormatter)
         sub.add_argument("--db", metavar="PATH", help="the store file (default: SPAMGUARD_FEEDBACK_DB or the "
                                                       "per-user data folder)")
+        sub.set_defaults(parser=sub)
         return sub
 
     purge = add("purge", "delete feedback older than an age (or the retention setting)",
-                "spamguard feedback purge --older-than 90d")
+                "Delete the rows recorded more than AGE ago (--older-than), or more than "
+                "SPAMGUARD_FEEDBACK_RETENTION_DAYS days ago; prints how many went. Run it from cron.",
+                "spamguard feedback purge --older-than 90d",
+                "SPAMGUARD_FEEDBACK_RETENTION_DAYS=180 spamguard feedback purge")
     purge.add_argument("--older-than", type=parse_age, metavar="AGE",
                        help="90d, 12h, 2w...; default: SPAMGUARD_FEEDBACK_RETENTION_DAYS")
     purge.set_defaults(handler=_purge)
 
     erase = add("erase", "delete every row about an email address or IP address (an erasure request)",
-                "spamguard feedback erase --email alice@example.org")
-    erase.add_argument("--email", metavar="ADDRESS")
-    erase.add_argument("--ip", metavar="ADDRESS")
+                "Delete every row about a person (an erasure request): rows whose author or IP address it is, "
+                "and rows that mention the address elsewhere. The rows are overwritten and the write-ahead log "
+                "emptied before it returns; if a reader holds the store, it says so and exits 1: run it again "
+                "when the reader is done.",
+                "spamguard feedback erase --email alice@example.org", "spamguard feedback erase --ip 203.0.113.7")
+    erase.add_argument("--email", metavar="ADDRESS", help="the person's e-mail address, as they gave it")
+    erase.add_argument("--ip", metavar="ADDRESS", type=ip_address, help="the person's IP address")
     erase.set_defaults(handler=_erase)
 
     export = add("export", "write the feedback as training JSONL (short field names and a spam/ham label)",
-                 "spamguard feedback export -o feedback.jsonl")
+                 "Write the feedback as training JSONL: one comment a line with its short field names and a "
+                 "spam/ham label, with pseudonyms where addresses were (what spamguard train reads).",
+                 "spamguard feedback export -o feedback.jsonl", "spamguard feedback export --source moderator")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     export.add_argument("--source", action="append", metavar="NAME",
                         help="only rows from this source (moderator, remote...); repeatable")
     export.set_defaults(handler=_export)
 
-    stats = add("stats", "count the rows by label and source", "spamguard feedback stats --json")
+    stats = add("stats", "count the rows by label and source",
+                "Count the rows by label and by source, and show the dates, the schema version and the "
+                "settings of the store.",
+                "spamguard feedback stats", "spamguard feedback stats --json --db /var/lib/blog/feedback.sqlite3")
     stats.add_argument("--json", action="store_true", help="one JSON object")
     stats.set_defaults(handler=_stats)
 
@@ -93,9 +111,7 @@ def _store(args: argparse.Namespace) -> FeedbackStore:
 def _purge(args: argparse.Namespace) -> int:
     store = _store(args)
     if args.older_than is None and store.retention_days is None:
-        print("spamguard feedback purge: give --older-than AGE (or set SPAMGUARD_FEEDBACK_RETENTION_DAYS)",
-              file=sys.stderr)
-        return 2
+        args.parser.error("give --older-than AGE (or set SPAMGUARD_FEEDBACK_RETENTION_DAYS)")
     n = store.purge(args.older_than)
     print(f"purged {n} row(s) from {store.path}", file=sys.stderr)
     print(n)
@@ -103,9 +119,10 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _erase(args: argparse.Namespace) -> int:
+    if args.email is not None and not args.email.strip():
+        args.parser.error("argument --email: the address is empty")
     if not args.email and not args.ip:
-        print("spamguard feedback erase: give --email ADDRESS or --ip ADDRESS", file=sys.stderr)
-        return 2
+        args.parser.error("give --email ADDRESS or --ip ADDRESS (or both)")
     store = _store(args)
     n = store.erase(email=args.email, ip=args.ip)
     print(f"erased {n} row(s) from {store.path}", file=sys.stderr)
@@ -116,7 +133,12 @@ def _erase(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     store = _store(args)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fp:
+        try:
+            fp = open(args.output, "w", encoding="utf-8")  # noqa: SIM115 - closed below; opening is what can fail
+        except OSError as exc:
+            print(f"spamguard: error: cannot write {args.output} (--output): {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        with fp:
             n = store.export_jsonl(fp, sources=args.source)
     else:
         n = store.export_jsonl(sys.stdout, sources=args.source)

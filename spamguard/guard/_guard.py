@@ -87,7 +87,8 @@ class Guard:
     success closes the circuit. A rejected key is logged once at ERROR (never the key
     itself); with ``strict=True`` it raises :class:`~spamguard.InvalidKeyError` instead.
     ``feedback`` is a :class:`~spamguard.FeedbackStore` (or ``True`` for the default one)
-    that :meth:`report_spam` and :meth:`report_ham` write to.
+    that :meth:`report_spam` and :meth:`report_ham` write to. Without one they record
+    nothing (the first report logs a warning saying so; ``feedback=False`` means you know).
 
     Thread-safe, no global state. From async code, do not call :meth:`check` on the event
     loop: ``await guard.acheck(c)`` (or ``await asyncio.to_thread(guard.check, c)``,
@@ -132,6 +133,7 @@ class Guard:
         self.mode = mode
         self.policy = policy if policy is not None else Policy()
         self._owns_feedback = feedback is True
+        self._warn_unrecorded = feedback is None  # not chosen: say once that reports are not kept
         self.feedback: FeedbackStore | None = (
             FeedbackStore() if feedback is True else feedback if isinstance(feedback, FeedbackStore) else None
         )
@@ -445,6 +447,10 @@ class Guard:
                 log.warning("submit-%s to %s failed: %s", kind, type(backend).__name__, exc)
         if self.feedback is not None:
             self.feedback.record(comment, spam, source="moderator", verdict=verdict)
+        elif self._warn_unrecorded:
+            self._warn_unrecorded = False
+            log.warning("moderators' reports are not recorded: this Guard has no feedback store (set "
+                        "SPAMGUARD_FEEDBACK_DB, or pass feedback=FeedbackStore(path); feedback=False hides this)")
 
     # --- state ----------------------------------------------------------------------------
 

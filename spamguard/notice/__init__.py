@@ -10,11 +10,13 @@ service, or the site's own server) in the visitor's language, from standard gett
     disclosure("de")                                  # <p class="spamguard-notice" lang="de">...
     disclosure_for("fr-CH, fr;q=0.9, en;q=0.5", fmt="text")
     disclosure(service="local", privacy_url="https://blog.example/privacy")
+    disclosure(service=service_for_remote("https://rest.akismet.com"))   # who the configuration sends data to
     policy_text("en", retention_days=90, erasure_contact="privacy@blog.example")
 """
 
 from __future__ import annotations
 
+from ._backend import service_for_remote
 from ._language import DEFAULT_LANGUAGE, LANGUAGES, negotiate_language, normalize_language
 from ._notice import (
     AKISMET,
@@ -46,4 +48,5 @@ __all__ = [
     "normalize_language",
     "policy_text",
     "resolve_service",
+    "service_for_remote",
 ]

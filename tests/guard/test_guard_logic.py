@@ -201,6 +201,21 @@ def test_report_sends_and_records(tmp_path: Path) -> None:
                                                                       (C_HAM.content, False)]
 
 
+def test_report_without_a_store_says_once_that_nothing_is_recorded(caplog: pytest.LogCaptureFixture) -> None:
+    """No feedback store chosen: reports still go to the remote, and the first one warns that nothing is kept
+    (the README's quick start promised a local record); feedback=False is a choice and stays quiet."""
+    remote = keyword_remote()
+    guard = Guard(remote, keyword_local())
+    with caplog.at_level(logging.WARNING, logger="spamguard"):
+        guard.report_ham(C_HAM)
+        guard.report_spam(C_PILLS)
+        Guard(keyword_remote(), keyword_local(), feedback=False).report_ham(C_HAM)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["moderators' reports are not recorded: this Guard has no feedback store (set "
+                        "SPAMGUARD_FEEDBACK_DB, or pass feedback=FeedbackStore(path); feedback=False hides this)"]
+    assert [kind for kind, _, _ in remote.submitted] == ["ham", "spam"]
+
+
 def test_report_survives_remote_failure(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A remote that fails on submit-spam is logged; the label is still stored."""
 
