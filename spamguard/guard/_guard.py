@@ -208,11 +208,8 @@ class Guard:
             return None, call.refused
         try:
             if call.future is not None:
-                assert self.latency_budget is not None
-                reserve = min(0.05, self.latency_budget * 0.1)  # time left for the local model
-                wait = max(0.0, self.latency_budget - reserve - (time.perf_counter() - started))
                 try:
-                    verdict = call.future.result(timeout=wait)
+                    verdict = call.future.result(timeout=self._budget_left(started))
                 except concurrent.futures.TimeoutError:
                     call.future.cancel()
                     self.breaker.failure("timeout")
@@ -224,6 +221,12 @@ class Guard:
             return None, self._remote_failed(exc)
         self._remote_answered()
         return verdict, None
+
+    def _budget_left(self, started: float) -> float:
+        """Seconds the remote may still take, keeping back time for the local model to answer."""
+        assert self.latency_budget is not None
+        reserve = min(0.05, self.latency_budget * 0.1)
+        return max(0.0, self.latency_budget - reserve - (time.perf_counter() - started))
 
     def _remote_answered(self) -> None:
         self.breaker.success()
@@ -286,40 +289,47 @@ class Guard:
             return _verdict(spam=False, source=Source.GUARD, reasons=(_NO_ANSWER_REASON,), fallback_reason=reason)
         return attrs.evolve(local, fallback_reason=reason)
 
-    def _remote_verdict(self, comment: Comment, verdict: Verdict) -> None:
-        self._count("remote")
-        if self.feedback is not None and self.feedback.record_remote_verdicts:
-            try:
-                self.feedback.record_verdict(comment, verdict)
-            except Exception:
-                log.exception("could not record the remote verdict in the feedback store")
+    def _records_remote(self) -> bool:
+        return self.feedback is not None and self.feedback.record_remote_verdicts
 
-    def _decide(self, comment: Comment) -> Verdict:
-        started = time.perf_counter()
-        mode = self.mode
-        if mode == "local-only":
-            verdict = self._ask_local(comment)
-            return verdict if verdict is not None else self._fallback(comment, "local-error")
-        if mode == "remote-first":
-            remote, reason = self._finish_remote(self._start_remote(comment), started)
-            if remote is None:
-                return self._fallback(comment, reason or "unavailable")
-            self._remote_verdict(comment, remote)
-            return remote
-        if mode == "shadow" and self.shadow_primary == "local":
-            return self._shadow_local_primary(comment)
-        call = self._start_remote(comment)
-        local = self._ask_local(comment)
-        remote, reason = self._finish_remote(call, started)
+    def _record_remote(self, comment: Comment, verdict: Verdict) -> None:
+        """Keep the remote's verdict in the feedback store (when it asks for them: ``_records_remote``)."""
+        assert self.feedback is not None
+        try:
+            self.feedback.record_verdict(comment, verdict)
+        except Exception:
+            log.exception("could not record the remote verdict in the feedback store")
+
+    def _local_only(self, comment: Comment) -> Verdict:
+        verdict = self._ask_local(comment)
+        return verdict if verdict is not None else self._fallback(comment, "local-error")
+
+    def _merge(self, comment: Comment, remote: Verdict | None, reason: str | None, local: Verdict | None) -> Verdict:
+        """The verdict of remote-first, both and shadow (remote primary) once the remote answered or
+        failed (``reason``); ``local`` is the local verdict when it was asked already. No I/O."""
         if remote is None:
             return self._fallback(comment, reason or "unavailable", local)
-        self._remote_verdict(comment, remote)
-        if local is None:
+        self._count("remote")
+        if self.mode == "remote-first" or local is None:
             return remote
-        if mode == "both":
+        if self.mode == "both":
             return _combine(remote, local)
         self._compare(primary=remote, shadow=local)
         return remote
+
+    def _decide(self, comment: Comment) -> Verdict:
+        started = time.perf_counter()
+        if self.mode == "local-only":
+            return self._local_only(comment)
+        if self.mode == "shadow" and self.shadow_primary == "local":
+            return self._shadow_local_primary(comment)
+        call = self._start_remote(comment)
+        local = self._ask_local(comment) if self.mode != "remote-first" else None  # while the remote works
+        remote, reason = self._finish_remote(call, started)
+        verdict = self._merge(comment, remote, reason, local)
+        if remote is not None and self._records_remote():
+            self._record_remote(comment, remote)
+        return verdict
 
     def _shadow_local_primary(self, comment: Comment) -> Verdict:
         local = self._ask_local(comment)
@@ -430,21 +440,29 @@ class Guard:
     def _report(self, comment: Comment, spam: bool, verdict: Verdict | None) -> None:
         kind = "spam" if spam else "ham"
         for backend in (self.remote, self.local):
-            if backend is None:
-                continue
-            if backend is self.remote and self.breaker.state == "open":
-                log.warning("submit-%s not sent: the remote spam service is unavailable (circuit open)", kind)
+            if backend is None or (backend is self.remote and not self._may_report(kind)):
                 continue
             try:
                 (backend.submit_spam if spam else backend.submit_ham)(comment, verdict)
-            except ConfigurationError as exc:
-                if self.strict:
-                    raise
-                log.error("submit-%s not sent: the remote rejects its configuration: %s", kind, exc)
             except Exception as exc:
-                log.warning("submit-%s to %s failed: %s", kind, type(backend).__name__, exc)
+                self._report_failed(exc, kind, backend)
         if self.feedback is not None:
             self.feedback.record(comment, spam, source="moderator", verdict=verdict)
+
+    def _may_report(self, kind: str) -> bool:
+        if self.breaker.state == "open":
+            log.warning("submit-%s not sent: the remote spam service is unavailable (circuit open)", kind)
+            return False
+        return True
+
+    def _report_failed(self, exc: Exception, kind: str, backend: object) -> None:
+        """Log a failed submit-spam/ham (a rejected configuration loudly); in strict mode re-raise that."""
+        if isinstance(exc, ConfigurationError):
+            if self.strict:
+                raise exc
+            log.error("submit-%s not sent: the remote rejects its configuration: %s", kind, exc)
+        else:
+            log.warning("submit-%s to %s failed: %s", kind, type(backend).__name__, exc)
 
     # --- state ----------------------------------------------------------------------------
 
