@@ -1,0 +1,134 @@
+"""The Guard's asyncio path: :meth:`Guard.acheck` and ``areport_*`` awaiting an async remote (``aremote``).
+
+The decisions are the Guard's own and are not repeated here: the fallback and its reasons
+(``_fallback``, ``_remote_failed``), the circuit breaker, how remote and local verdicts merge
+(``_merge``), the shadow comparison and the policy. This module holds only what awaiting
+changes:
+
+* the latency budget is ``asyncio.wait_for``, which cancels the remote call in time (the
+  blocking path stops waiting for a worker thread instead);
+* a caller cancelled while its call was the circuit's half-open probe (a visitor who went
+  away) frees the probe slot, so the circuit is not left waiting for a report that never comes;
+* the local model runs inline on the event loop: it takes a fraction of a millisecond, less
+  than handing it to a thread would (``benchmarks/async_burst.py`` measures both);
+* a remote shadow (``shadow_primary="local"``) is a task, stopped by :meth:`Guard.aclose`;
+* the feedback store (SQLite) is written in a worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+from ..comment import Comment
+from ..verdict import Verdict
+
+if TYPE_CHECKING:
+    from ._guard import Guard
+
+__all__ = ["AsyncPath"]
+
+
+class AsyncPath:
+    """The asyncio half of one :class:`Guard` (it keeps the Guard's background shadow tasks)."""
+
+    def __init__(self, guard: Guard) -> None:
+        self.guard = guard
+        self.shadows: set[asyncio.Task[None]] = set()
+
+    async def decide(self, comment: Comment) -> Verdict:
+        """The verdict before the policy, as ``Guard._decide`` gives it on the blocking path."""
+        guard = self.guard
+        started = time.perf_counter()
+        if guard.mode == "local-only":
+            return guard._local_only(comment)
+        if guard.mode == "shadow" and guard.shadow_primary == "local":
+            return self._shadow_local_primary(comment)
+        # The local model first (inline), then the remote within what is left of the budget: the
+        # same outcome as asking both at once, which the blocking path does with a thread.
+        local = guard._ask_local(comment) if guard.mode != "remote-first" else None
+        remote, reason = await self._ask_remote(comment, started)
+        verdict = guard._merge(comment, remote, reason, local)
+        if remote is not None and guard._records_remote():
+            await asyncio.to_thread(guard._record_remote, comment, remote)
+        return verdict
+
+    async def _ask_remote(self, comment: Comment, started: float) -> tuple[Verdict | None, str | None]:
+        """Await the remote within the budget; (verdict, None) or (None, the fallback reason)."""
+        guard = self.guard
+        assert guard.aremote is not None
+        if not guard.breaker.allow():
+            return None, "circuit-open"
+        try:
+            if guard.latency_budget is None:
+                verdict = await guard.aremote.check(comment)
+            else:
+                try:
+                    verdict = await asyncio.wait_for(guard.aremote.check(comment), guard._budget_left(started))
+                except asyncio.TimeoutError:
+                    guard.breaker.failure("timeout")
+                    return None, "timeout"
+        except asyncio.CancelledError:  # the caller went away: this says nothing about the remote's health
+            guard.breaker.release()
+            raise
+        except BaseException as exc:
+            return None, guard._remote_failed(exc)
+        guard._remote_answered()
+        return verdict, None
+
+    def _shadow_local_primary(self, comment: Comment) -> Verdict:
+        guard = self.guard
+        local = guard._ask_local(comment)
+        if guard.breaker.allow():  # the remote shadow finishes in the background
+            task = asyncio.get_running_loop().create_task(self._shadow(comment, local))
+            self.shadows.add(task)
+            task.add_done_callback(self._shadow_done)
+        return local if local is not None else guard._fallback(comment, "local-error")
+
+    async def _shadow(self, comment: Comment, local: Verdict | None) -> None:
+        guard = self.guard
+        assert guard.aremote is not None
+        try:
+            remote = await guard.aremote.check(comment)
+        except Exception as exc:
+            with contextlib.suppress(Exception):  # strict mode: nobody to raise to; it was logged
+                guard._remote_failed(exc)
+            return
+        guard._remote_answered()
+        if local is not None:
+            guard._compare(primary=local, shadow=remote)
+
+    def _shadow_done(self, task: asyncio.Task[None]) -> None:
+        self.shadows.discard(task)
+        if task.cancelled():  # aclose(), or a loop shutting down: free the probe slot it may hold
+            self.guard.breaker.release()
+
+    async def report(self, comment: Comment, spam: bool, verdict: Verdict | None) -> None:
+        """``Guard._report`` awaited: the remote, the local model, then the feedback store (in a thread)."""
+        guard = self.guard
+        if guard.aremote is None:
+            await asyncio.to_thread(guard._report, comment, spam, verdict)
+            return
+        kind = "spam" if spam else "ham"
+        if guard._may_report(kind):
+            try:
+                await (guard.aremote.submit_spam if spam else guard.aremote.submit_ham)(comment, verdict)
+            except Exception as exc:
+                guard._report_failed(exc, kind, guard.aremote)
+        if guard.local is not None:
+            try:
+                (guard.local.submit_spam if spam else guard.local.submit_ham)(comment, verdict)
+            except Exception as exc:
+                guard._report_failed(exc, kind, guard.local)
+        if guard.feedback is not None:
+            await asyncio.to_thread(guard.feedback.record, comment, spam, source="moderator", verdict=verdict)
+
+    async def close(self) -> None:
+        """Stop the background shadows and wait until they have."""
+        shadows = list(self.shadows)
+        for task in shadows:
+            task.cancel()
+        if shadows:
+            await asyncio.gather(*shadows, return_exceptions=True)
