@@ -647,6 +647,13 @@ def test_async_pool_exhausted_is_a_timeout(server: FakeAkismet) -> None:
     assert isinstance(second, BackendTimeoutError) and "no free connection" in str(second)
 
 
+@pytest.mark.parametrize("pool_size", [0, -1, 2.5, True])
+def test_async_pool_size_must_be_a_count(pool_size: object) -> None:
+    """pool_size is how many calls may be in flight: a whole number from 1."""
+    with pytest.raises(ConfigurationError, match="pool_size must be a whole number"):
+        AsyncAkismetClient(KEY, BLOG, pool_size=pool_size)  # type: ignore[arg-type]
+
+
 def test_async_with_closes_the_connections(server: FakeAkismet) -> None:
     """`async with` (or aclose()) closes the client's own pool: it sends nothing after; an
     httpx.AsyncClient passed in is left open for its owner."""
