@@ -9,8 +9,11 @@ changes:
   blocking path stops waiting for a worker thread instead);
 * a caller cancelled while its call was the circuit's half-open probe (a visitor who went
   away) frees the probe slot, so the circuit is not left waiting for a report that never comes;
-* the local model runs inline on the event loop: it takes a fraction of a millisecond, less
-  than handing it to a thread would (``benchmarks/async_burst.py`` measures both);
+* the local model runs inline on the event loop, and the checks waiting for it in the same
+  turn of the loop share one ``check_many`` call (:class:`LocalBatch`): one comment costs what
+  ``check`` costs, without a hand-off to a thread; 200 at once take one batch (about 20 ms of
+  the loop) instead of 200 calls (about 140 ms inline, 90 ms in worker threads; measured by
+  ``benchmarks/async_burst.py``);
 * a remote shadow (``shadow_primary="local"``) is a task, stopped by :meth:`Guard.aclose`;
 * the feedback store (SQLite) is written in a worker thread, off the event loop.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -28,7 +32,54 @@ from ..verdict import Verdict
 if TYPE_CHECKING:
     from ._guard import Guard
 
-__all__ = ["AsyncPath"]
+__all__ = ["AsyncPath", "LocalBatch"]
+
+log = logging.getLogger("spamguard.guard")
+
+
+class LocalBatch:
+    """The Guard's local model for coroutines: the checks asked for in one turn of an event loop are
+    judged together, in one ``check_many`` call at the start of the next turn, on the loop.
+
+    A lone check waits one turn (microseconds); a burst shares a batch, which the model scores
+    many times faster than one by one. A failing batch is retried comment by comment
+    (``Guard._ask_local``, which logs and counts failures). Safe with several loops: each has
+    its own pending batch.
+    """
+
+    def __init__(self, guard: Guard) -> None:
+        self.guard = guard
+        self._pending: dict[asyncio.AbstractEventLoop, list[tuple[Comment, asyncio.Future[Verdict | None]]]] = {}
+
+    async def check(self, comment: Comment) -> Verdict | None:
+        """The local verdict, or None when there is no local model or it failed (as ``_ask_local``)."""
+        if self.guard.local is None:
+            return None
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Verdict | None] = loop.create_future()
+        pending = self._pending.setdefault(loop, [])
+        pending.append((comment, answer))
+        if len(pending) == 1:
+            loop.call_soon(self._judge, loop)
+        return await answer
+
+    def _judge(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = [(c, answer) for c, answer in self._pending.pop(loop, []) if not answer.done()]
+        if not batch:
+            return
+        guard = self.guard
+        assert guard.local is not None
+        verdicts: list[Verdict | None]
+        try:
+            verdicts = list(guard.local.check_many([c for c, _ in batch]))
+            if len(verdicts) != len(batch):
+                raise ValueError(f"check_many gave {len(verdicts)} verdicts for {len(batch)} comments")
+        except Exception:
+            log.exception("the local model failed on a batch of %d; judging them one by one", len(batch))
+            verdicts = [guard._ask_local(c) for c, _ in batch]
+        for (_, answer), verdict in zip(batch, verdicts, strict=True):
+            if not answer.done():  # its caller may have gone away meanwhile
+                answer.set_result(verdict)
 
 
 class AsyncPath:
@@ -36,6 +87,7 @@ class AsyncPath:
 
     def __init__(self, guard: Guard) -> None:
         self.guard = guard
+        self.local = LocalBatch(guard)
         self.shadows: set[asyncio.Task[None]] = set()
 
     async def decide(self, comment: Comment) -> Verdict:
@@ -43,13 +95,21 @@ class AsyncPath:
         guard = self.guard
         started = time.perf_counter()
         if guard.mode == "local-only":
-            return guard._local_only(comment)
+            verdict = await self.local.check(comment)
+            return verdict if verdict is not None else guard._fallback(comment, "local-error")
         if guard.mode == "shadow" and guard.shadow_primary == "local":
-            return self._shadow_local_primary(comment)
-        # The local model first (inline), then the remote within what is left of the budget: the
-        # same outcome as asking both at once, which the blocking path does with a thread.
-        local = guard._ask_local(comment) if guard.mode != "remote-first" else None
-        remote, reason = await self._ask_remote(comment, started)
+            return await self._shadow_local_primary(comment)
+        if guard.mode == "remote-first":
+            remote, reason = await self._ask_remote(comment, started)
+            local = await self.local.check(comment) if remote is None else None
+        else:  # both, shadow: the local model while the remote works
+            remote_call = asyncio.ensure_future(self._ask_remote(comment, started))
+            try:
+                local = await self.local.check(comment)
+            except BaseException:  # cancelled: the remote call goes too
+                remote_call.cancel()
+                raise
+            remote, reason = await remote_call
         verdict = guard._merge(comment, remote, reason, local)
         if remote is not None and guard._records_remote():
             await asyncio.to_thread(guard._record_remote, comment, remote)
@@ -78,9 +138,9 @@ class AsyncPath:
         guard._remote_answered()
         return verdict, None
 
-    def _shadow_local_primary(self, comment: Comment) -> Verdict:
+    async def _shadow_local_primary(self, comment: Comment) -> Verdict:
         guard = self.guard
-        local = guard._ask_local(comment)
+        local = await self.local.check(comment)
         if guard.breaker.allow():  # the remote shadow finishes in the background
             task = asyncio.get_running_loop().create_task(self._shadow(comment, local))
             self.shadows.add(task)

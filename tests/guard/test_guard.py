@@ -318,3 +318,15 @@ def test_from_env_asynchronous_without_a_key(monkeypatch: pytest.MonkeyPatch, lo
     guard, verdicts = asyncio.run(run())
     assert (guard.mode, guard.remote, guard.aremote) == ("local-only", None, None)
     assert [(v.source, v.spam) for v in verdicts] == [("local", local.check(c).spam) for c in (HAM, SPAM)]
+
+
+def test_async_burst_on_the_shipped_model_matches_check(local: LocalModel) -> None:
+    """200 acheck calls at once (one shared local model call) give exactly the verdicts check gives."""
+    texts = [HAM.content, SPAM.content, "Check out my channel http://bit.ly/x", "Danke, sehr hilfreich!"]
+    batch = [HAM.replace(content=f"{texts[i % 4]} ({i})", author=f"visitor {i}") for i in range(200)]
+    guard = Guard(local=local)
+
+    async def run() -> list[Any]:
+        return list(await asyncio.gather(*(guard.acheck(c) for c in batch)))
+
+    assert asyncio.run(run()) == [guard.check(c) for c in batch]

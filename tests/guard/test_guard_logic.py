@@ -414,3 +414,67 @@ def test_remote_verdicts_recorded_when_the_store_asks(guards: Guards, tmp_path: 
         guard.check(c)
     assert [(r.comment.content, r.label) for r in store.records(sources=["remote"])] == [
         (C_HAM.content, False), (C_PILLS.content, True)]
+
+
+class CountingLocal(Double):
+    """A local double that counts its check_many calls (the batches it was given)."""
+
+    def __init__(self, broken_batches: bool = False) -> None:
+        super().__init__("local", keyword_local().decide)
+        self.batches: list[int] = []
+        self.broken_batches = broken_batches
+
+    def check_many(self, comments: Iterable[Comment]) -> list[Verdict]:
+        comments = list(comments)
+        self.batches.append(len(comments))
+        if self.broken_batches:
+            raise RuntimeError("batch scoring is broken")
+        return [self.check(c) for c in comments]
+
+
+def test_async_local_checks_of_one_turn_share_one_model_call() -> None:
+    """acheck judges the comments waiting in one turn of the event loop in one check_many call, and
+    each caller gets its own verdict; a lone check is a batch of one."""
+    local = CountingLocal()
+    guard = Guard(local=local)
+    texts = [f"comment {i} about the casino" if i % 3 == 0 else f"comment {i}" for i in range(50)]
+
+    async def run() -> tuple[list[Verdict], Verdict]:
+        burst = await asyncio.gather(*(guard.acheck(Comment(content=t)) for t in texts))
+        return list(burst), await guard.acheck(C_CASINO)
+
+    burst, lone = asyncio.run(run())
+    assert [(v.spam, v.action) for v in burst] == [
+        (i % 3 == 0, Action.SPAM if i % 3 == 0 else Action.APPROVE) for i in range(50)]
+    assert (lone.spam, lone.source) == (True, "local")
+    assert local.batches == [50, 1]
+    assert guard.stats()["checks"] == 51
+
+
+def test_async_local_batch_that_fails_is_judged_one_by_one(caplog: pytest.LogCaptureFixture) -> None:
+    """A local model whose batch call fails is asked comment by comment; the failure is logged."""
+    local = CountingLocal(broken_batches=True)
+    guard = Guard(local=local)
+
+    async def run() -> list[Verdict]:
+        return list(await asyncio.gather(guard.acheck(C_HAM), guard.acheck(C_CASINO)))
+
+    assert [(v.spam, v.source) for v in asyncio.run(run())] == [(False, "local"), (True, "local")]
+    assert local.batches == [2]
+    assert "the local model failed on a batch of 2; judging them one by one" in caplog.text
+
+
+def test_async_cancelled_local_check_leaves_the_others_alone() -> None:
+    """A caller that goes away while waiting for the local batch does not disturb the rest of it."""
+    local = CountingLocal()
+    guard = Guard(local=local)
+
+    async def run() -> list[bool]:
+        tasks = [asyncio.ensure_future(guard.acheck(c)) for c in (C_HAM, C_CASINO, C_PILLS)]
+        await asyncio.sleep(0)  # all three are waiting for the batch
+        tasks[1].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        return [isinstance(d, Verdict) and d.spam for d in done]
+
+    assert asyncio.run(run()) == [False, False, False]
+    assert local.batches == [2]
