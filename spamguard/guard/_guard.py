@@ -184,7 +184,6 @@ class Guard:
         Also read: ``SPAMGUARD_GUARD_MODE``, ``SPAMGUARD_LATENCY_BUDGET``, ``SPAMGUARD_STRICT``
         and the :meth:`Policy.from_env` thresholds.
         """
-        from ..akismet import AkismetClient
         from ..local import LocalModel
 
         settings = _settings.guard(MODES)
@@ -193,12 +192,10 @@ class Guard:
             settings["policy"] = Policy.from_env()
         budget = settings.get("latency_budget", DEFAULT_LATENCY_BUDGET)
         if "remote" not in settings:
-            settings["remote"] = _remote_from_env(AkismetClient, budget)
+            settings["remote"] = _remote_from_env("AkismetClient", budget)
         made_aremote = asynchronous and "aremote" not in settings
-        if made_aremote:
-            from ..akismet import AsyncAkismetClient
-
-            settings["aremote"] = _remote_from_env(AsyncAkismetClient, budget)
+        if made_aremote:  # httpx is imported only when there is a key to use it with
+            settings["aremote"] = _remote_from_env("AsyncAkismetClient", budget)
         if "local" not in settings:
             settings["local"] = LocalModel.load()
         if feedback is None and _settings.feedback_db() is not None:
@@ -614,17 +611,18 @@ def _word(verdict: Verdict) -> str:
     return "spam" if verdict.spam else "ham"
 
 
-def _remote_from_env(client_class: Any, budget: float | None) -> Any:
-    """``client_class.from_env()`` (AkismetClient or AsyncAkismetClient) when a key is configured, else None.
+def _remote_from_env(client_class: str, budget: float | None) -> Any:
+    """``from_env()`` of the client class named (AkismetClient or AsyncAkismetClient, imported here)
+    when a key is configured, else None.
 
     Unless ``SPAMGUARD_AKISMET_TIMEOUT`` says otherwise, the client's timeout sits inside the
     latency budget, and it does not retry: the Guard's fallback is the retry.
     """
-    from ..akismet import akismet_configured
+    from .. import akismet
 
-    if not akismet_configured():
+    if not akismet.akismet_configured():
         return None
     overrides: dict[str, Any] = {"retries": 0}
     if budget is not None and _settings.text(_settings.AKISMET_TIMEOUT) is None:
         overrides["timeout"] = budget
-    return client_class.from_env(**overrides)
+    return getattr(akismet, client_class).from_env(**overrides)

@@ -320,6 +320,23 @@ def test_from_env_asynchronous_without_a_key(monkeypatch: pytest.MonkeyPatch, lo
     assert [(v.source, v.spam) for v in verdicts] == [("local", local.check(c).spam) for c in (HAM, SPAM)]
 
 
+def test_from_env_asynchronous_without_a_key_needs_no_httpx() -> None:
+    """Without a key, from_env(asynchronous=True) works where httpx is not installed (nothing to send)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import asyncio, sys\n"
+              "sys.modules['httpx'] = None  # as if it were not installed\n"
+              "from spamguard import Comment, Guard\n"
+              "guard = Guard.from_env(asynchronous=True)\n"
+              "print(asyncio.run(guard.acheck(Comment(content='Thanks, very helpful.'))).source)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPAMGUARD_", "PYTHON_AKISMET_"))}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,  # noqa: S603
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "local"
+
+
 def test_async_burst_on_the_shipped_model_matches_check(local: LocalModel) -> None:
     """200 acheck calls at once (one shared local model call) give exactly the verdicts check gives."""
     texts = [HAM.content, SPAM.content, "Check out my channel http://bit.ly/x", "Danke, sehr hilfreich!"]
