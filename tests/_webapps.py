@@ -25,7 +25,7 @@ SPAM = (
     "http://cheap-pills.example http://casino-bonus.example http://free-money.example"
 )
 
-_ENV_PREFIXES = ("SPAMGUARD_", "PYTHON_AKISMET_", "FLASK_BLOG_", "DJANGO_COMMENTS_")
+_ENV_PREFIXES = ("SPAMGUARD_", "PYTHON_AKISMET_", "FLASK_BLOG_", "DJANGO_COMMENTS_", "STARLETTE_BLOG_")
 
 
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,6 +44,20 @@ def load_flask_blog() -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / "flask_blog" / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_starlette_blog() -> ModuleType:
+    """examples/starlette_blog/app.py as a module."""
+    pytest.importorskip("starlette", reason="the Starlette example needs starlette: pip install -e '.[test]'")
+    name = "spamguard_example_starlette_blog"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / "starlette_blog" / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
