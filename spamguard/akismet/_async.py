@@ -129,10 +129,13 @@ class _Connections:
     @contextlib.asynccontextmanager
     async def slot(self, wait: float) -> AsyncIterator[httpx.AsyncClient]:
         """A client with a free connection, held for the block; ``httpx.PoolTimeout`` after ``wait`` seconds."""
-        try:
-            index = await asyncio.wait_for(self._free.get(), wait)
-        except asyncio.TimeoutError:
-            raise httpx.PoolTimeout(f"all {self.size} connections stayed busy for {wait:g} s") from None
+        if not self._free.empty():  # the usual case, without wait_for's task
+            index = self._free.get_nowait()
+        else:
+            try:
+                index = await asyncio.wait_for(self._free.get(), wait)
+            except asyncio.TimeoutError:
+                raise httpx.PoolTimeout(f"all {self.size} connections stayed busy for {wait:g} s") from None
         try:
             yield self.clients[index]
         finally:

@@ -5,8 +5,8 @@ The decisions are the Guard's own and are not repeated here: the fallback and it
 (``_merge``), the shadow comparison and the policy. This module holds only what awaiting
 changes:
 
-* the latency budget is ``asyncio.wait_for``, which cancels the remote call in time (the
-  blocking path stops waiting for a worker thread instead);
+* the latency budget is ``asyncio.timeout`` (``wait_for`` before Python 3.11), which cancels
+  the remote call in time (the blocking path stops waiting for a worker thread instead);
 * a caller cancelled while its call was the circuit's half-open probe (a visitor who went
   away) frees the probe slot, so the circuit is not left waiting for a report that never comes;
 * the local model runs inline on the event loop, and the checks waiting for it in the same
@@ -23,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from ..comment import Comment
 from ..verdict import Verdict
@@ -35,6 +37,14 @@ if TYPE_CHECKING:
 __all__ = ["AsyncPath", "LocalBatch"]
 
 log = logging.getLogger("spamguard.guard")
+
+
+async def _within(seconds: float, call: Coroutine[Any, Any, Verdict]) -> Verdict:
+    """``call``'s result, or ``asyncio.TimeoutError`` after ``seconds`` (the call is cancelled)."""
+    if sys.version_info >= (3, 11):  # a deadline on this task, without a task of its own
+        async with asyncio.timeout(seconds):
+            return await call
+    return await asyncio.wait_for(call, seconds)
 
 
 class LocalBatch:
@@ -126,7 +136,7 @@ class AsyncPath:
                 verdict = await guard.aremote.check(comment)
             else:
                 try:
-                    verdict = await asyncio.wait_for(guard.aremote.check(comment), guard._budget_left(started))
+                    verdict = await _within(guard._budget_left(started), guard.aremote.check(comment))
                 except asyncio.TimeoutError:
                     guard.breaker.failure("timeout")
                     return None, "timeout"

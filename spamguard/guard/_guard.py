@@ -97,8 +97,9 @@ class Guard:
     or any :class:`~spamguard.AsyncClassifier`) :meth:`acheck`, :meth:`areport_spam` and
     :meth:`areport_ham` await it on the event loop, with the same fallback, circuit breaker
     (shared with ``remote``: both name the same service) and latency budget
-    (``asyncio.wait_for``); the local model runs inline, being quicker than a hand-off to a
-    thread. Without one, :meth:`acheck` runs :meth:`check` in a worker thread. A Guard may
+    (``asyncio.timeout``); the local model runs inline, the checks of one loop turn sharing
+    one ``check_many`` call, which is quicker than a hand-off to a thread. Without an
+    ``aremote``, :meth:`acheck` runs :meth:`check` in a worker thread. A Guard may
     hold both ``remote`` (for :meth:`check`) and ``aremote`` (for :meth:`acheck`):
     ``Guard.from_env(asynchronous=True)`` makes both.
     """
@@ -450,7 +451,7 @@ class Guard:
     async def acheck(self, comment: Comment) -> Verdict:
         """:meth:`check` for async code, with the same modes, fallback, circuit breaker and budget.
 
-        With an ``aremote`` it is awaited on the event loop (the budget by ``asyncio.wait_for``),
+        With an ``aremote`` it is awaited on the event loop (the budget by ``asyncio.timeout``),
         and so is a local-only Guard's model, inline; a Guard whose remote is blocking
         (``remote=`` only) runs :meth:`check` in a worker thread instead.
         """
