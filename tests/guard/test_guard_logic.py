@@ -392,7 +392,7 @@ def test_async_budget_cuts_a_slow_remote_short() -> None:
 
     verdict, elapsed = asyncio.run(run())
     assert (verdict.source, verdict.spam, verdict.fallback_reason) == ("local", True, "timeout")
-    assert 0.2 <= elapsed < 0.6
+    assert 0.2 <= elapsed < 0.3 + 0.5  # the budget, and scheduling noise on a busy machine
 
 
 def test_notice_names_the_backend_in_use() -> None:
