@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from .akismet import AkismetClient, akismet_configured
-from .classifier import Classifier
+from .classifier import AsyncClassifier, Classifier
 from .comment import Comment
 from .errors import (
     BackendConnectionError,
@@ -38,6 +39,9 @@ from .local import LocalModel
 from .policy import HONEYPOT_REASON, Policy
 from .verdict import Action, Source, Verdict
 
+if TYPE_CHECKING:
+    from .akismet import AsyncAkismetClient as AsyncAkismetClient  # the explicit re-export form: typed, not in __all__
+
 try:
     __version__ = version("spamguard")
 except PackageNotFoundError:  # running from a source tree that is not installed
@@ -45,9 +49,25 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+
+def __getattr__(name: str) -> Any:
+    """``spamguard.AsyncAkismetClient``: imported (with httpx) on first use, so ``import spamguard``
+    works without the ``async`` extra."""
+    if name == "AsyncAkismetClient":
+        from . import akismet
+
+        value = akismet.AsyncAkismetClient
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# AsyncAkismetClient is public too, but left out of __all__: it needs the optional httpx, and
+# `from spamguard import *` must work without it.
 __all__ = [
     "Action",
     "AkismetClient",
+    "AsyncClassifier",
     "BackendConnectionError",
     "BackendResponseError",
     "BackendTimeoutError",

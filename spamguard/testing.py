@@ -72,6 +72,9 @@ _DEFAULT_SLOW = 10.0
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The listen backlog: socketserver's default of 5 refuses or resets much of a burst of new
+    # connections (200 clients at once, an async client opening its pool); a thread serves each.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], fake: FakeAkismet) -> None:
         self.fake = fake

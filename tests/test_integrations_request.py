@@ -49,29 +49,30 @@ def test_forwarded_for_from_a_trusted_proxy_gives_the_client() -> None:
     assert comment.user_ip == "203.0.113.9"
 
 
-@pytest.mark.parametrize(
-    ("remote", "forwarded", "trusted", "expected"),
-    [
-        # the client prepended a fake hop; our proxy appended the real address
-        ("10.0.0.7", "1.1.1.1, 203.0.113.9", ["10.0.0.0/8"], "203.0.113.9"),
-        # two trusted hops (CDN edge then load balancer) are skipped right to left
-        ("10.0.0.7", "6.6.6.6, 203.0.113.9, 192.0.2.10", ["10.0.0.0/8", "192.0.2.0/24"], "203.0.113.9"),
-        # a single trusted address, not a network
-        ("127.0.0.1", "203.0.113.9", ["127.0.0.1"], "203.0.113.9"),
-        # ports and spaces in hops are tolerated
-        ("10.0.0.7", " 203.0.113.9:5555 ", ["10.0.0.0/8"], "203.0.113.9"),
-        # IPv6 client behind an IPv6 proxy
-        ("2001:db8::1", "[2001:db8:ffff::5]:443", ["2001:db8::/64"], "2001:db8:ffff::5"),
-        # garbage further out: stop at the last hop that could be read
-        ("10.0.0.7", "not-an-ip, 10.0.0.3", ["10.0.0.0/8"], "10.0.0.3"),
-        # every hop is ours: the farthest one is the client
-        ("10.0.0.7", "10.0.0.3, 10.0.0.4", ["10.0.0.0/8"], "10.0.0.3"),
-        # IPv4-mapped IPv6 peer counts as its IPv4 address
-        ("::ffff:10.0.0.7", "203.0.113.9", ["10.0.0.0/8"], "203.0.113.9"),
-        # nothing trusted: REMOTE_ADDR whatever the header says
-        ("10.0.0.7", "203.0.113.9", [], "10.0.0.7"),
-    ],
-)
+FORWARDED_CASES = [
+    # the client prepended a fake hop; our proxy appended the real address
+    ("10.0.0.7", "1.1.1.1, 203.0.113.9", ["10.0.0.0/8"], "203.0.113.9"),
+    # two trusted hops (CDN edge then load balancer) are skipped right to left
+    ("10.0.0.7", "6.6.6.6, 203.0.113.9, 192.0.2.10", ["10.0.0.0/8", "192.0.2.0/24"], "203.0.113.9"),
+    # a single trusted address, not a network
+    ("127.0.0.1", "203.0.113.9", ["127.0.0.1"], "203.0.113.9"),
+    # ports and spaces in hops are tolerated
+    ("10.0.0.7", " 203.0.113.9:5555 ", ["10.0.0.0/8"], "203.0.113.9"),
+    # IPv6 client behind an IPv6 proxy
+    ("2001:db8::1", "[2001:db8:ffff::5]:443", ["2001:db8::/64"], "2001:db8:ffff::5"),
+    # garbage further out: stop at the last hop that could be read
+    ("10.0.0.7", "not-an-ip, 10.0.0.3", ["10.0.0.0/8"], "10.0.0.3"),
+    # every hop is ours: the farthest one is the client
+    ("10.0.0.7", "10.0.0.3, 10.0.0.4", ["10.0.0.0/8"], "10.0.0.3"),
+    # IPv4-mapped IPv6 peer counts as its IPv4 address
+    ("::ffff:10.0.0.7", "203.0.113.9", ["10.0.0.0/8"], "203.0.113.9"),
+    # nothing trusted: REMOTE_ADDR whatever the header says
+    ("10.0.0.7", "203.0.113.9", [], "10.0.0.7"),
+]
+"""(REMOTE_ADDR, X-Forwarded-For, trusted proxies, the client): shared with the ASGI helpers' tests."""
+
+
+@pytest.mark.parametrize(("remote", "forwarded", "trusted", "expected"), FORWARDED_CASES)
 def test_client_ip_walks_forwarded_for_right_to_left(
     remote: str, forwarded: str, trusted: list[str], expected: str
 ) -> None:

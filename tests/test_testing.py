@@ -182,3 +182,34 @@ def test_close_is_idempotent_and_wakes_slow_requests() -> None:
     assert time.monotonic() - started < 3
     server.close()
     assert json.dumps(repr(server))
+
+
+def test_a_burst_of_200_connections_is_all_answered(server: FakeAkismet) -> None:
+    """200 clients connecting at the same instant are all accepted and answered (the listen backlog
+    is 1024, not socketserver's 5, which resets or delays most of such a burst)."""
+    import asyncio
+
+    body = f"api_key={KEY}&blog=https%3A%2F%2Fblog.example%2F".encode()
+    request = (b"POST /1.1/verify-key HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+               b"Content-Type: application/x-www-form-urlencoded\r\n"
+               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    server.delay = 0.05  # every connection stays open a while, as a slow service's would
+
+    async def one() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(request)
+        await writer.drain()
+        answer = await reader.read()
+        writer.close()
+        return answer
+
+    async def burst() -> list[bytes | BaseException]:
+        everyone = asyncio.gather(*(one() for _ in range(200)), return_exceptions=True)
+        return list(await asyncio.wait_for(everyone, 30))  # a refused SYN is retried for minutes
+
+    started = time.monotonic()
+    answers = asyncio.run(burst())
+    elapsed = time.monotonic() - started
+    assert [a for a in answers if not (isinstance(a, bytes) and a.endswith(b"\r\n\r\nvalid"))] == []
+    assert len(server.requests) == 200
+    assert elapsed < 10

@@ -1,4 +1,5 @@
-"""The Akismet client: :class:`AkismetClient` speaks the Akismet protocol over ``requests``.
+"""The Akismet clients: :class:`AkismetClient` speaks the Akismet protocol over ``requests``,
+:class:`AsyncAkismetClient` over ``httpx`` for asyncio (``pip install 'spamguard[async]'``).
 
 Three parts, as in every well-kept service client:
 
@@ -7,13 +8,18 @@ Three parts, as in every well-kept service client:
   each call sends, what each answer means), written once and shared with the
   Akismet-compatible server (:mod:`spamguard.server`) and the test server
   (:mod:`spamguard.testing`);
-* :class:`AkismetClient`: the transport, a pooled ``requests`` session.
+* :class:`AkismetClient`: the transport, a pooled ``requests`` session; or
+  :class:`AsyncAkismetClient`, a pooled ``httpx.AsyncClient``, imported on first use so that
+  ``import spamguard`` never needs httpx.
 
 The answers of the account calls are :class:`UsageLimit` and :class:`KeySites` (rows of
 :class:`SiteActivity`).
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from . import protocol
 from ._client import AkismetClient
@@ -27,6 +33,11 @@ from ._config import (
 )
 from .protocol import KeySites, SiteActivity, UsageLimit, mask_key
 
+if TYPE_CHECKING:
+    from ._async import AsyncAkismetClient as AsyncAkismetClient  # the explicit re-export form: typed, not in __all__
+
+# AsyncAkismetClient is public too, but left out of __all__: it needs the optional httpx, and
+# `from spamguard.akismet import *` must work without it.
 __all__ = [
     "AkismetClient",
     "AkismetConfig",
@@ -41,3 +52,25 @@ __all__ = [
     "mask_key",
     "protocol",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import :class:`AsyncAkismetClient` (and httpx) on first use."""
+    if name == "AsyncAkismetClient":
+        try:
+            module = importlib.import_module("._async", __name__)
+        except ImportError as exc:
+            if exc.name != "httpx":
+                raise
+            raise ImportError(
+                "AsyncAkismetClient needs httpx, which is not installed: pip install 'spamguard[async]'",
+                name="httpx",
+            ) from exc
+        value = module.AsyncAkismetClient
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

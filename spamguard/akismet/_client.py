@@ -7,9 +7,11 @@ Three parts, as in every well-kept service client:
 * protocol: :mod:`spamguard.akismet.protocol`, pure functions from a
   :class:`~spamguard.Comment` to form fields and from an answer (status, headers, body) to a
   :class:`~spamguard.Verdict` or an exception, shared with the server and the test server;
+  ``_calls`` (what each method sends and how its answer is read) and ``_retry`` (what is
+  retried, how long to wait, which error a failure becomes), shared with the async client;
 * transport: this module, one pooled ``requests.Session`` per client and one private
-  ``_request()`` that retries connection errors and 5xx answers and turns every failure into
-  a spamguard error.
+  ``_request()`` that sends, names each ``requests`` failure for ``_retry`` and sleeps
+  between attempts.
 
 It speaks to Akismet itself or to any service that implements the protocol at another
 address (``base_url``, which may carry a path prefix).
@@ -17,45 +19,40 @@ address (``base_url``, which may carry a path prefix).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, NoReturn
-from urllib.parse import quote_plus
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from ..comment import Comment
-from ..errors import BackendConnectionError, BackendResponseError, BackendTimeoutError, BackendUnavailableError
 from ..verdict import Verdict
-from . import protocol
+from . import _calls, protocol
 from ._config import DEFAULT_BACKOFF, DEFAULT_BASE_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT, AkismetConfig
-from .protocol import KeySites, UsageLimit, mask_key, scrub_key
+from ._retry import Attempts, Failure
+from .protocol import KeySites, UsageLimit, mask_key
 
 __all__ = ["AkismetClient"]
 
-log = logging.getLogger("spamguard.akismet")
-
-
-def _sanitized(exc: BaseException, key: str) -> BaseException:
-    """The exception itself, or a copy of the same type whose message has the key masked."""
-    text = str(exc)
-    if key not in text and quote_plus(key) not in text:
-        return exc
-    clean = scrub_key(text, key)
-    try:
-        copy = type(exc)(clean)
-    except Exception:  # an exception type with an unusual constructor
-        copy = RuntimeError(f"{type(exc).__name__}: {clean}")
-    return copy
-
-
-# --- transport --------------------------------------------------------------------------
+T = TypeVar("T")
 
 # Answers that arrived but could not be read: the service answered, badly.
 _BROKEN_ANSWERS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
                    requests.TooManyRedirects)
+
+
+def _failure(exc: requests.RequestException) -> Failure:
+    """What a ``requests`` exception means, in ``_retry``'s terms."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return Failure.CONNECT_TIMEOUT
+    if isinstance(exc, requests.ConnectionError):  # refused, reset, DNS, TLS, proxy
+        return Failure.CONNECT
+    if isinstance(exc, requests.Timeout):
+        return Failure.READ_TIMEOUT
+    if isinstance(exc, _BROKEN_ANSWERS):
+        return Failure.BROKEN_ANSWER
+    return Failure.REQUEST_FAILED
 
 
 class AkismetClient:
@@ -158,13 +155,11 @@ class AkismetClient:
 
     def verify_key(self) -> bool:
         """True when the service accepts the key for ``blog``; False when it says ``invalid``."""
-        fields = protocol.verify_key_fields(self.config)
-        return protocol.parse_verify(*self._request(protocol.VERIFY_KEY, fields), self.config)
+        return self._send(_calls.verify_key(self.config))
 
     def comment_check(self, comment: Comment) -> Verdict:
         """Ask whether ``comment`` is spam; the :class:`~spamguard.Verdict` has ``source="akismet"``."""
-        fields = protocol.comment_fields(comment, self.config)
-        return protocol.parse_check(*self._request(protocol.COMMENT_CHECK, fields), self.config)
+        return self._send(_calls.comment_check(self.config, comment))
 
     check = comment_check
 
@@ -176,16 +171,15 @@ class AkismetClient:
 
     def submit_spam(self, comment: Comment, verdict: Verdict | None = None) -> None:
         """Report spam Akismet missed (or confirm spam); send the original ``verdict`` when you have it."""
-        self._submit(protocol.SUBMIT_SPAM, comment, verdict)
+        self._send(_calls.submit(self.config, protocol.SUBMIT_SPAM, comment, verdict))
 
     def submit_ham(self, comment: Comment, verdict: Verdict | None = None) -> None:
         """Report a comment wrongly held as spam (a false positive); send the original ``verdict``."""
-        self._submit(protocol.SUBMIT_HAM, comment, verdict)
+        self._send(_calls.submit(self.config, protocol.SUBMIT_HAM, comment, verdict))
 
     def usage_limit(self) -> UsageLimit:
         """This month's API calls against the key's plan limit (``/1.2/usage-limit``)."""
-        fields = protocol.usage_limit_fields(self.config)
-        return protocol.parse_usage_limit(*self._request(protocol.USAGE_LIMIT, fields), self.config)
+        return self._send(_calls.usage_limit(self.config))
 
     def key_sites(
         self,
@@ -197,71 +191,34 @@ class AkismetClient:
         filter: str | None = None,  # noqa: A002 - Akismet's parameter name
     ) -> KeySites:
         """The sites using the key and their activity (``/1.2/key-sites``); ``month`` is ``YYYY-MM``."""
-        fields = protocol.key_sites_fields(self.config, month, limit=limit, offset=offset, order=order, filter=filter)
-        return protocol.parse_key_sites(*self._request(protocol.KEY_SITES, fields), self.config)
+        return self._send(_calls.key_sites(self.config, month, limit=limit, offset=offset, order=order,
+                                           filter=filter))
 
-    def _submit(self, endpoint: str, comment: Comment, verdict: Verdict | None) -> None:
-        fields = protocol.submit_fields(comment, self.config, verdict)
-        protocol.parse_submit(endpoint, *self._request(endpoint, fields), self.config)
+    def _send(self, call: _calls.Call[T]) -> T:
+        return call.read(*self._request(call.endpoint, call.fields))
 
     def _request(self, endpoint: str, fields: Mapping[str, str | list[str]]) -> tuple[int, Mapping[str, str], str]:
         """POST ``fields`` to ``endpoint``; return (status, headers, body) of a non-5xx answer.
 
-        Connection errors and 5xx answers are retried ``retries`` times with backoff; read
-        timeouts are not (the service may be working on it). Every failure becomes a
-        :class:`~spamguard.BackendUnavailableError` that says what failed
-        (:class:`~spamguard.BackendTimeoutError`, :class:`~spamguard.BackendConnectionError`,
-        :class:`~spamguard.BackendResponseError`) and whose text never holds the key.
+        ``_retry.Attempts`` decides what is retried and which
+        :class:`~spamguard.BackendUnavailableError` a failure becomes (its text never holds the
+        key); this method only sends and sleeps.
         """
         c = self.config
         url = c.url(endpoint)
         headers = {"User-Agent": c.user_agent_header()}
-        attempts = c.retries + 1
-        for attempt in range(1, attempts + 1):
+        attempts = Attempts(c, endpoint)
+        for attempt in attempts.numbers():
             started = time.monotonic()
+            pause: float | None
             try:
                 response = self._session.post(url, data=fields, headers=headers, timeout=c.timeout)
                 body = response.text
-            except requests.ConnectionError as exc:
-                timed_out = isinstance(exc, requests.ConnectTimeout)
-                what = "connect timed out" if timed_out else "could not connect"
-                if attempt < attempts:
-                    self._pause(endpoint, attempt, f"{what} ({type(exc).__name__})")
-                    continue
-                failed = BackendTimeoutError if timed_out else BackendConnectionError
-                self._fail(failed, endpoint, f"{what} to {c.base_url} after {attempts} attempt(s)", exc)
-            except requests.Timeout as exc:
-                self._fail(BackendTimeoutError, endpoint, f"no answer from {c.base_url} within {c.timeout[1]:g} s", exc)
-            except _BROKEN_ANSWERS as exc:
-                self._fail(BackendResponseError, endpoint, f"{c.base_url} sent a broken answer ({type(exc).__name__})",
-                           exc)
             except requests.RequestException as exc:
-                self._fail(BackendConnectionError, endpoint,
-                           f"the request to {c.base_url} failed ({type(exc).__name__})", exc)
-            log.debug(
-                "akismet %s -> HTTP %s in %.0f ms (attempt %d)",
-                endpoint, response.status_code, 1000 * (time.monotonic() - started), attempt,
-            )
-            if response.status_code >= 500:
-                if attempt < attempts:
-                    self._pause(endpoint, attempt, f"HTTP {response.status_code}")
-                    continue
-                raise BackendResponseError(
-                    f"Akismet {endpoint} failed: {c.base_url} answered HTTP {response.status_code} "
-                    f"after {attempts} attempt(s)"
-                )
-            return response.status_code, response.headers, body
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _pause(self, endpoint: str, attempt: int, why: str) -> None:
-        delay = self.config.retry_delay(attempt)
-        log.info("akismet %s: %s; retrying in %.2f s", endpoint, why, delay)
-        time.sleep(delay)
-
-    def _fail(self, failed: type[BackendUnavailableError], endpoint: str, message: str,
-              exc: BaseException) -> NoReturn:
-        """Raise ``failed`` for a transport failure, with the key masked in its text and in its cause."""
-        cause = _sanitized(exc, self.config.api_key)
-        text = scrub_key(f"Akismet {endpoint} failed: {message}", self.config.api_key)
-        log.info("%s", text)  # the exception carries it; callers decide how loud to be
-        raise failed(text, cause=cause) from cause
+                pause = attempts.after_failure(attempt, _failure(exc), exc)
+            else:
+                pause = attempts.after_answer(attempt, response.status_code, time.monotonic() - started)
+                if pause is None:
+                    return response.status_code, response.headers, body
+            time.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import sys
 from typing import Any
@@ -126,6 +127,7 @@ class AkismetConfig:
         return self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
 
 
+@functools.cache  # importlib.metadata reads the installed metadata: 1-2 ms, and it is asked on every request
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

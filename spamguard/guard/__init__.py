@@ -1,6 +1,7 @@
 """The :class:`Guard`: the remote service first, the local model when it fails, a policy on top.
 
-A package of two parts: the Guard itself (``_guard``) and the circuit breaker that stops it
+A package of three parts: the Guard itself (``_guard``), its asyncio path (``_async``:
+``acheck`` and ``areport_*`` awaiting an async remote) and the circuit breaker that stops it
 calling a remote that keeps failing (``_circuit``, :class:`CircuitBreaker`).
 """
 

@@ -1,9 +1,10 @@
 """The :class:`Guard`: the remote service first, the local model when it fails, a policy on top.
 
-One Guard per process, shared by all its threads. It never lets a spam-service outage break
-commenting: a remote that times out, refuses, answers 5xx or garbage, or rejects the key is
-replaced by the local model's verdict (``fallback_reason`` says why), a latency budget bounds
-every check, and a circuit breaker stops calling a remote that keeps failing.
+One Guard per process, shared by all its threads (and its event loop: ``acheck``,
+``areport_spam``, ``areport_ham`` await an async remote natively). It never lets a spam-service
+outage break commenting: a remote that times out, refuses, answers 5xx or garbage, or rejects
+the key is replaced by the local model's verdict (``fallback_reason`` says why), a latency
+budget bounds every check, and a circuit breaker stops calling a remote that keeps failing.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from .. import _settings
-from ..classifier import Classifier
+from ..classifier import AsyncClassifier, Classifier
 from ..comment import Comment
 from ..errors import (
     BackendTimeoutError,
@@ -34,10 +35,8 @@ from ..errors import (
 from ..feedback import FeedbackStore
 from ..policy import Policy
 from ..verdict import Source, Verdict
+from ._async import AsyncPath
 from ._circuit import CircuitBreaker
-
-if TYPE_CHECKING:
-    from ..akismet import AkismetClient
 
 __all__ = ["Guard", "MODES", "DEFAULT_LATENCY_BUDGET"]
 
@@ -48,6 +47,10 @@ DEFAULT_LATENCY_BUDGET = 2.0
 """Seconds one check may take, remote call and fallback included, unless configured."""
 
 _NO_ANSWER_REASON = "no classifier could answer; held for a person to look at"
+_ASYNC_ONLY = (
+    "This Guard's remote is asynchronous (aremote=) and it has no remote= for blocking calls: use "
+    "`await guard.{acall}(...)` instead of {call}(), or give it both (Guard.from_env(asynchronous=True) does)"
+)
 
 
 @attrs.frozen
@@ -91,8 +94,15 @@ class Guard:
     nothing (the first report logs a warning saying so; ``feedback=False`` means you know).
 
     Thread-safe, no global state. From async code, do not call :meth:`check` on the event
-    loop: ``await guard.acheck(c)`` (or ``await asyncio.to_thread(guard.check, c)``,
-    ``await loop.run_in_executor(None, guard.check, c)``).
+    loop: ``await guard.acheck(c)``. With ``aremote`` (an :class:`~spamguard.AsyncAkismetClient`,
+    or any :class:`~spamguard.AsyncClassifier`) :meth:`acheck`, :meth:`areport_spam` and
+    :meth:`areport_ham` await it on the event loop, with the same fallback, circuit breaker
+    (shared with ``remote``: both name the same service) and latency budget
+    (``asyncio.timeout``); the local model runs inline, the checks of one loop turn sharing
+    one ``check_many`` call, which is quicker than a hand-off to a thread. Without an
+    ``aremote``, :meth:`acheck` runs :meth:`check` in a worker thread. A Guard may
+    hold both ``remote`` (for :meth:`check`) and ``aremote`` (for :meth:`acheck`):
+    ``Guard.from_env(asynchronous=True)`` makes both.
     """
 
     def __init__(
@@ -100,6 +110,7 @@ class Guard:
         remote: Classifier | None = None,
         local: Classifier | None = None,
         *,
+        aremote: AsyncClassifier | None = None,
         mode: str = "auto",
         policy: Policy | None = None,
         feedback: FeedbackStore | bool | None = None,
@@ -113,9 +124,10 @@ class Guard:
     ) -> None:
         if mode not in MODES:
             raise ConfigurationError(f"Guard mode {mode!r} is not one of {', '.join(MODES)}")
+        has_remote = remote is not None or aremote is not None
         if mode == "auto":
-            mode = "remote-first" if remote is not None else "local-only"
-        if mode in ("remote-first", "both", "shadow") and remote is None:
+            mode = "remote-first" if has_remote else "local-only"
+        if mode in ("remote-first", "both", "shadow") and not has_remote:
             raise ConfigurationError(
                 f"Guard mode {mode!r} needs a remote classifier; configure an Akismet key or use mode='local-only'"
             )
@@ -129,6 +141,9 @@ class Guard:
         if max_remote_calls < 1:
             raise ConfigurationError(f"max_remote_calls must be at least 1, got {max_remote_calls!r}")
         self.remote = remote
+        self.aremote = aremote
+        self._own_aclient: Any = None  # an AsyncAkismetClient from_env made: aclose() closes it
+        self._async = AsyncPath(self)
         self.local = local
         self.mode = mode
         self.policy = policy if policy is not None else Policy()
@@ -148,38 +163,49 @@ class Guard:
         self._key_rejected = False
 
     def __repr__(self) -> str:
+        aremote = f"aremote={type(self.aremote).__name__}, " if self.aremote is not None else ""
         return (
-            f"Guard(mode={self.mode!r}, remote={type(self.remote).__name__ if self.remote else None}, "
+            f"Guard(mode={self.mode!r}, remote={type(self.remote).__name__ if self.remote else None}, {aremote}"
             f"local={type(self.local).__name__ if self.local else None}, circuit={self.breaker.state!r})"
         )
 
     # --- construction from the environment ------------------------------------------------
 
     @classmethod
-    def from_env(cls, *, feedback: FeedbackStore | bool | None = None, **overrides: Any) -> Guard:
+    def from_env(
+        cls, *, feedback: FeedbackStore | bool | None = None, asynchronous: bool = False, **overrides: Any
+    ) -> Guard:
         """A Guard configured from the environment; keyword arguments win.
 
         The remote is :meth:`AkismetClient.from_env` when an Akismet key is configured, with
-        its timeout inside the latency budget and no retries (the fallback is the retry). The
-        local model is :meth:`LocalModel.load` (``SPAMGUARD_MODEL`` or the shipped default).
+        its timeout inside the latency budget and no retries (the fallback is the retry);
+        ``asynchronous=True`` adds the same as an :class:`~spamguard.AsyncAkismetClient`
+        (``aremote``, closed by :meth:`aclose`; needs ``pip install 'spamguard[async]'``) for
+        :meth:`acheck` to await. The local model is :meth:`LocalModel.load`
+        (``SPAMGUARD_MODEL`` or the shipped default).
         The feedback store is opened when ``SPAMGUARD_FEEDBACK_DB`` is set or ``feedback=True``.
         Also read: ``SPAMGUARD_GUARD_MODE``, ``SPAMGUARD_LATENCY_BUDGET``, ``SPAMGUARD_STRICT``
         and the :meth:`Policy.from_env` thresholds.
         """
-        from ..akismet import AkismetClient
         from ..local import LocalModel
 
         settings = _settings.guard(MODES)
         settings.update(overrides)
         if "policy" not in settings:
             settings["policy"] = Policy.from_env()
+        budget = settings.get("latency_budget", DEFAULT_LATENCY_BUDGET)
         if "remote" not in settings:
-            settings["remote"] = _remote_from_env(AkismetClient, settings.get("latency_budget", DEFAULT_LATENCY_BUDGET))
+            settings["remote"] = _remote_from_env("AkismetClient", budget)
+        made_aremote = asynchronous and "aremote" not in settings
+        if made_aremote:  # httpx is imported only when there is a key to use it with
+            settings["aremote"] = _remote_from_env("AsyncAkismetClient", budget)
         if "local" not in settings:
             settings["local"] = LocalModel.load()
         if feedback is None and _settings.feedback_db() is not None:
             feedback = True
         guard = cls(feedback=feedback, **settings)
+        if made_aremote:
+            guard._own_aclient = settings["aremote"]
         return guard
 
     # --- the remote call ------------------------------------------------------------------
@@ -196,7 +222,8 @@ class Guard:
         return pool
 
     def _start_remote(self, comment: Comment) -> _RemoteCall:
-        assert self.remote is not None
+        if self.remote is None:
+            raise ConfigurationError(_ASYNC_ONLY.format(call="check", acall="acheck"))
         if not self.breaker.allow():
             return _RemoteCall(refused="circuit-open")
         if self.latency_budget is None:
@@ -210,11 +237,8 @@ class Guard:
             return None, call.refused
         try:
             if call.future is not None:
-                assert self.latency_budget is not None
-                reserve = min(0.05, self.latency_budget * 0.1)  # time left for the local model
-                wait = max(0.0, self.latency_budget - reserve - (time.perf_counter() - started))
                 try:
-                    verdict = call.future.result(timeout=wait)
+                    verdict = call.future.result(timeout=self._budget_left(started))
                 except concurrent.futures.TimeoutError:
                     call.future.cancel()
                     self.breaker.failure("timeout")
@@ -226,6 +250,12 @@ class Guard:
             return None, self._remote_failed(exc)
         self._remote_answered()
         return verdict, None
+
+    def _budget_left(self, started: float) -> float:
+        """Seconds the remote may still take, keeping back time for the local model to answer."""
+        assert self.latency_budget is not None
+        reserve = min(0.05, self.latency_budget * 0.1)
+        return max(0.0, self.latency_budget - reserve - (time.perf_counter() - started))
 
     def _remote_answered(self) -> None:
         self.breaker.success()
@@ -288,40 +318,47 @@ class Guard:
             return _verdict(spam=False, source=Source.GUARD, reasons=(_NO_ANSWER_REASON,), fallback_reason=reason)
         return attrs.evolve(local, fallback_reason=reason)
 
-    def _remote_verdict(self, comment: Comment, verdict: Verdict) -> None:
-        self._count("remote")
-        if self.feedback is not None and self.feedback.record_remote_verdicts:
-            try:
-                self.feedback.record_verdict(comment, verdict)
-            except Exception:
-                log.exception("could not record the remote verdict in the feedback store")
+    def _records_remote(self) -> bool:
+        return self.feedback is not None and self.feedback.record_remote_verdicts
 
-    def _decide(self, comment: Comment) -> Verdict:
-        started = time.perf_counter()
-        mode = self.mode
-        if mode == "local-only":
-            verdict = self._ask_local(comment)
-            return verdict if verdict is not None else self._fallback(comment, "local-error")
-        if mode == "remote-first":
-            remote, reason = self._finish_remote(self._start_remote(comment), started)
-            if remote is None:
-                return self._fallback(comment, reason or "unavailable")
-            self._remote_verdict(comment, remote)
-            return remote
-        if mode == "shadow" and self.shadow_primary == "local":
-            return self._shadow_local_primary(comment)
-        call = self._start_remote(comment)
-        local = self._ask_local(comment)
-        remote, reason = self._finish_remote(call, started)
+    def _record_remote(self, comment: Comment, verdict: Verdict) -> None:
+        """Keep the remote's verdict in the feedback store (when it asks for them: ``_records_remote``)."""
+        assert self.feedback is not None
+        try:
+            self.feedback.record_verdict(comment, verdict)
+        except Exception:
+            log.exception("could not record the remote verdict in the feedback store")
+
+    def _local_only(self, comment: Comment) -> Verdict:
+        verdict = self._ask_local(comment)
+        return verdict if verdict is not None else self._fallback(comment, "local-error")
+
+    def _merge(self, comment: Comment, remote: Verdict | None, reason: str | None, local: Verdict | None) -> Verdict:
+        """The verdict of remote-first, both and shadow (remote primary) once the remote answered or
+        failed (``reason``); ``local`` is the local verdict when it was asked already. No I/O."""
         if remote is None:
             return self._fallback(comment, reason or "unavailable", local)
-        self._remote_verdict(comment, remote)
-        if local is None:
+        self._count("remote")
+        if self.mode == "remote-first" or local is None:
             return remote
-        if mode == "both":
+        if self.mode == "both":
             return _combine(remote, local)
         self._compare(primary=remote, shadow=local)
         return remote
+
+    def _decide(self, comment: Comment) -> Verdict:
+        started = time.perf_counter()
+        if self.mode == "local-only":
+            return self._local_only(comment)
+        if self.mode == "shadow" and self.shadow_primary == "local":
+            return self._shadow_local_primary(comment)
+        call = self._start_remote(comment)
+        local = self._ask_local(comment) if self.mode != "remote-first" else None  # while the remote works
+        remote, reason = self._finish_remote(call, started)
+        verdict = self._merge(comment, remote, reason, local)
+        if remote is not None and self._records_remote():
+            self._record_remote(comment, remote)
+        return verdict
 
     def _shadow_local_primary(self, comment: Comment) -> Verdict:
         local = self._ask_local(comment)
@@ -411,9 +448,44 @@ class Guard:
         with self._lock:
             self._counts[key] += n
 
+    # --- asyncio (the work is in _async.AsyncPath) -------------------------------------
+
     async def acheck(self, comment: Comment) -> Verdict:
-        """:meth:`check` for async code: runs it in a worker thread so the event loop keeps going."""
-        return await asyncio.to_thread(self.check, comment)
+        """:meth:`check` for async code, with the same modes, fallback, circuit breaker and budget.
+
+        With an ``aremote`` it is awaited on the event loop (the budget by ``asyncio.timeout``),
+        and so is a local-only Guard's model, inline; a Guard whose remote is blocking
+        (``remote=`` only) runs :meth:`check` in a worker thread instead.
+        """
+        if not isinstance(comment, Comment):
+            raise TypeError(f"Guard.acheck() takes a Comment, got {type(comment).__name__}")
+        if self.aremote is None and self.mode != "local-only":
+            return await asyncio.to_thread(self.check, comment)
+        self._count("checks")
+        return self.policy.apply(await self._async.decide(comment), comment)
+
+    async def areport_spam(self, comment: Comment, verdict: Verdict | None = None) -> None:
+        """:meth:`report_spam` for async code: awaits the async remote (or runs :meth:`report_spam`
+        in a worker thread for a blocking one); the feedback store is written off the event loop."""
+        await self._async.report(comment, True, verdict)
+
+    async def areport_ham(self, comment: Comment, verdict: Verdict | None = None) -> None:
+        """:meth:`report_ham` for async code (see :meth:`areport_spam`)."""
+        await self._async.report(comment, False, verdict)
+
+    async def aclose(self) -> None:
+        """:meth:`close`, and also stop the background remote shadows and close an ``aremote`` that
+        :meth:`from_env` made."""
+        await self._async.close()
+        if self._own_aclient is not None:
+            await self._own_aclient.aclose()
+        self.close()
+
+    async def __aenter__(self) -> Guard:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # --- feedback -------------------------------------------------------------------------
 
@@ -431,26 +503,40 @@ class Guard:
 
     def _report(self, comment: Comment, spam: bool, verdict: Verdict | None) -> None:
         kind = "spam" if spam else "ham"
+        if self.remote is None and self.aremote is not None:
+            raise ConfigurationError(_ASYNC_ONLY.format(call=f"report_{kind}", acall=f"areport_{kind}"))
         for backend in (self.remote, self.local):
-            if backend is None:
-                continue
-            if backend is self.remote and self.breaker.state == "open":
-                log.warning("submit-%s not sent: the remote spam service is unavailable (circuit open)", kind)
+            if backend is None or (backend is self.remote and not self._may_report(kind)):
                 continue
             try:
                 (backend.submit_spam if spam else backend.submit_ham)(comment, verdict)
-            except ConfigurationError as exc:
-                if self.strict:
-                    raise
-                log.error("submit-%s not sent: the remote rejects its configuration: %s", kind, exc)
             except Exception as exc:
-                log.warning("submit-%s to %s failed: %s", kind, type(backend).__name__, exc)
+                self._report_failed(exc, kind, backend)
+        self._store_report(comment, spam, verdict)
+
+    def _store_report(self, comment: Comment, spam: bool, verdict: Verdict | None) -> None:
+        """Record a moderator's label in the feedback store; with none chosen, say once that nothing is kept."""
         if self.feedback is not None:
             self.feedback.record(comment, spam, source="moderator", verdict=verdict)
         elif self._warn_unrecorded:
             self._warn_unrecorded = False
             log.warning("moderators' reports are not recorded: this Guard has no feedback store (set "
                         "SPAMGUARD_FEEDBACK_DB, or pass feedback=FeedbackStore(path); feedback=False hides this)")
+
+    def _may_report(self, kind: str) -> bool:
+        if self.breaker.state == "open":
+            log.warning("submit-%s not sent: the remote spam service is unavailable (circuit open)", kind)
+            return False
+        return True
+
+    def _report_failed(self, exc: Exception, kind: str, backend: object) -> None:
+        """Log a failed submit-spam/ham (a rejected configuration loudly); in strict mode re-raise that."""
+        if isinstance(exc, ConfigurationError):
+            if self.strict:
+                raise exc
+            log.error("submit-%s not sent: the remote rejects its configuration: %s", kind, exc)
+        else:
+            log.warning("submit-%s to %s failed: %s", kind, type(backend).__name__, exc)
 
     # --- state ----------------------------------------------------------------------------
 
@@ -475,7 +561,7 @@ class Guard:
     def backend(self) -> str:
         """Where comment data goes: ``Source.AKISMET`` (``"akismet"``) when a remote takes part in
         decisions (remote-first, both, shadow), else ``Source.LOCAL`` (``"local"``)."""
-        if self.remote is not None and self.mode in ("remote-first", "both", "shadow"):
+        if (self.remote is not None or self.aremote is not None) and self.mode in ("remote-first", "both", "shadow"):
             return Source.AKISMET
         return Source.LOCAL
 
@@ -536,17 +622,18 @@ def _word(verdict: Verdict) -> str:
     return "spam" if verdict.spam else "ham"
 
 
-def _remote_from_env(client_class: type[AkismetClient], budget: float | None) -> AkismetClient | None:
-    """``AkismetClient.from_env()`` when a key is configured, else None.
+def _remote_from_env(client_class: str, budget: float | None) -> Any:
+    """``from_env()`` of the client class named (AkismetClient or AsyncAkismetClient, imported here)
+    when a key is configured, else None.
 
     Unless ``SPAMGUARD_AKISMET_TIMEOUT`` says otherwise, the client's timeout sits inside the
     latency budget, and it does not retry: the Guard's fallback is the retry.
     """
-    from ..akismet import akismet_configured
+    from .. import akismet
 
-    if not akismet_configured():
+    if not akismet.akismet_configured():
         return None
     overrides: dict[str, Any] = {"retries": 0}
     if budget is not None and _settings.text(_settings.AKISMET_TIMEOUT) is None:
         overrides["timeout"] = budget
-    return client_class.from_env(**overrides)
+    return getattr(akismet, client_class).from_env(**overrides)
