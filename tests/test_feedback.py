@@ -283,7 +283,7 @@ def test_erase_wipes_the_text_from_the_file_and_its_wal(tmp_path: Path) -> None:
     their text (secure_delete overwrites, the WAL is checkpointed and truncated)."""
     path = tmp_path / "fb.sqlite3"
     store = FeedbackStore(path)
-    assert store._conn().execute("PRAGMA secure_delete").fetchone()[0] == 1
+    assert store._db._conn().execute("PRAGMA secure_delete").fetchone()[0] == 1
     store.record(_comment(1, content=f"{MARK} in the file"), True)
     store.close()  # the last connection's close checkpoints: the row is in the database file
     store = FeedbackStore(path)
