@@ -2,8 +2,8 @@
 
 :class:`~spamguard.FeedbackStore` holds the logic once (pseudonymisation, rows, schema
 versions and migrations, export); a backend holds the connections and the SQL dialect:
-``_sqlite.py`` (a file, the standard library's ``sqlite3``). :func:`open_backend` picks one
-from a path or a URL.
+``_sqlite.py`` (a file, the standard library's ``sqlite3``) and ``_postgres.py`` (a server,
+``psycopg`` 3 and its pool). :func:`open_backend` picks one from a path or a URL.
 
 The store writes its SQL once, with ``?`` placeholders and three names in braces that each
 backend fills in (:meth:`Backend.sql`): ``{feedback}`` and ``{settings}``, the two tables, and
@@ -26,6 +26,7 @@ Row = tuple[Any, ...]
 Params = Sequence[Any]
 
 _SCHEME = re.compile(r"\A([A-Za-z][A-Za-z0-9+.-]*)://")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 class Transaction(Protocol):
@@ -63,6 +64,8 @@ class Backend(Protocol):
     """The SQLite file; None for a server."""
     feedback_table: str
     """The physical name of the feedback table (``feedback``; ``spamguard_feedback`` in PostgreSQL)."""
+    settings_table: str
+    """The physical name of the settings table (``settings``; ``spamguard_feedback_settings`` in PostgreSQL)."""
     shared: bool
     """True when the database is expected to hold other applications' tables too (a server)."""
 
@@ -129,12 +132,22 @@ def sqlite_path(url: str) -> Path:
 def open_backend(location: str | Path, *, timeout: float, create: bool) -> Backend:
     """The backend for a path, a ``sqlite:///`` URL or a ``postgresql://`` URL."""
     if isinstance(location, str) and (kind := scheme(location)) is not None:
+        if kind in POSTGRES_SCHEMES:
+            try:  # psycopg is an extra: imported only for a PostgreSQL store
+                from ._postgres import PostgresBackend
+            except ImportError as exc:
+                raise FeedbackStoreError(
+                    f"a PostgreSQL feedback store ({_settings.masked_url(location)}) needs psycopg 3 and its pool, "
+                    f"which did not import ({exc}): pip install 'spamguard[postgres]' (with libpq installed, or "
+                    "add psycopg[binary])"
+                ) from None
+            return PostgresBackend(location, timeout=timeout)
         if kind == "sqlite":
             location = sqlite_path(location)
         else:
             raise FeedbackStoreError(
                 f"{_settings.masked_url(location)} is not a feedback store location: give a file path, "
-                "or a sqlite:/// URL"
+                "a sqlite:/// URL or a postgresql:// URL"
             )
     from ._sqlite import SqliteBackend
 

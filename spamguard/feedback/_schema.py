@@ -34,7 +34,8 @@ _TABLE_COLUMNS = {
 
 
 def check_schema(
-    location: str, kind: str, version: int, tables: Mapping[str, set[str]], feedback_table: str = "feedback"
+    location: str, kind: str, version: int, tables: Mapping[str, set[str]],
+    feedback_table: str = "feedback", settings_table: str = "settings",
 ) -> None:
     """Raise FeedbackStoreError unless the tables are those of a feedback store of a version this code reads.
 
@@ -42,7 +43,7 @@ def check_schema(
     (where the database holds other applications' tables too).
     """
     feedback = tables.get(feedback_table)
-    if version > SCHEMA_VERSION and (feedback is not None or not tables):
+    if version > SCHEMA_VERSION and (feedback is not None or not set(tables) - {settings_table}):
         raise FeedbackStoreError(
             f"{location} has feedback schema version {version}, newer than this spamguard "
             f"understands ({SCHEMA_VERSION}); upgrade spamguard to open it"

@@ -51,6 +51,7 @@ class SqliteBackend:
 
     kind = "sqlite"
     feedback_table = "feedback"
+    settings_table = "settings"
     shared = False
 
     def __init__(self, path: Path, *, timeout: float, create: bool) -> None:

@@ -57,9 +57,11 @@ def default_feedback_store() -> str | Path:
 class FeedbackStore:
     """Labelled comments from moderators (and optionally remote verdicts), kept for retraining.
 
-    ``path`` is where: a file path or ``sqlite:///`` URL (an SQLite file; its folder is created).
-    Default: :func:`default_feedback_store`. Safe to share between threads, and between
-    processes that open the same store. ``record_remote_verdicts`` makes :meth:`record_verdict`
+    ``path`` is where: a file path or ``sqlite:///`` URL (an SQLite file; its folder is created),
+    or a ``postgresql://user:password@host/db`` URL (a PostgreSQL database; needs the
+    ``spamguard[postgres]`` extra). Default: :func:`default_feedback_store`. Safe to share
+    between threads, and between processes (and hosts, with PostgreSQL) that open the same
+    store. ``record_remote_verdicts`` makes :meth:`record_verdict`
     keep the remote service's verdicts too, so the local model can learn what the remote
     decides on this site.
     ``timeout`` is how long to wait for a lock or a connection; ``create=False`` refuses
@@ -92,11 +94,11 @@ class FeedbackStore:
             secret = _settings.feedback_secret()
         self._db: Backend = open_backend(location, timeout=timeout, create=create)
         self.path: Path | None = self._db.path
-        """The SQLite file."""
+        """The SQLite file; None for a PostgreSQL store (see :attr:`location`)."""
         self.location: str = self._db.location
-        """Where the store is, fit for messages: the file's path."""
+        """Where the store is, fit for messages: the file's path, or the URL with its password masked."""
         self.backend: str = self._db.kind
-        """``"sqlite"``."""
+        """``"sqlite"`` or ``"postgresql"``."""
         self._key = b""
         try:
             self._open(secret.encode() if isinstance(secret, str) else secret, create=create)
@@ -122,7 +124,8 @@ class FeedbackStore:
     def _open(self, secret: bytes | None, *, create: bool) -> None:
         with self._db.setup() as tx:
             version = tx.version()
-            check_schema(self.location, self._db.kind, version, tx.tables(), self._db.feedback_table)
+            check_schema(self.location, self._db.kind, version, tx.tables(), self._db.feedback_table,
+                         self._db.settings_table)
             if version == 0:
                 if not create:
                     raise FeedbackStoreError(
@@ -265,12 +268,14 @@ class FeedbackStore:
         are found by hashing the given value the same way, rows kept as given by their
         ``author_email`` and ``user_ip``. Returns how many rows went.
 
-        When it returns, the text of those rows is gone from the database file and from its
-        write-ahead log: the rows are overwritten (``secure_delete``) and the log is checkpointed
-        and truncated. A checkpoint cannot finish while another connection reads the database
-        (an open read transaction keeps the old pages); erase() waits for it up to the store's
-        ``timeout`` and then raises :class:`~spamguard.FeedbackBusyError`: the rows are deleted
-        but their text is still on disk, and calling erase() again once the reader finishes
+        Then what the database keeps of deleted rows goes too. SQLite: the rows are overwritten
+        (``secure_delete``) and the write-ahead log is checkpointed and truncated, so their text
+        is gone from the file and the log. PostgreSQL: once no transaction older than the delete
+        is left, the table is vacuumed, so the deleted row versions are pruned (the package
+        docstring says what PostgreSQL still keeps on disk). Another connection in the middle of
+        a read can keep the old rows alive (an open read transaction); erase() waits for it up to
+        the store's ``timeout`` and then raises :class:`~spamguard.FeedbackBusyError`: the rows
+        are deleted but not yet gone, and calling erase() again once the reader finishes
         completes the job (it is safe to repeat).
         """
         if email is None and ip is None:
@@ -323,6 +328,8 @@ class FeedbackStore:
 
     def stats(self) -> dict[str, Any]:
         """What ``spamguard feedback stats`` prints: where, counts, dates, schema and settings.
+
+        The store is named by ``path`` (SQLite) or ``url`` (PostgreSQL, password masked).
 
         """
         (oldest, newest, pseudonymised), = self._db.read(
