@@ -71,10 +71,12 @@ _SCHEMA = (
 
 # Who may still see rows deleted by transaction %(xid)s: a session whose snapshot or transaction is
 # older, a replication slot (a standby's hot_standby_feedback shows as its walsender's session), a
-# prepared transaction. Ages rather than xids, so that the comparison survives wraparound.
+# prepared transaction. Not autovacuum: VACUUM ignores its snapshot. Ages rather than xids, so that
+# the comparison survives wraparound.
 _OLDER_READERS = """
 SELECT 'session ' || pid::text FROM pg_stat_activity
- WHERE pid <> pg_backend_pid() AND (datname = current_database() OR backend_type = 'walsender')
+ WHERE pid <> pg_backend_pid() AND backend_type <> 'autovacuum worker'
+   AND (datname = current_database() OR backend_type = 'walsender')
    AND (age(backend_xmin) >= age(%(xid)s::xid) OR age(backend_xid) >= age(%(xid)s::xid))
 UNION ALL
 SELECT 'replication slot ' || slot_name FROM pg_replication_slots WHERE age(xmin) >= age(%(xid)s::xid)
