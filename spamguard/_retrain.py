@@ -98,7 +98,7 @@ def retrain_from_feedback(
         raise ValueError(f"feedback_weight must be at least 1, got {feedback_weight!r}")
     feedback = list(store.records(sources=sources))
     if not feedback:
-        raise ValueError(f"the feedback store {store.path} holds no labelled comments yet")
+        raise ValueError(f"the feedback store {store.location} holds no labelled comments yet")
     fb_train, fb_test = split_feedback(feedback, held_out, seed)
     base_rows = list(base)
     training = base_rows + fb_train * feedback_weight

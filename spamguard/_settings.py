@@ -20,7 +20,8 @@ One rule for each kind of value:
 A bad value raises :class:`~spamguard.ConfigurationError` naming the variable and the value.
 
 Also here, because settings and comments share it: the one test of "an absolute http(s)
-URL" (:func:`is_http_url`).
+URL" (:func:`is_http_url`), and the one way a database URL's password is hidden in messages
+(:func:`masked_url`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import enum
 import math
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any, Literal
@@ -192,7 +194,7 @@ def policy() -> dict[str, Any]:
 
 
 def feedback_db() -> str | None:
-    """The feedback store's file, when set."""
+    """The feedback store's file or URL (``postgresql://...``), when set."""
     return text(FEEDBACK_DB)
 
 
@@ -275,3 +277,17 @@ def is_http_url(value: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+_URL_PASSWORD = re.compile(r"\A([A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:)[^/]*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password, if any, shown as ``***``: fit for reprs, logs and errors.
+
+    Both places a database URL carries one are masked: ``scheme://user:PASSWORD@host/...``
+    (everything up to the last ``@`` before the path, so a password with a stray ``@`` does not
+    half-show) and a ``password=`` query parameter.
+    """
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", url))

@@ -3,24 +3,28 @@
 Hypothesis builds comments with addresses hidden in any field but the text and the author's name
 (URLs, headers and their names, the user agent, the honeypot, the context...), spelled the ways
 they travel (``mailto:``, ``?email=``, ``%40``, ``%3A``, bracketed, upper case, exploded), records
-them in a real SQLite store, and greps the raw bytes of the database file and its write-ahead
-log, and the JSONL export. ``SPAMGUARD_FUZZ_EXAMPLES`` raises the example count (CI runs the
-fixed default).
+them in a real store, and greps what the store keeps (SQLite: the raw bytes of the database file
+and its write-ahead log; PostgreSQL: every text column of every table, read back with SQL) and
+the JSONL export. ``SPAMGUARD_FUZZ_EXAMPLES`` raises the example count (CI runs the fixed
+default).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import ipaddress
 import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _feedback_backends import is_postgres, stored
+from _postgres import connect, fresh_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,9 +36,18 @@ EXAMPLES = int(os.environ.get("SPAMGUARD_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def file_bytes(path: Path) -> bytes:
-    """The database file and its WAL, as they are on disk."""
-    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+Where = Callable[..., str]
+
+
+@contextlib.contextmanager
+def fresh_store_place(backend: str) -> Iterator[str]:
+    """A new SQLite file's path, or a new PostgreSQL schema's URL (for one Hypothesis example)."""
+    if backend == "postgresql":
+        with fresh_schema() as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        yield str(Path(folder) / "fb.sqlite3")
 
 
 # --- addresses, and the ways they are written ---------------------------------------------------------
@@ -141,20 +154,20 @@ def comments(draw: st.DrawFn) -> tuple[Comment, set[str]]:
 # --- the properties -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @FUZZ
-@given(comments())
-def test_no_address_survives_in_the_file_or_the_export(case: tuple[Comment, set[str]]) -> None:
-    """Recorded, then read back from disk and exported: none of the hidden addresses is there, and the
-    row still makes a valid comment."""
+@given(case=comments())
+def test_no_address_survives_in_the_file_or_the_export(backend: str, case: tuple[Comment, set[str]]) -> None:
+    """Recorded, then read back from the store (SQLite: its file and WAL; PostgreSQL: every text column) and
+    exported: none of the hidden addresses is there, and the row still makes a valid comment."""
     comment, secrets = case
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "fb.sqlite3"
+    with fresh_store_place(backend) as path:
         store = FeedbackStore(path, secret="fuzz")
         store.record(comment, True)
         exported = io.StringIO()
         assert store.export_jsonl(exported) == 1
         assert len(list(store.records())) == 1
-        raw = file_bytes(path)
+        raw = stored(path)
         store.close()
     text = exported.getvalue()
     for secret in secrets:
@@ -209,33 +222,44 @@ def test_a_hostile_field_costs_linear_time() -> None:
 # --- rows written before, and erasure -------------------------------------------------------------------
 
 
-def test_rows_from_an_older_spamguard_are_scrubbed_when_the_file_is_opened(tmp_path: Path) -> None:
-    """A schema-2 file kept forwarded-address headers and mailto: referrers in clear; opening it migrates
-    every pseudonymised row, checkpoints, and the addresses are gone from the bytes on disk."""
-    path = tmp_path / "fb.sqlite3"
+def _make_version_2(path: str, row: dict[str, Any]) -> None:
+    """Turn a new store into what spamguard wrote at schema 2: ``row`` as its one comment's JSON."""
+    if is_postgres(path):
+        with connect(path) as conn:
+            conn.execute("UPDATE spamguard_feedback SET comment = %s", (json.dumps(row),))
+            conn.execute("UPDATE spamguard_feedback_settings SET value = '2' WHERE key = 'schema_version'")
+        return
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE feedback SET comment = ?", (json.dumps(row),))
+        conn.execute("PRAGMA user_version = 2")
+    conn.close()
+
+
+def test_rows_from_an_older_spamguard_are_scrubbed_when_the_file_is_opened(feedback_at: Where) -> None:
+    """A schema-2 store kept forwarded-address headers and mailto: referrers in clear; opening it migrates
+    every pseudonymised row, then checkpoints (SQLite) or vacuums (PostgreSQL), and the addresses are gone from
+    what the store keeps."""
+    path = feedback_at()
     store = FeedbackStore(path)
     store.record(Comment(content="old row", author_email="alice@example.org"), False)
     store.close()
     old = {"content": "old row", "extra": {"HTTP_X_CLUSTER_CLIENT_IP": "198.51.100.77",
                                            "HTTP_REFERER": "mailto:carol@example.net", "HTTP_ACCEPT": "*/*"}}
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE feedback SET comment = ?", (json.dumps(old),))
-        conn.execute("PRAGMA user_version = 2")
-    conn.close()
-    assert b"198.51.100.77" in file_bytes(path)
+    _make_version_2(path, old)
+    assert b"198.51.100.77" in stored(path)
     store = FeedbackStore(path)
     assert store.schema_version == SCHEMA_VERSION == 3
     (record,) = store.records()
     assert dict(record.comment.extra) == {"HTTP_REFERER": f"mailto:{store._stand_in('email', 'carol@example.net')}",
                                           "HTTP_ACCEPT": "*/*"}
     store.close()
-    raw = file_bytes(path)
+    raw = stored(path)
     assert b"198.51.100.77" not in raw and b"carol@example.net" not in raw
 
 
-def test_erase_finds_an_address_anywhere_in_a_row(tmp_path: Path) -> None:
+def test_erase_finds_an_address_anywhere_in_a_row(feedback_at: Where) -> None:
     """erase(email=...) also deletes rows where the address was only in a referrer or a header."""
-    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    store = FeedbackStore(feedback_at())
     store.record(Comment(content="one", referrer="https://blog.example/?email=Alice%40Example.org"), True)
     store.record(Comment(content="two", extra={"HTTP_X_DEBUG": "seen from 2001:db8::42"}), True)
     store.record(Comment(content="three", author_email="bob@example.org"), False)
@@ -244,9 +268,9 @@ def test_erase_finds_an_address_anywhere_in_a_row(tmp_path: Path) -> None:
     assert [r.comment.content for r in store.records()] == ["three"]
 
 
-def test_a_store_kept_as_given_is_not_scrubbed(tmp_path: Path) -> None:
+def test_a_store_kept_as_given_is_not_scrubbed(feedback_at: Where) -> None:
     """pseudonymise=False keeps every field as given, as documented."""
-    store = FeedbackStore(tmp_path / "fb.sqlite3", pseudonymise=False)
+    store = FeedbackStore(feedback_at(), pseudonymise=False)
     store.record(Comment(content="x", referrer="https://blog.example/?email=alice@example.org"), True)
     (record,) = store.records()
     assert record.comment.referrer == "https://blog.example/?email=alice@example.org"

@@ -133,3 +133,18 @@ def test_the_readme_lists_every_variable() -> None:
     section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"`((?:SPAMGUARD|PYTHON_AKISMET)_[A-Z_]+)`", section))
     assert listed == set(_settings.VARIABLES)
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://blog:hunter2@db.example:5432/blog", "postgresql://blog:***@db.example:5432/blog"),
+    ("postgresql://blog:hun@ter2@db.example/blog", "postgresql://blog:***@db.example/blog"),  # a stray '@'
+    ("postgresql://blog:h%40nter2@db.example/blog?sslmode=require", "postgresql://blog:***@db.example/blog?sslmode=require"),
+    ("postgresql:///blog?host=/run/postgresql&password=hunter2&user=blog",
+     "postgresql:///blog?host=/run/postgresql&password=***&user=blog"),
+    ("postgresql://blog@db.example/blog", "postgresql://blog@db.example/blog"),
+    ("postgresql://db.example:5432/blog", "postgresql://db.example:5432/blog"),
+])
+def test_masked_url_hides_the_password_wherever_a_url_carries_it(url: str, shown: str) -> None:
+    """A database URL's password shows as *** (in the user part, with a stray '@', or as a query parameter);
+    a URL without one is unchanged."""
+    assert _settings.masked_url(url) == shown

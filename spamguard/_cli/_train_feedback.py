@@ -23,8 +23,8 @@ def add_feedback_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``--feedback`` options of ``spamguard train``."""
     group = parser.add_argument_group("retraining from feedback")
     group.add_argument("--feedback", metavar="DB",
-                       help="also learn from this feedback store; DATA becomes optional; the new model is "
-                            "compared with the current one on held-out feedback")
+                       help="also learn from this feedback store (a file or a postgresql:// URL); DATA becomes "
+                            "optional; the new model is compared with the current one on held-out feedback")
     group.add_argument("--model", metavar="PATH",
                        help="the current model to compare with (default: SPAMGUARD_MODEL or the shipped one)")
     group.add_argument("--held-out", type=float, default=0.25, metavar="F",
@@ -43,8 +43,8 @@ def run_feedback(args: argparse.Namespace) -> int:
     from ..local import LocalModel
     from ._data import LabelledRecords, expand
 
-    db = Path(args.feedback).expanduser()
-    if not db.exists():
+    db = args.feedback if "://" in args.feedback else Path(args.feedback).expanduser()  # a path, or a store URL
+    if isinstance(db, Path) and not db.exists():
         raise ConfigurationError(f"there is no feedback store at {db}; give the path of one with --feedback")
     if not 0.0 < args.held_out < 1.0:
         print(f"spamguard train: error: --held-out must be between 0 and 1, got {args.held_out}", file=sys.stderr)
@@ -75,7 +75,7 @@ def run_feedback(args: argparse.Namespace) -> int:
     else:
         result.model.save(
             args.output, seed=args.seed, rows=result.base_rows + result.feedback_train,
-            training_data=[{"file": f} for f in files] + [{"feedback": str(db), "rows": result.feedback_train,
+            training_data=[{"file": f} for f in files] + [{"feedback": store.location, "rows": result.feedback_train,
                                                           "weight": args.feedback_weight}],
             metrics={"held_out_feedback": result.after, "previous_model_on_held_out_feedback": result.before},
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from ..feedback import FeedbackStore, default_feedback_path
+from ..feedback import FeedbackStore, default_feedback_store
 from ._args import ip_address
 from ._help import HelpFormatter, examples
 
@@ -19,9 +19,12 @@ _EPILOG = examples(
     "spamguard feedback stats",
     "spamguard feedback purge --older-than 90d",
     "spamguard feedback erase --email alice@example.org",
-    "spamguard feedback export -o feedback.jsonl --db /var/lib/blog/feedback.sqlite3",
-    notes="The store is --db, else SPAMGUARD_FEEDBACK_DB, else $XDG_DATA_HOME/spamguard/feedback.sqlite3 "
-    "(~/.local/share/spamguard/feedback.sqlite3).",
+    "spamguard feedback export -o feedback.jsonl --store /var/lib/blog/feedback.sqlite3",
+    "spamguard feedback stats --store postgresql://blog@db.internal/blog",
+    notes="The store is --store (a file, or a postgresql:// URL; --db is the same option), else "
+    "SPAMGUARD_FEEDBACK_DB, else $XDG_DATA_HOME/spamguard/feedback.sqlite3 "
+    "(~/.local/share/spamguard/feedback.sqlite3). A URL's password is never printed; leave it out of the URL "
+    "and libpq reads it from PGPASSWORD or ~/.pgpass.",
 )
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -54,8 +57,9 @@ def register(subparsers: Any) -> None:
     def add(name: str, help_text: str, description: str, *commands: str) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help_text, description=description, epilog=examples(*commands),
                                  formatter_class=HelpFormatter)
-        sub.add_argument("--db", metavar="PATH", help="the store file (default: SPAMGUARD_FEEDBACK_DB or the "
-                                                      "per-user data folder)")
+        sub.add_argument("--store", "--db", dest="store", metavar="PATH|URL",
+                         help="the store: a file, or a postgresql://user@host/db URL (default: SPAMGUARD_FEEDBACK_DB "
+                              "or the per-user data folder); --db is the same option")
         sub.set_defaults(parser=sub)
         return sub
 
@@ -90,7 +94,7 @@ def register(subparsers: Any) -> None:
     stats = add("stats", "count the rows by label and source",
                 "Count the rows by label and by source, and show the dates, the schema version and the "
                 "settings of the store.",
-                "spamguard feedback stats", "spamguard feedback stats --json --db /var/lib/blog/feedback.sqlite3")
+                "spamguard feedback stats", "spamguard feedback stats --json --store /var/lib/blog/feedback.sqlite3")
     stats.add_argument("--json", action="store_true", help="one JSON object")
     stats.set_defaults(handler=_stats)
 
@@ -101,11 +105,14 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _store(args: argparse.Namespace) -> FeedbackStore:
-    path = Path(args.db).expanduser() if args.db else default_feedback_path()
-    if not path.exists():
-        raise ConfigurationError(f"there is no feedback store at {path}; give its path with --db "
-                                 "(or SPAMGUARD_FEEDBACK_DB)")
-    return FeedbackStore(path)
+    """The store of --store (or the default), which must exist: these commands look after a store, never make one."""
+    location = args.store or default_feedback_store()
+    if isinstance(location, Path) or "://" not in location:
+        path = Path(location).expanduser()
+        if not path.exists():
+            raise ConfigurationError(f"there is no feedback store at {path}; give its path or URL with --store "
+                                     "(or SPAMGUARD_FEEDBACK_DB)")
+    return FeedbackStore(location, create=False)
 
 
 def _purge(args: argparse.Namespace) -> int:
@@ -113,7 +120,7 @@ def _purge(args: argparse.Namespace) -> int:
     if args.older_than is None and store.retention_days is None:
         args.parser.error("give --older-than AGE (or set SPAMGUARD_FEEDBACK_RETENTION_DAYS)")
     n = store.purge(args.older_than)
-    print(f"purged {n} row(s) from {store.path}", file=sys.stderr)
+    print(f"purged {n} row(s) from {store.location}", file=sys.stderr)
     print(n)
     return 0
 
@@ -125,7 +132,7 @@ def _erase(args: argparse.Namespace) -> int:
         args.parser.error("give --email ADDRESS or --ip ADDRESS (or both)")
     store = _store(args)
     n = store.erase(email=args.email, ip=args.ip)
-    print(f"erased {n} row(s) from {store.path}", file=sys.stderr)
+    print(f"erased {n} row(s) from {store.location}", file=sys.stderr)
     print(n)
     return 0
 
@@ -142,7 +149,7 @@ def _export(args: argparse.Namespace) -> int:
             n = store.export_jsonl(fp, sources=args.source)
     else:
         n = store.export_jsonl(sys.stdout, sources=args.source)
-    print(f"exported {n} row(s) from {store.path}", file=sys.stderr)
+    print(f"exported {n} row(s) from {store.location}", file=sys.stderr)
     return 0
 
 
