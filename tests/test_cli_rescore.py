@@ -142,3 +142,27 @@ def test_unsafe_xml_exit_1(tmp_path, capsys):
     src.write_text('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><rss>&a;</rss>')
     assert main(["rescore", str(src), "-o", str(tmp_path / "o.jsonl")]) == 1
     assert "refused: the XML declares the entity 'a'" in capsys.readouterr().err
+
+
+def test_unreadable_json_records_are_rejects_and_the_run_goes_on(tmp_path, capsys):
+    """Nesting 100,000 deep, a 5,000-digit integer and an escaped lone surrogate: three rejects, exit 0."""
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join([
+        '{"id": 1, "content": "Thanks for the post"}',
+        '{"content": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"content": "x", "id": ' + "9" * 5000 + "}",
+        '{"content": "x", "id": "\\ud800"}',
+        '{"id": 5, "content": "See you soon"}',
+    ]) + "\n")
+    status = main(["rescore", str(src), "-o", str(tmp_path / "out.jsonl"), "--rejects", str(tmp_path / "rej.jsonl"),
+                   "--executor", "serial", "--no-progress"])
+    _, err = capsys.readouterr()
+    assert status == 0, err
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == ["1", "5"]
+    rejects = [json.loads(line) for line in (tmp_path / "rej.jsonl").read_text().splitlines()]
+    assert [(r["position"], r["reason"]) for r in rejects] == [
+        (2, "unreadable JSON: nested too deeply"),
+        (3, "unreadable JSON: a number with too many digits"),
+        (4, "field 'id' holds a lone surrogate (a \\ud800-\\udfff escape), which is not text"),
+    ]
+    assert "rescored 2 records: " in err and "3 rejected" in err

@@ -49,6 +49,8 @@ FORMATS = ("jsonl", "csv", "tsv", "lines")
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BAD_UTF8 = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _SPAM_WORDS = frozenset({"spam", "1", "true", "yes"})
 _HAM_WORDS = frozenset({"ham", "0", "false", "no"})
 _QUICK_LABELS = {"spam": True, "ham": False}
@@ -277,8 +279,13 @@ def jsonl_item(raw: str, position: int, number: int, source: str | None) -> Reco
             data = _loads(raw)
         except json.JSONDecodeError as exc:
             raise _RowError(f"broken JSON: {exc.msg} at column {exc.colno}") from None
+        except ValueError as exc:  # Python refuses integers of more than 4,300 digits (int_max_str_digits)
+            what = "a number with too many digits" if "digits" in str(exc) else str(exc)
+            raise _RowError(f"unreadable JSON: {what}") from None
         if type(data) is not dict:
             raise _RowError(f"expected a JSON object, got {type(data).__name__}")
+        if "\\u" in raw and _ESCAPED_SURROGATE.search(raw):
+            _check_surrogates(data)
         label = None
         for key in _LABEL_KEYS:
             if key in data:
@@ -292,10 +299,27 @@ def jsonl_item(raw: str, position: int, number: int, source: str | None) -> Reco
         comment = _comment(data)
     except _RowError as exc:
         return Reject(position=position, line=number, reason=str(exc), raw=_safe(raw), source=source)
+    except RecursionError:  # json.loads (or a message quoting the value) on arrays or objects nested too deep
+        return Reject(position=position, line=number, reason="unreadable JSON: nested too deeply", raw=_safe(raw),
+                      source=source)
     return Record(
         position=position, line=number, comment=comment, label=label, source=source,
         id=None if ident is None else str(ident), status=None if status is None else str(status),
     )
+
+
+def _check_surrogates(data: dict[str, Any]) -> None:
+    """Refuse a record whose JSON escapes a lone surrogate (``"\\ud800"``): that is not text, and cannot be written."""
+    stack: list[tuple[str, Any]] = list(data.items())
+    while stack:
+        key, value = stack.pop()
+        if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
+            shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise _RowError(f"field {shown!r} holds a lone surrogate (a \\ud800-\\udfff escape), which is not text")
+        if isinstance(value, dict):
+            stack.extend((f"{key}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((key, v) for v in value)
 
 
 def _read_tsv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
