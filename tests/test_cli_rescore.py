@@ -133,7 +133,7 @@ def test_bad_numbers_are_usage_errors(capsys):
 def test_missing_input_exit_1(tmp_path, capsys):
     """A missing input file is a failure naming the file."""
     assert main(["rescore", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o.jsonl")]) == 1
-    assert f"no such file: {tmp_path / 'nope.jsonl'}" in capsys.readouterr().err
+    assert f"cannot open '{tmp_path / 'nope.jsonl'}': No such file or directory" in capsys.readouterr().err
 
 
 def test_unsafe_xml_exit_1(tmp_path, capsys):

@@ -28,18 +28,17 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import gzip
 import io
 import json
 import os
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from ..comment import _ALL_NAMES as _FIELD_NAMES
 from ..comment import Comment
 from ..errors import SpamGuardError
+from ._open import DumpFormatError, open_binary
 from ._records import Record, Reject
 
 __all__ = ["FORMATS", "DumpFormatError", "detect_format", "read_records"]
@@ -47,7 +46,6 @@ __all__ = ["FORMATS", "DumpFormatError", "detect_format", "read_records"]
 FORMATS = ("jsonl", "csv", "tsv", "lines")
 """The formats :func:`read_records` reads."""
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _BAD_UTF8 = re.compile("[\udc80-\udcff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -58,10 +56,6 @@ _loads = json.loads
 _LABEL_KEYS = ("label", "is_spam", "class", "spam")
 _CONTENT_COLUMNS = ("content", "comment_content", "text", "message", "body")
 _YOUTUBE_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
-
-
-class DumpFormatError(SpamGuardError, ValueError):
-    """Raised when a dump's format cannot be told or is not one spamguard reads."""
 
 
 PathOrFile = str | os.PathLike[str] | IO[bytes] | IO[str]
@@ -122,42 +116,19 @@ class _open_text:
 
     def __init__(self, path_or_file: PathOrFile) -> None:
         self._target = path_or_file
-        self._owned: IO[bytes] | None = None
-        self._layers: list[Any] = []
+        self._text: io.TextIOWrapper | None = None
 
     def __enter__(self) -> IO[str]:
         target = self._target
         if isinstance(target, io.TextIOBase):
             return target  # type: ignore[return-value]
-        if isinstance(target, (str, os.PathLike)):
-            if os.fspath(target) == "-":
-                raw: Any = sys.stdin.buffer
-            else:
-                try:
-                    raw = self._owned = open(target, "rb")  # noqa: SIM115 - closed in __exit__
-                except OSError as exc:
-                    raise DumpFormatError(f"cannot open {os.fspath(target)!r}: {exc.strerror}") from exc
-        else:
-            raw = target
-        if not hasattr(raw, "peek"):
-            raw = io.BufferedReader(raw)
-            self._layers.append(raw)
-        if raw.peek(2)[:2] == _GZIP_MAGIC:
-            raw = gzip.GzipFile(fileobj=raw, mode="rb")
-            self._layers.append(raw)
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        self._layers.append(text)
-        return text
+        stream, _ = open_binary(target)  # a caller's stream is wrapped: closing ours leaves it open
+        self._text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")  # type: ignore[type-var]
+        return self._text
 
     def __exit__(self, *exc: object) -> None:
-        # Detach our wrappers (closing them would close the caller's stream), then close our own file.
-        for layer in reversed(self._layers):
-            if isinstance(layer, (io.TextIOWrapper, io.BufferedReader)):
-                layer.detach()
-            else:
-                layer.close()  # GzipFile: does not close the file object it reads
-        if self._owned is not None:
-            self._owned.close()
+        if self._text is not None:
+            self._text.close()
 
 
 def _name_of(path_or_file: Any) -> str:

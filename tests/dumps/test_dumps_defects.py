@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import gc
+import gzip
+import io
+import warnings
 
-from spamguard.dumps import Reject, read_dump, read_records
+import pytest
+from wxr_samples import HEAD, TAIL, comment_xml, item_xml
+
+from spamguard.dumps import DumpFormatError, Record, Reject, read_dump, read_records
+from spamguard.dumps.wxr import read_wxr
 
 DEEP = '{"content": ' + "[" * 100_000 + "]" * 100_000 + "}"
 LONG_NUMBER = '{"content": "x", "id": ' + "9" * 5000 + "}"
@@ -44,3 +51,94 @@ def test_a_lone_surrogate_in_a_nested_extra_field_is_named(tmp_path):
     path.write_text('{"content": "x", "meta": {"tags": ["ok", "\\uDC00"]}}\n')
     (reject,) = list(read_dump(path))
     assert reject.reason == "field 'meta.tags' holds a lone surrogate (a \\ud800-\\udfff escape), which is not text"
+
+
+def gzip_bytes(n=3000):
+    return gzip.compress(b"".join(b'{"content": "comment number %d is here"}\n' % i for i in range(n)), mtime=0)
+
+
+def damaged(kind):
+    data = gzip_bytes()
+    if kind == "truncated":
+        return data[: len(data) // 2]
+    if kind == "flipped bit":
+        flipped = bytearray(data)
+        flipped[len(data) // 2] ^= 0x10
+        return bytes(flipped)
+    return data + b"trailing junk, not gzip"
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("truncated", r"the gzip data ends early \(the file is truncated\) after [\d,]+ bytes of uncompressed data"),
+        ("flipped bit", r"the gzip data is damaged \(.*\) after [\d,]+ bytes of uncompressed data"),
+        ("trailing junk", r"bytes that are not gzip data follow the compressed data "
+                          r"after 127,890 bytes of uncompressed data"),
+    ],
+)
+def test_damaged_gzip_is_a_dump_format_error_naming_the_file_and_the_place(tmp_path, kind, message):
+    """A truncated .gz, a flipped bit and junk after the data end in one DumpFormatError, not EOFError or zlib.error."""
+    path = tmp_path / "comments.jsonl.gz"
+    path.write_bytes(damaged(kind))
+    read = []
+    with pytest.raises(DumpFormatError, match=f"^{path}: {message}; the records after that point could not be read"):
+        read.extend(read_dump(path))
+    assert all(isinstance(item, Record) for item in read)  # what came before the damage was read
+    with pytest.raises(DumpFormatError, match=message):
+        list(read_records(path))
+
+
+def test_reading_a_gzip_file_closes_it(tmp_path):
+    """Closing the gzip stream closes the file under it: no ResourceWarning for an unclosed file."""
+    path = tmp_path / "c.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"content": "hello there"}\n'))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        assert [r.comment.content for r in read_dump(path)] == ["hello there"]
+        assert [r.comment.content for r in read_records(path)] == ["hello there"]
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_a_gzip_stream_the_caller_gave_is_left_open(tmp_path):
+    """A binary stream the caller passed is read through gzip and left open for the caller to close."""
+    stream = io.BytesIO(gzip.compress(b'{"content": "from a stream"}\n'))
+    assert [r.comment.content for r in read_dump(stream)] == ["from a stream"]
+    assert not stream.closed
+
+
+def test_an_unknown_xml_encoding_is_a_dump_format_error(tmp_path):
+    """encoding="bogus-enc" in the XML declaration: one DumpFormatError naming the file, not a LookupError."""
+    path = tmp_path / "export.xml"
+    path.write_text('<?xml version="1.0" encoding="bogus-enc"?>\n<rss><channel></channel></rss>\n')
+    with pytest.raises(DumpFormatError, match=f"^{path}:1: the XML declaration names the encoding 'bogus-enc', "
+                                              "which is not a text encoding spamguard knows"):
+        list(read_dump(path))
+
+
+@pytest.mark.parametrize("encoding", ["hex", "rot13", "punycode", "undefined"])
+def test_codecs_that_are_not_file_encodings_are_refused_too(tmp_path, encoding):
+    """Python codecs no file is written in (bytes-to-bytes, or slow on ordinary bytes) are refused the same way."""
+    path = tmp_path / "export.xml"
+    path.write_text(f'<?xml version="1.0" encoding="{encoding}"?>\n<rss></rss>\n')
+    with pytest.raises(DumpFormatError, match=f"names the encoding '{encoding}'"):
+        list(read_wxr(path))
+
+
+def test_a_declared_single_byte_encoding_is_decoded(tmp_path):
+    """A WXR file declared ISO-8859-1 is read in that encoding."""
+    path = tmp_path / "latin.xml"
+    text = (HEAD + item_xml("https://blog.example/p/", comment_xml(1, "caf\xe9 au lait")) + TAIL).replace(
+        'encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    path.write_bytes(text.encode("iso-8859-1"))
+    assert [r.comment.content for r in read_wxr(path)] == ["caf\xe9 au lait"]
+
+
+@pytest.mark.parametrize("read", [read_dump, read_records], ids=["read_dump", "read_records"])
+def test_a_directory_or_a_missing_file_is_a_dump_format_error(tmp_path, read):
+    """A directory or a path that does not exist: one DumpFormatError naming it."""
+    with pytest.raises(DumpFormatError, match=f"cannot read '{tmp_path}': it is a directory"):
+        list(read(tmp_path))
+    with pytest.raises(DumpFormatError, match=f"cannot open '{tmp_path / 'nope.jsonl'}': No such file"):
+        list(read(tmp_path / "nope.jsonl"))
