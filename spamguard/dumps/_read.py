@@ -328,7 +328,8 @@ def _read_text_rows(
 
 
 def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
-    reader = csv.reader(lines)
+    feed = _CsvLines(lines)
+    reader = csv.reader(feed)
     try:
         header = next(reader)
     except StopIteration:
@@ -338,19 +339,21 @@ def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
     youtube = header == _YOUTUBE_HEADER
     names = _csv_names(header, source)
     position = 0
-    previous_end = reader.line_num
     while True:
-        start = previous_end + 1
+        feed.next_record()
+        start = feed.count + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
+            # csv stops inside the record (a field over csv.field_size_limit(), say) and would read the
+            # rest of it as new records: skip to where the record really ends, and reject it whole.
+            raw, end = feed.skip_record()
             position += 1
-            yield Reject(position=position, line=start, reason=f"broken CSV: {exc}", source=source)
-            previous_end = reader.line_num
+            yield Reject(position=position, line=start, reason=_csv_error(exc, start, end), raw=_safe(raw),
+                         source=source)
             continue
-        previous_end = reader.line_num
         if not row or not any(cell.strip() for cell in row):
             continue
         position += 1
@@ -363,6 +366,88 @@ def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
             continue
         yield Record(position=position, line=start, comment=comment, id=ident, label=label,
                      status=status, source=source)
+
+
+def _csv_error(exc: csv.Error, start: int, end: int) -> str:
+    where = f"line {start}" if end == start else f"lines {start}-{end}"
+    if "field limit" in str(exc):
+        return f"broken CSV ({where}): a field is longer than the {csv.field_size_limit():,} characters csv reads"
+    return f"broken CSV ({where}): {exc}"
+
+
+class _CsvLines:
+    """The lines a :func:`csv.reader` reads: counted, and those of the record being read kept.
+
+    When csv fails inside a record, :meth:`skip_record` reads on to where the record really
+    ends by CSV's quoting rules, so the rest of it is not taken for new records.
+    """
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._back: list[str] = []  # lines csv took past a record's end, to read again
+        self._kept: list[str] = []
+        self.count = 0
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._back.pop() if self._back else next(self._lines)
+        self.count += 1
+        self._kept.append(line)
+        return line
+
+    def next_record(self) -> None:
+        """The next line csv takes starts a new record."""
+        self._kept.clear()
+
+    def skip_record(self) -> tuple[str, int]:
+        """Read to the end of the record csv failed in: returns its start (for the reject) and its last line."""
+        kept, self._kept = self._kept, []
+        if not kept:
+            return "", self.count
+        quoted = False
+        for i, line in enumerate(kept):
+            quoted = _csv_still_quoted(line, quoted)
+            if not quoted:
+                rest = kept[i + 1:]
+                self._back.extend(reversed(rest))
+                self.count -= len(rest)
+                return "".join(kept[: i + 1])[:_SNIPPET_CHARS], self.count
+        head = "".join(kept)[:_SNIPPET_CHARS]
+        for line in self._lines:  # the rest of a long record is read but not kept
+            self.count += 1
+            quoted = _csv_still_quoted(line, quoted)
+            if not quoted:
+                break
+        return head, self.count
+
+
+def _csv_still_quoted(line: str, quoted: bool) -> bool:
+    """True when a CSV record is still inside a quoted field after ``line`` (csv's default dialect, non-strict).
+
+    A quote opens a quoted field only at the start of a field; inside one, ``""`` is a quote;
+    anywhere else a quote is an ordinary character. ``quoted`` is the state at the line's start.
+    """
+    at_field_start = not quoted
+    i, n = 0, len(line)
+    while i < n:
+        if quoted:
+            j = line.find('"', i)
+            if j < 0:
+                return True
+            if line.startswith('"', j + 1):
+                i = j + 2
+                continue
+            quoted, at_field_start, i = False, False, j + 1
+        elif at_field_start and line[i] == '"':
+            quoted, i = True, i + 1
+        else:
+            j = line.find(",", i)
+            if j < 0:
+                return False
+            at_field_start, i = True, j + 1
+    return quoted
 
 
 def _csv_names(header: list[str], source: str) -> list[str]:
@@ -416,8 +501,12 @@ def _naive_utc(text: str) -> _dt.datetime | str:
     return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
 
 
+_SNIPPET_CHARS = 2000
+"""Rejects keep at most this much of the raw record."""
+
+
 def _safe(raw: str) -> str:
     """The raw text with undecodable bytes shown as U+FFFD, shortened for messages."""
     text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text if len(text) <= 2000 else text[:2000] + "..."
+    return text if len(text) <= _SNIPPET_CHARS else text[:_SNIPPET_CHARS] + "..."
 

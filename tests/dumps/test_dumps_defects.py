@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gc
 import gzip
 import io
@@ -142,3 +143,35 @@ def test_a_directory_or_a_missing_file_is_a_dump_format_error(tmp_path, read):
         list(read(tmp_path))
     with pytest.raises(DumpFormatError, match=f"cannot open '{tmp_path / 'nope.jsonl'}': No such file"):
         list(read(tmp_path / "nope.jsonl"))
+
+
+def test_a_csv_field_over_the_limit_is_one_reject_and_invents_nothing(tmp_path):
+    """A 170 KB quoted content holding CSV-looking lines: one reject for its lines; the next real record is read."""
+    inner = "".join(f'{i},"fake record {i}"\r\n' for i in range(8000))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["id", "content"], ["1", "first real record"], ["2", inner],
+                                  ["3", "the real next record"]])
+    path = tmp_path / "big.csv"
+    path.write_text(buffer.getvalue(), newline="")
+    items = list(read_dump(path))
+    assert kinds(items) == [("Record", 1, 2), ("Reject", 2, 3), ("Record", 3, 8004)]
+    assert items[1].reason == (
+        f"broken CSV (lines 3-8003): a field is longer than the {csv.field_size_limit():,} characters csv reads")
+    assert items[1].raw.startswith('2,"0,""fake record 0""')
+    assert (items[2].id, items[2].comment.content) == ("3", "the real next record")
+
+
+def test_an_unquoted_field_over_the_limit_on_one_line_is_one_reject(tmp_path):
+    """A single over-long line without quotes is one reject for that line; the next line is read."""
+    path = tmp_path / "long.csv"
+    path.write_text("content,label\n" + "x" * 200_000 + ",spam\nshort one,ham\n")
+    items = list(read_records(path))
+    assert kinds(items) == [("Reject", 1, 2), ("Record", 2, 3)]
+    assert items[0].reason.startswith("broken CSV (line 2): a field is longer than")
+
+
+def test_an_unclosed_quote_swallows_the_rest_of_the_file_into_one_reject(tmp_path):
+    """A quote that never closes runs to the end of the file, as csv reads it: one reject, nothing invented."""
+    path = tmp_path / "open.csv"
+    path.write_text('content,label\nfine,ham\n"never closed,spam\n' + "a,b\n" * 40_000)
+    assert kinds(read_records(path)) == [("Record", 1, 2), ("Reject", 2, 3)]
