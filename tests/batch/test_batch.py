@@ -15,6 +15,7 @@ from wxr_samples import comment_xml, item_xml, write
 
 from spamguard import BackendUnavailableError, CheckpointError, TooManyRejectsError, Verdict
 from spamguard.batch import Summary, rescore
+from spamguard.dumps import Record, Reject, read_dump
 
 
 class Keyword:
@@ -323,15 +324,34 @@ def test_resume_needs_files(tmp_path):
         rescore(src, "-", classifier=Keyword(), resume=True)
 
 
-def test_a_carriage_return_inside_a_line_rejects_that_line_only(tmp_path):
-    """A bare CR splits a line for text readers; the record is rejected and later positions stay right."""
+def test_a_bare_carriage_return_ends_a_line_as_read_dump_reads_it(tmp_path):
+    """A bare CR ends a line, as for read_dump: here it cuts a record in two broken halves; later positions follow."""
     src = tmp_path / "in.jsonl"
     src.write_bytes(b'{"id": 1, "content": "one"}\n{"id": 2, "content": "t\rwo"}\n{"id": 3, "content": "three"}\n')
     summary = rescore(src, tmp_path / "out.jsonl", classifier=Keyword(), executor="serial",
                       rejects=tmp_path / "rejects.jsonl")
-    assert [(r["position"], r["id"]) for r in read_jsonl(tmp_path / "out.jsonl")] == [(1, "1"), (3, "3")]
-    assert [(r["position"], r["line"]) for r in read_jsonl(tmp_path / "rejects.jsonl")] == [(2, 2)]
-    assert (summary.records, summary.rejects) == (2, 1)
+    assert [(r["position"], r["id"]) for r in read_jsonl(tmp_path / "out.jsonl")] == [(1, "1"), (4, "3")]
+    assert [(r["position"], r["line"]) for r in read_jsonl(tmp_path / "rejects.jsonl")] == [(2, 2), (3, 3)]
+    assert (summary.records, summary.rejects) == (2, 2)
+    assert [(item.position, item.line, type(item).__name__) for item in read_dump(src)] == [
+        (1, 1, "Record"), (2, 2, "Reject"), (3, 3, "Reject"), (4, 4, "Record")]
+
+
+@pytest.mark.parametrize("ends", [b"\r", b"\r\n", b"\n"], ids=["CR", "CRLF", "LF"])
+@pytest.mark.parametrize("chunk_size", [1, 2, 500])
+def test_rescore_places_records_where_read_dump_does_whatever_the_line_ends(tmp_path, ends, chunk_size):
+    """CR, CRLF or LF line ends, blank-looking lines, a BOM: rescore's positions and lines are read_dump's."""
+    lines = [b'\xef\xbb\xbf{"id": "a", "content": "one"}', b'{"id": "b", "content": "two"}', b"", b"\x1c \t",
+             b"{oops", b'{"id": "c", "content": "caf\xc3\xa9"}', b'{"id": "d", "content": "last"}']
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(ends.join(lines) + ends)
+    rescore(src, tmp_path / "out.jsonl", classifier=Keyword(), executor="serial", chunk_size=chunk_size,
+            rejects=tmp_path / "rejects.jsonl")
+    got = [(r["position"], r["id"]) for r in read_jsonl(tmp_path / "out.jsonl")]
+    got_rejects = [(r["position"], r["line"]) for r in read_jsonl(tmp_path / "rejects.jsonl")]
+    expected = [(item.position, item.id) for item in read_dump(src) if isinstance(item, Record)]
+    expected_rejects = [(item.position, item.line) for item in read_dump(src) if isinstance(item, Reject)]
+    assert (got, got_rejects) == (expected, expected_rejects) == ([(1, "a"), (2, "b"), (4, "c"), (5, "d")], [(3, 5)])
 
 
 def test_local_model_on_worker_processes_writes_what_the_serial_run_writes(tmp_path):

@@ -175,3 +175,12 @@ def test_an_unclosed_quote_swallows_the_rest_of_the_file_into_one_reject(tmp_pat
     path = tmp_path / "open.csv"
     path.write_text('content,label\nfine,ham\n"never closed,spam\n' + "a,b\n" * 40_000)
     assert kinds(read_records(path)) == [("Record", 1, 2), ("Reject", 2, 3)]
+
+
+@pytest.mark.parametrize("ends", [b"\r", b"\r\n", b"\n"], ids=["CR", "CRLF", "LF"])
+def test_jsonl_line_ends_cr_crlf_and_lf_read_alike(tmp_path, ends):
+    """Bare CR line ends (old Mac files) read like LF and CRLF: every record, on its own line."""
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(ends.join([b'{"content": "one"}', b'{"content": "two"}', b"", b'{"content": "three"}', b""]))
+    assert [(r.position, r.line, r.comment.content) for r in read_dump(path)] == [
+        (1, 1, "one"), (2, 2, "two"), (3, 4, "three")]
