@@ -176,12 +176,9 @@ class _Run:
                 self._handle(*pending.popleft())
                 self.interrupt.check()
         except BaseException:
-            for _, future in pending:
-                if future is not None and hasattr(future, "cancel"):
-                    future.cancel()
-            close(abort=True)
+            close(True, [future for _, future in pending if future is not None])
             raise
-        close(abort=False)
+        close(False, [])
 
     def _handle(self, meta: Meta, future: Any) -> None:
         """Count a chunk's result and hand its rows and rejects to the output."""
