@@ -123,7 +123,7 @@ class _open_text:
         if isinstance(target, io.TextIOBase):
             return target  # type: ignore[return-value]
         stream, _ = open_binary(target)  # a caller's stream is wrapped: closing ours leaves it open
-        self._text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")  # type: ignore[type-var]
+        self._text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
         return self._text
 
     def __exit__(self, *exc: object) -> None:
