@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 
@@ -166,3 +167,115 @@ def test_unreadable_json_records_are_rejects_and_the_run_goes_on(tmp_path, capsy
         (4, "field 'id' holds a lone surrogate (a \\ud800-\\udfff escape), which is not text"),
     ]
     assert "rescored 2 records: " in err and "3 rejected" in err
+
+
+def damaged_gzip(path):
+    data = gzip.compress(b"".join(b'{"content": "comment %d here"}\n' % i for i in range(3000)), mtime=0)
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize(
+    ("make", "argv", "message"),
+    [
+        (lambda d: (d / "dumps").mkdir(), ["dumps", "-o", "out.jsonl"],
+         "cannot read 'dumps': it is a directory; give the path of a dump file"),
+        (lambda d: (d / "verdicts").mkdir(), ["in.jsonl", "-o", "verdicts"],
+         "the output verdicts is a directory; give the name of a file to write, e.g. verdicts/out.jsonl"),
+        (None, ["in.jsonl", "-o", "nodir/out.jsonl"],
+         "cannot write the output nodir/out.jsonl: there is no directory {tmp}/nodir; create it first"),
+        (None, ["in.jsonl", "-o", "out.jsonl", "--rejects", "nodir/rejects.jsonl"],
+         "cannot write the rejects file {tmp}/nodir/rejects.jsonl: there is no directory {tmp}/nodir; create it first"),
+        (lambda d: (d / "nocontent.csv").write_text("a,b\n1,2\n"), ["nocontent.csv", "-o", "out.jsonl"],
+         "nocontent.csv:1: the CSV header ['a', 'b'] has no content column"),
+        (lambda d: (d / "bogus.xml").write_text('<?xml version="1.0" encoding="bogus-enc"?>\n<rss/>\n'),
+         ["bogus.xml", "-o", "out.jsonl"], "bogus.xml:1: the XML declaration names the encoding 'bogus-enc'"),
+        (lambda d: damaged_gzip(d / "cut.jsonl.gz"), ["cut.jsonl.gz", "-o", "out.jsonl", "--rejects", "r.jsonl"],
+         "cut.jsonl.gz: the gzip data ends early (the file is truncated) after "),
+        (None, ["in.jsonl", "-o", "out.jsonl", "--model", "nope.joblib"], "no model file at 'nope.joblib'"),
+        (None, ["in.jsonl", "-o", "out.jsonl", "--backend", "akismet", "--rejects", "r.jsonl"], "No Akismet API key"),
+    ],
+    ids=["input is a directory", "output is a directory", "no output directory", "no rejects directory",
+         "csv without content", "unknown xml encoding", "truncated gzip", "missing model", "akismet without key"],
+)
+def test_a_run_that_cannot_start_says_why_in_one_line_and_leaves_nothing(tmp_path, monkeypatch, make, argv, message):
+    """Bad paths, an unreadable input, a missing model or key: exit 1, one line naming the culprit, no file left."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPAMGUARD_AKISMET_KEY", raising=False)
+    monkeypatch.delenv("PYTHON_AKISMET_API_KEY", raising=False)
+    make_jsonl(tmp_path / "in.jsonl", 1200)  # three chunks: the local model runs on worker processes
+    if make is not None:
+        make(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    proc = subprocess.run(  # noqa: S603 - our own interpreter running our own package
+        [sys.executable, "-m", "spamguard", "rescore", *argv, "--no-progress"],
+        capture_output=True, text=True, check=False, timeout=120)
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("spamguard: error: "), proc.stderr
+    assert message.format(tmp=tmp_path) in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_after_a_run_that_could_not_start_the_next_ordinary_run_works(tmp_path, capsys):
+    """A failed start leaves no checkpoint, so the next run (here on another file) is not refused."""
+    (tmp_path / "nocontent.csv").write_text("a,b\n1,2\n")
+    out = str(tmp_path / "out.jsonl")
+    assert main(["rescore", str(tmp_path / "nocontent.csv"), "-o", out, "--executor", "serial"]) == 1
+    src = make_jsonl(tmp_path / "in.jsonl", 3)
+    assert main(["rescore", str(src), "-o", out, "--executor", "serial"]) == 0
+    assert "rescored 3 records" in capsys.readouterr().err
+
+
+def small_disk_works():
+    probe = "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs \"$d\" && umount \"$d\"; rmdir \"$d\""
+    try:
+        unshare = ["unshare", "-rm", "sh", "-c", probe]  # noqa: S607 - util-linux's unshare, found on PATH
+        return subprocess.run(unshare, capture_output=True, check=False, timeout=30).returncode == 0  # noqa: S603
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not small_disk_works(), reason="needs unshare -rm and tmpfs (a user and mount namespace)")
+def test_a_full_disk_stops_the_run_in_one_line_and_resume_finishes_after_space_is_freed(tmp_path):
+    """ENOSPC on a real (1.4 MB tmpfs) disk: exit 1, one line saying --resume works; with room, --resume finishes."""
+    src = make_jsonl(tmp_path / "in.jsonl", 20_000)
+    clean = tmp_path / "clean.jsonl"
+    assert main(["rescore", str(src), "-o", str(clean), "--executor", "serial", "--no-progress"]) == 0
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = f"""
+        mount -t tmpfs -o size=1400k tmpfs {disk}
+        {sys.executable} -m spamguard rescore {src} -o {disk}/out.jsonl --executor serial --no-progress \\
+            2> {tmp_path}/first.err
+        echo $? > {tmp_path}/first.status
+        ls {disk} > {tmp_path}/first.files
+        mount -o remount,size=64m {disk}
+        {sys.executable} -m spamguard rescore {src} -o {disk}/out.jsonl --executor serial --no-progress --resume \\
+            2> {tmp_path}/second.err
+        echo $? > {tmp_path}/second.status
+        cp {disk}/out.jsonl {tmp_path}/resumed.jsonl
+    """
+    subprocess.run(["unshare", "-rm", "sh", "-c", script], check=True, timeout=600)  # noqa: S603, S607 - as above
+    first = (tmp_path / "first.err").read_text()
+    assert (tmp_path / "first.status").read_text().strip() == "1"
+    assert first.count("\n") == 1, first
+    assert first.startswith(f"spamguard: error: cannot write the output {disk}/out.jsonl: the disk is full. "
+                            "The progress up to record ")
+    assert first.rstrip().endswith("is saved: free some space, then run the same command with --resume to continue")
+    assert (tmp_path / "first.files").read_text().split() == ["out.jsonl.checkpoint", "out.jsonl.partial"]
+    assert (tmp_path / "second.status").read_text().strip() == "0", (tmp_path / "second.err").read_text()
+    assert (tmp_path / "resumed.jsonl").read_bytes() == clean.read_bytes()
+
+
+def test_a_full_standard_output_is_one_line_and_exit_1(tmp_path):
+    """Verdicts sent to /dev/full: exit 1 with one line, not a traceback."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    src = make_jsonl(tmp_path / "in.jsonl", 3)
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(  # noqa: S603 - our own interpreter running our own package
+            [sys.executable, "-m", "spamguard", "rescore", str(src), "--executor", "serial", "--no-progress"],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == ("spamguard: error: cannot write standard output: the disk is full; "
+                           "free some space and run again\n")

@@ -87,9 +87,6 @@ def run(args: argparse.Namespace) -> int:
             only_changed=args.only_changed, rate=args.rate, chunk_size=args.chunk_size,
             progress=False if args.no_progress else None,
         )
-    except FileNotFoundError as exc:
-        print(f"spamguard rescore: error: no such file: {exc.filename}", file=sys.stderr)
-        return 1
     except InvalidOptionError as exc:  # options that cannot work together; other errors are not usage errors
         print(f"spamguard rescore: error: {exc}", file=sys.stderr)
         return 2

@@ -16,14 +16,14 @@ from typing import Any
 
 from ..akismet import AkismetClient
 from ..classifier import Classifier
-from ..errors import InvalidOptionError, SpamGuardError
+from ..errors import ConfigurationError, InvalidOptionError, SpamGuardError
 from ..guard import Guard
 from ._options import RunOptions
 from ._task import Result, Task
 from ._throttle import Throttled
 from ._worker import classifier_for, init_worker, score_chunk
 
-__all__ = ["make_executor", "in_process_classifier"]
+__all__ = ["make_executor", "in_process_classifier", "Submit", "Close"]
 
 Submit = Callable[[Task], Any]
 Close = Callable[[bool, Sequence[Any]], None]
@@ -118,6 +118,11 @@ def _dask(workers: int, given: Classifier | None, scheduler: Any) -> tuple[Submi
         except ValueError as exc:  # distributed's word for an address it cannot parse
             raise InvalidOptionError(
                 f"dask_scheduler {scheduler!r} is not a scheduler address ({exc}); give one such as tcp://HOST:8786"
+            ) from exc
+        except OSError as exc:  # distributed's word for a scheduler it could not reach in time
+            raise ConfigurationError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); check the address, and that the "
+                "scheduler is running and reachable from here"
             ) from exc
         owned.append(client)
     else:
