@@ -102,7 +102,8 @@ def test_usage_errors_exit_2(tmp_path, capsys, argv, message):
     ("extra", "message"),
     [
         (["-o", "IN"], "is the input; choose another output file"),
-        (["-o", "OUT", "--backend", "akismet", "--executor", "processes"], "backend 'akismet' waits on the network"),
+        (["-o", "OUT", "--backend", "akismet", "--executor", "processes"],
+         "--backend akismet waits on the network and runs on threads; use --executor threads"),
     ],
 )
 def test_options_the_library_refuses_are_usage_errors(tmp_path, capsys, extra, message):
@@ -120,7 +121,7 @@ def test_a_dask_scheduler_address_that_cannot_be_parsed_is_a_usage_error(tmp_pat
     src = make_jsonl(tmp_path / "in.jsonl", 3)  # more than one chunk: a single chunk is judged in process
     argv = ["rescore", str(src), "-o", str(tmp_path / "o.jsonl"), "--dask-scheduler", "nonsense", "--chunk-size", "1"]
     assert main(argv) == 2
-    assert "dask_scheduler 'nonsense' is not a scheduler address" in capsys.readouterr().err
+    assert "--dask-scheduler nonsense is not a scheduler address" in capsys.readouterr().err
 
 
 def test_bad_numbers_are_usage_errors(capsys):
@@ -279,3 +280,24 @@ def test_a_full_standard_output_is_one_line_and_exit_1(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr == ("spamguard: error: cannot write standard output: the disk is full; "
                            "free some space and run again\n")
+
+
+def test_messages_name_the_flags_the_user_typed_not_python_arguments(tmp_path, capsys, caplog):
+    """On the command line, errors say --format, --resume, --max-rejects; the library says format=, resume=True."""
+    (tmp_path / "notes.dat").write_text("just some prose\n")
+    assert main(["rescore", str(tmp_path / "notes.dat"), "-o", str(tmp_path / "a.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert "give the format, e.g. --format csv (one of jsonl, csv, tsv, lines)" in err and "format=" not in err
+
+    src = make_jsonl(tmp_path / "in.jsonl", 6, bad=(2, 4))
+    argv = ["rescore", str(src), "-o", str(tmp_path / "b.jsonl"), "--executor", "serial", "--chunk-size", "2"]
+    assert main([*argv, "--max-rejects", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "more than the 1 allowed (--max-rejects 1)" in err
+    assert "progress saved after record 4; run again with --resume to continue" in caplog.text
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "is there from an interrupted run: run again with --resume to continue it" in err
+    assert "resume=True" not in err
+    assert main([*argv, "--resume", "--only-changed"]) == 1
+    assert "cannot resume with different settings: --only-changed was False, now True" in capsys.readouterr().err

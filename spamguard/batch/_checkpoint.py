@@ -84,9 +84,9 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def mismatch(saved: dict[str, Any], now: dict[str, Any]) -> str | None:
-    """The first setting that differs between a checkpoint and this run, described, or None."""
+def mismatch(saved: dict[str, Any], now: dict[str, Any]) -> tuple[str, Any, Any] | None:
+    """The first key whose value differs between a checkpoint and this run, with both values, or None."""
     for key in sorted(set(saved) | set(now)):
         if saved.get(key) != now.get(key):
-            return f"{key} was {saved.get(key)!r}, now {now.get(key)!r}"
+            return key, saved.get(key), now.get(key)
     return None

@@ -14,6 +14,7 @@ import pickle  # noqa: S403 - pickles our own classifier for our own worker proc
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._spelling import option
 from ..akismet import AkismetClient
 from ..classifier import Classifier
 from ..errors import ConfigurationError, InvalidOptionError, SpamGuardError
@@ -117,7 +118,8 @@ def _dask(workers: int, given: Classifier | None, scheduler: Any) -> tuple[Submi
             client = distributed.Client(scheduler)
         except ValueError as exc:  # distributed's word for an address it cannot parse
             raise InvalidOptionError(
-                f"dask_scheduler {scheduler!r} is not a scheduler address ({exc}); give one such as tcp://HOST:8786"
+                f"{option('dask_scheduler', scheduler)} is not a scheduler address ({exc}); "
+                "give one such as tcp://HOST:8786"
             ) from exc
         except OSError as exc:  # distributed's word for a scheduler it could not reach in time
             raise ConfigurationError(

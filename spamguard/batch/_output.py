@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
+from .._spelling import option
 from ..dumps import DumpFormatError
 from ..errors import CheckpointError, OutputError, UnsafeXMLError
 from . import _checkpoint
@@ -113,7 +114,7 @@ class Output:
         saved = _checkpoint.load(self.checkpoint)
         if saved is not None and not o.resume:
             raise CheckpointError(
-                f"{self.checkpoint} is there from an interrupted run: run again with --resume (resume=True) to "
+                f"{self.checkpoint} is there from an interrupted run: run again with {option('resume', True)} to "
                 f"continue it, or delete it and {self.partial} to start over"
             )
         if saved is None:
@@ -151,12 +152,20 @@ class Output:
         }
 
     def _check_resume(self, saved: dict[str, Any]) -> bool:
-        problem = _checkpoint.mismatch(saved.get("input", {}), self._identity or {})
-        if problem:
-            raise CheckpointError(f"cannot resume: the input is not the one the interrupted run read ({problem})")
-        problem = _checkpoint.mismatch(saved.get("settings", {}), self._settings)
-        if problem:
-            raise CheckpointError(f"cannot resume with different settings: {problem}; use the same options")
+        changed = _checkpoint.mismatch(saved.get("input", {}), self._identity or {})
+        if changed:
+            key, was, now = changed
+            raise CheckpointError(
+                f"cannot resume: the input is not the one the interrupted run read (its {key} was {was!r}, now "
+                f"{now!r}); delete {self.checkpoint} and {self.partial} to start over"
+            )
+        changed = _checkpoint.mismatch(saved.get("settings", {}), self._settings)
+        if changed:
+            key, was, now = changed
+            name = "a .gz output name" if key == "output_gzip" else option(key)
+            raise CheckpointError(
+                f"cannot resume with different settings: {name} was {was!r}, now {now!r}; use the same options"
+            )
         self._progress.restore(saved)
         self.committed_position = self._progress.position
         if saved.get("done"):
@@ -313,8 +322,8 @@ class Output:
             return
         if not self._streaming and not isinstance(exc, OutputError):  # an OutputError says it itself
             log.warning(
-                "progress saved after record %d; run again with --resume (resume=True) to continue",
-                self.committed_position,
+                "progress saved after record %d; run again with %s to continue",
+                self.committed_position, option("resume", True),
             )
 
     def _abandon(self) -> None:
@@ -385,7 +394,7 @@ class Output:
             return f"cannot write {what}: {reason}; {fix} and run again"
         return (
             f"cannot write {what}: {reason}. The progress up to record {self.committed_position:,} is saved: "
-            f"{fix}, then run the same command with --resume to continue"
+            f"{fix}, then run the same command with {option('resume', True)} to continue"
         )
 
 

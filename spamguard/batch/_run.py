@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
+from .._spelling import option
 from ..classifier import Classifier
 from ..dumps import dump_format, open_binary, source_name
 from ..errors import TooManyRejectsError
@@ -223,7 +224,7 @@ class _Run:
             where = f"; they are in {self.options.rejects}" if self.options.rejects else ""
             raise TooManyRejectsError(
                 f"{self.progress.counts.rejects:,} records were rejected, more than the {limit:,} allowed "
-                f"(max_rejects){where}. Fix the input or allow more."
+                f"({option('max_rejects', limit)}){where}. Fix the input or allow more."
             )
         self.output.maybe_commit()
 

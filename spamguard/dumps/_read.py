@@ -35,6 +35,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
+from .._spelling import option
 from ..comment import _ALL_NAMES as _FIELD_NAMES
 from ..comment import Comment
 from ..errors import SpamGuardError
@@ -176,7 +177,8 @@ def _detect(sample: str, name: str) -> str:
         return "jsonl"  # empty: any reader yields nothing
     raise DumpFormatError(
         f"cannot tell the format of {name}: the first line is neither a JSON object, a label<TAB>text "
-        f"line nor a CSV header with a content column; force one with format= (one of {', '.join(FORMATS)})"
+        f"line nor a CSV header with a content column; give the format, e.g. {option('format', 'csv')} "
+        f"(one of {', '.join(FORMATS)})"
     )
 
 

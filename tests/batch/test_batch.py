@@ -305,7 +305,7 @@ def test_rate_caps_calls_per_second(tmp_path):
         ({"workers": 0}, "workers must be a whole number of at least 1, got 0"),
         ({"max_rejects": -1}, "max_rejects must be a whole number of at least 0, got -1"),
         ({"rate": 0}, "rate must be a positive number of calls per second, got 0"),
-        ({"backend": "akismet", "executor": "processes"}, "backend 'akismet' waits on the network"),
+        ({"backend": "akismet", "executor": "processes"}, "backend='akismet' waits on the network"),
         ({"format": "xls"}, "unknown input format 'xls'"),
     ],
 )
@@ -428,7 +428,7 @@ def test_ctrl_c_stops_between_chunks_and_the_run_resumes_exactly(tmp_path, caplo
     out = tmp_path / "out.jsonl"
     with pytest.raises(KeyboardInterrupt):
         rescore(src, out, classifier=Keyword(interrupt_at="comment 25 "), executor="serial", chunk_size=10)
-    assert "progress saved after record 30; run again with --resume" in caplog.text
+    assert "progress saved after record 30; run again with resume=True to continue" in caplog.text
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler given back
     summary = rescore(src, out, classifier=Keyword(), executor="serial", chunk_size=10, resume=True)
     assert summary.resumed_from == 30
