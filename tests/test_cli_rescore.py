@@ -301,3 +301,12 @@ def test_messages_name_the_flags_the_user_typed_not_python_arguments(tmp_path, c
     assert "resume=True" not in err
     assert main([*argv, "--resume", "--only-changed"]) == 1
     assert "cannot resume with different settings: --only-changed was False, now True" in capsys.readouterr().err
+
+
+def test_an_empty_input_says_there_were_no_records_and_exits_0(tmp_path, capsys):
+    """An empty dump is not an error, but the run says it found nothing to rescore."""
+    (tmp_path / "empty.jsonl").write_text("")
+    assert main(["rescore", str(tmp_path / "empty.jsonl"), "-o", str(tmp_path / "out.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"spamguard rescore: note: no records in {tmp_path / 'empty.jsonl'}: nothing to rescore\n")
+    assert (tmp_path / "out.jsonl").read_text() == ""

@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
     except InvalidOptionError as exc:  # options that cannot work together; other errors are not usage errors
         print(f"spamguard rescore: error: {exc}", file=sys.stderr)
         return 2
+    if summary.records + summary.rejects == 0:
+        where = "standard input" if args.input == "-" else args.input
+        print(f"spamguard rescore: note: no records in {where}: nothing to rescore", file=sys.stderr)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
