@@ -240,6 +240,30 @@ def test_a_left_checkpoint_needs_resume_and_the_same_input_and_settings(tmp_path
         rescore(src, out, classifier=Keyword(), executor="serial", resume=True)
 
 
+def test_resume_refuses_an_input_edited_past_its_first_64_kb_with_its_size_kept(tmp_path):
+    """One byte changed deep inside the input, the size kept: the checkpoint's digest of the whole file refuses it."""
+    src = make_jsonl(tmp_path / "in.jsonl", 3000)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(BackendUnavailableError):
+        rescore(src, out, classifier=Keyword(fail_at="comment 20 "), executor="serial", chunk_size=5)
+    data = bytearray(src.read_bytes())
+    at = data.index(b"comment 2500 thanks")
+    assert at > 3 * 65_536
+    data[at:at + 19] = b"comment 2500 THANKS"
+    src.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"the input is not the one the interrupted run read \(its sha256 was "):
+        rescore(src, out, classifier=Keyword(), executor="serial", resume=True)
+
+
+def test_a_checkpoint_from_an_older_version_is_refused_with_what_to_do(tmp_path):
+    """A version-1 checkpoint (it identified the input by its first 64 KB) is not resumed; the error says to delete it."""
+    src = make_jsonl(tmp_path / "in.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    (tmp_path / "out.jsonl.checkpoint").write_text(json.dumps({"version": 1, "input": {"head_sha256": "0" * 64}}))
+    with pytest.raises(CheckpointError, match="is not a checkpoint this version of spamguard writes; delete it"):
+        rescore(src, out, classifier=Keyword(), executor="serial", resume=True)
+
+
 def test_resume_with_no_checkpoint_starts_from_the_beginning(tmp_path):
     """--resume on a run that never started (or already finished) simply does the whole run."""
     src = make_jsonl(tmp_path / "in.jsonl", 12)
