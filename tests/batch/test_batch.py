@@ -256,7 +256,7 @@ def test_resume_refuses_an_input_edited_past_its_first_64_kb_with_its_size_kept(
 
 
 def test_a_checkpoint_from_an_older_version_is_refused_with_what_to_do(tmp_path):
-    """A version-1 checkpoint (it identified the input by its first 64 KB) is not resumed; the error says to delete it."""
+    """A version-1 checkpoint (it knew the input by its first 64 KB) is not resumed; the error says to delete it."""
     src = make_jsonl(tmp_path / "in.jsonl", 10)
     out = tmp_path / "out.jsonl"
     (tmp_path / "out.jsonl.checkpoint").write_text(json.dumps({"version": 1, "input": {"head_sha256": "0" * 64}}))
