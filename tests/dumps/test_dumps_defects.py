@@ -184,3 +184,13 @@ def test_jsonl_line_ends_cr_crlf_and_lf_read_alike(tmp_path, ends):
     path.write_bytes(ends.join([b'{"content": "one"}', b'{"content": "two"}', b"", b'{"content": "three"}', b""]))
     assert [(r.position, r.line, r.comment.content) for r in read_dump(path)] == [
         (1, 1, "one"), (2, 2, "two"), (3, 4, "three")]
+
+
+def test_a_bom_before_jsonl_in_a_file_named_anything_is_still_jsonl(tmp_path):
+    """read_dump tells JSONL behind a UTF-8 BOM as read_records does (found by the fuzz tests)."""
+    path = tmp_path / "export.data"
+    path.write_bytes(b'\xef\xbb\xbf{"content": "hello there"}\n')
+    assert [r.comment.content for r in read_dump(path)] == [r.comment.content for r in read_records(path)] == [
+        "hello there"]
+    path.write_bytes(b"\xef\xbb\xbf")
+    assert list(read_dump(path)) == list(read_records(path)) == []
