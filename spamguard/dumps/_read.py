@@ -124,7 +124,9 @@ class _open_text:
         if isinstance(target, io.TextIOBase):
             return target  # type: ignore[return-value]
         stream, _ = open_binary(target)  # a caller's stream is wrapped: closing ours leaves it open
-        self._text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        # utf-8, not utf-8-sig: that decoder drops a lone b"\xef" or b"\xef\xbb" at the start of a stream (a
+        # BOM's beginning, never finished) without a word; _first_lines takes a whole BOM off instead.
+        self._text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
         return self._text
 
     def __exit__(self, *exc: object) -> None:
@@ -141,11 +143,14 @@ def _name_of(path_or_file: Any) -> str:
 
 
 def _first_lines(stream: IO[str], count: int) -> list[str]:
+    """The first ``count`` lines of a stream read from its start, a byte order mark taken off the first."""
     lines = []
     for line in stream:
         lines.append(line)
         if len(lines) >= count:
             break
+    if lines:
+        lines[0] = lines[0].removeprefix("\ufeff")
     return lines
 
 

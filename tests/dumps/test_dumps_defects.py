@@ -194,3 +194,13 @@ def test_a_bom_before_jsonl_in_a_file_named_anything_is_still_jsonl(tmp_path):
         "hello there"]
     path.write_bytes(b"\xef\xbb\xbf")
     assert list(read_dump(path)) == list(read_records(path)) == []
+
+
+@pytest.mark.parametrize("start", [b"\xef", b"\xef\xbb"], ids=["EF", "EF BB"])
+def test_the_start_of_a_bom_that_never_ends_is_invalid_utf8_not_nothing(tmp_path, start):
+    """b'\\xef' (or b'\\xef\\xbb') alone at the start: a reject for invalid UTF-8, not silently dropped (fuzz tests)."""
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(start + b'{"content": "x"}\n')
+    assert [(type(i).__name__, i.position) for i in read_records(path, "jsonl")] == [("Reject", 1)]
+    path.write_bytes(start)
+    assert [i.reason for i in read_records(path, "lines")] == ["invalid UTF-8"]
