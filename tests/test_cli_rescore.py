@@ -122,6 +122,7 @@ def test_a_dask_scheduler_address_that_cannot_be_parsed_is_a_usage_error(tmp_pat
     argv = ["rescore", str(src), "-o", str(tmp_path / "o.jsonl"), "--dask-scheduler", "nonsense", "--chunk-size", "1"]
     assert main(argv) == 2
     assert "--dask-scheduler nonsense is not a scheduler address" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # the run never started: no checkpoint
 
 
 def test_bad_numbers_are_usage_errors(capsys):
