@@ -118,6 +118,10 @@ class RunOptions:
             and os.path.abspath(self.input_path) == os.path.abspath(self.output_path)
         ):
             raise InvalidOptionError(f"the output {self.output_path!r} is the input; choose another output file")
+        for name, path in (("input", self.input_path), ("output", self.output_path)):
+            if self.rejects and path and os.path.abspath(path) == self.rejects:
+                # it would be emptied when the run opens it
+                raise InvalidOptionError(f"the rejects file {self.rejects!r} is the {name}; choose another file")
 
     @classmethod
     def decide(
