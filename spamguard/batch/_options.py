@@ -113,15 +113,22 @@ class RunOptions:
             raise InvalidOptionError(
                 f"{option('resume')} needs an input file and an output file (not standard input/output or a stream)"
             )
-        if (
-            self.input_path and self.output_path
-            and os.path.abspath(self.input_path) == os.path.abspath(self.output_path)
-        ):
-            raise InvalidOptionError(f"the output {self.output_path!r} is the input; choose another output file")
-        for name, path in (("input", self.input_path), ("output", self.output_path)):
-            if self.rejects and path and os.path.abspath(path) == self.rejects:
-                # it would be emptied when the run opens it
-                raise InvalidOptionError(f"the rejects file {self.rejects!r} is the {name}; choose another file")
+        self._check_no_file_is_written_over_another()
+
+    def _check_no_file_is_written_over_another(self) -> None:
+        """Refuse paths that would make the run write over its input (emptied when opened) or its own files."""
+        written: dict[str, str] = {}  # absolute path -> what the run writes there
+        if self.output_path:
+            for suffix in ("", ".partial", ".checkpoint", ".checkpoint.tmp"):
+                written[os.path.abspath(self.output_path + suffix)] = f"the output {self.output_path + suffix!r}"
+        source = os.path.abspath(self.input_path) if self.input_path else None
+        if source in written:
+            raise InvalidOptionError(f"{written[source]} is the input; choose another output file")
+        if self.rejects and self.rejects in written:
+            what = written[self.rejects]
+            raise InvalidOptionError(f"the rejects file {self.rejects!r} is {what}; choose another file")
+        if self.rejects and self.rejects == source:
+            raise InvalidOptionError(f"the rejects file {self.rejects!r} is the input; choose another file")
 
     @classmethod
     def decide(
