@@ -21,6 +21,7 @@ __all__ = [
     "TooManyRejectsError",
     "CheckpointError",
     "InvalidOptionError",
+    "OutputError",
 ]
 
 
@@ -114,3 +115,7 @@ class CheckpointError(SpamGuardError):
 
 class InvalidOptionError(SpamGuardError, ValueError):
     """Raised when a function is given an option it cannot use (an unknown backend, a bad count): a usage error."""
+
+
+class OutputError(SpamGuardError, OSError):
+    """Raised when a batch run cannot write its output, rejects file or checkpoint: no such directory, a full disk."""

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from .._spelling import command_line
 from ..batch import BACKENDS, rescore
 from ..errors import InvalidOptionError
 from ._args import non_negative_int, positive_float, positive_int
@@ -80,19 +81,20 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        summary = rescore(
-            args.input, args.output, format=args.format, output_format=args.output_format, backend=args.backend,
-            model=args.model, resume=args.resume, workers=args.workers, executor=args.executor,
-            dask_scheduler=args.dask_scheduler, rejects=args.rejects, max_rejects=args.max_rejects,
-            only_changed=args.only_changed, rate=args.rate, chunk_size=args.chunk_size,
-            progress=False if args.no_progress else None,
-        )
-    except FileNotFoundError as exc:
-        print(f"spamguard rescore: error: no such file: {exc.filename}", file=sys.stderr)
-        return 1
+        with command_line():  # messages name --resume, --format, ..., not Python arguments
+            summary = rescore(
+                args.input, args.output, format=args.format, output_format=args.output_format, backend=args.backend,
+                model=args.model, resume=args.resume, workers=args.workers, executor=args.executor,
+                dask_scheduler=args.dask_scheduler, rejects=args.rejects, max_rejects=args.max_rejects,
+                only_changed=args.only_changed, rate=args.rate, chunk_size=args.chunk_size,
+                progress=False if args.no_progress else None,
+            )
     except InvalidOptionError as exc:  # options that cannot work together; other errors are not usage errors
         print(f"spamguard rescore: error: {exc}", file=sys.stderr)
         return 2
+    if summary.records + summary.rejects == 0:
+        where = "standard input" if args.input == "-" else args.input
+        print(f"spamguard rescore: note: no records in {where}: nothing to rescore", file=sys.stderr)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:

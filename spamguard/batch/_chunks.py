@@ -15,7 +15,7 @@ import attrs
 from ..dumps import Record, Reject, iter_raw_comments, read_dump
 from ..errors import CheckpointError
 from ..policy import Policy
-from ._jsonl import is_record_line
+from ._jsonl import count_lines, is_record_line
 from ._task import Task, pack_record
 
 __all__ = ["Chunker", "Meta", "repack", "skip_bytes"]
@@ -61,9 +61,15 @@ class Chunker:
         for text in stream:
             lines.append(text)
             nbytes += len(text)
-            line_no += 1
-            if is_record_line(text, first=first_line):
-                count += 1
+            cr = text.find(b"\r")
+            if cr < 0 or (cr == len(text) - 2 and text[-1] == 10):  # no carriage return but in a CRLF line end
+                line_no += 1
+                if is_record_line(text, first=first_line):
+                    count += 1
+            else:
+                more_lines, more_records = count_lines(text, first=first_line)
+                line_no += more_lines
+                count += more_records
             first_line = False
             if count >= self.size or nbytes >= MAX_CHUNK_BYTES:
                 offset += nbytes

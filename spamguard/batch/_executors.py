@@ -1,8 +1,9 @@
 """Where a batch run's chunks are judged: in process, on threads, on loky processes or on Dask.
 
-:func:`make_executor` gives a ``submit(task) -> future`` function (futures have ``result()``
-and ``cancel()``) and a ``close(abort)`` function, the same shape for every kind, so the run
-itself only keeps a bounded queue of futures and handles them in input order.
+:func:`make_executor` gives a ``submit(task) -> future`` function (futures have ``result()``)
+and a ``close(abort, pending)`` function, the same shape for every kind, so the run itself only
+keeps a bounded queue of futures and handles them in input order. ``close(abort=True,
+pending=...)`` drops the work still in flight the way each kind allows, and returns promptly.
 """
 
 from __future__ import annotations
@@ -10,22 +11,23 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import pickle  # noqa: S403 - pickles our own classifier for our own worker processes
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._spelling import option
 from ..akismet import AkismetClient
 from ..classifier import Classifier
-from ..errors import InvalidOptionError, SpamGuardError
+from ..errors import ConfigurationError, InvalidOptionError, SpamGuardError
 from ..guard import Guard
 from ._options import RunOptions
 from ._task import Result, Task
 from ._throttle import Throttled
 from ._worker import classifier_for, init_worker, score_chunk
 
-__all__ = ["make_executor", "in_process_classifier"]
+__all__ = ["make_executor", "in_process_classifier", "Submit", "Close"]
 
 Submit = Callable[[Task], Any]
-Close = Callable[..., None]
+Close = Callable[[bool, Sequence[Any]], None]
 
 
 def make_executor(kind: str, options: RunOptions) -> tuple[Submit, Close]:
@@ -38,12 +40,13 @@ def make_executor(kind: str, options: RunOptions) -> tuple[Submit, Close]:
     """
     if kind == "serial":
         classifier = in_process_classifier(options)
-        return (lambda task: _Done(score_chunk, task, classifier)), (lambda abort: None)
+        return (lambda task: _Done(score_chunk, task, classifier)), (lambda abort, pending: None)
     if kind == "threads":
         classifier = in_process_classifier(options)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="spamguard")
 
-        def close_threads(abort: bool) -> None:
+        def close_threads(abort: bool, pending: Sequence[Any]) -> None:
+            # Aborting: calls not started are cancelled; those under way end within their timeouts.
             pool.shutdown(wait=not abort, cancel_futures=abort)
 
         return (lambda task: pool.submit(score_chunk, task, classifier)), close_threads
@@ -92,9 +95,12 @@ def _loky(workers: int, given: Classifier | None) -> tuple[Submit, Close]:
     pool = get_reusable_executor(max_workers=workers, timeout=60, env=single, initializer=init_worker,
                                  initargs=init_args)
 
-    def close(abort: bool) -> None:
+    def close(abort: bool, pending: Sequence[Any]) -> None:
         if abort:
-            pool.shutdown(wait=False, kill_workers=True)
+            # Kill the workers and let loky fail the futures in flight itself. Cancelling them first
+            # made loky's manager thread die on InvalidStateError (it sets an exception on each),
+            # before it killed the workers, and the process then waited 60-90 s at exit for them.
+            pool.shutdown(wait=True, kill_workers=True)
 
     return (lambda task: pool.submit(score_chunk, task)), close
 
@@ -112,7 +118,13 @@ def _dask(workers: int, given: Classifier | None, scheduler: Any) -> tuple[Submi
             client = distributed.Client(scheduler)
         except ValueError as exc:  # distributed's word for an address it cannot parse
             raise InvalidOptionError(
-                f"dask_scheduler {scheduler!r} is not a scheduler address ({exc}); give one such as tcp://HOST:8786"
+                f"{option('dask_scheduler', scheduler)} is not a scheduler address ({exc}); "
+                "give one such as tcp://HOST:8786"
+            ) from exc
+        except OSError as exc:  # distributed's word for a scheduler it could not reach in time
+            raise ConfigurationError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); check the address, and that the "
+                "scheduler is running and reachable from here"
             ) from exc
         owned.append(client)
     else:
@@ -129,7 +141,10 @@ def _dask(workers: int, given: Classifier | None, scheduler: Any) -> tuple[Submi
             return client.submit(score_chunk, task, shared, pure=False)
         return client.submit(score_chunk, task, pure=False)
 
-    def close(abort: bool) -> None:
+    def close(abort: bool, pending: Sequence[Any]) -> None:
+        if abort:
+            for future in pending:
+                future.cancel()  # the cluster may be the caller's: stop our work on it
         for thing in owned:
             thing.close()
 
@@ -150,6 +165,3 @@ class _Done:
         if self._error is not None:
             raise self._error
         return self._value
-
-    def cancel(self) -> bool:
-        return False

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 import attrs
 
+from .._spelling import option
 from ..akismet import AkismetClient
 from ..classifier import Classifier
 from ..dumps import DUMP_FORMATS
@@ -55,14 +56,16 @@ def _one_of(what: str, choices: tuple[str, ...]) -> _Validator:
 def _whole(least: int) -> _Validator:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and (not isinstance(value, int) or value < least):
-            raise InvalidOptionError(f"{attribute.name} must be a whole number of at least {least}, got {value!r}")
+            raise InvalidOptionError(
+                f"{option(attribute.name)} must be a whole number of at least {least}, got {value!r}"
+            )
 
     return check
 
 
 def _calls_a_second(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and not (isinstance(value, (int, float)) and value > 0):
-        raise InvalidOptionError(f"rate must be a positive number of calls per second, got {value!r}")
+        raise InvalidOptionError(f"{option('rate')} must be a positive number of calls per second, got {value!r}")
 
 
 def _fspath_or_none(value: str | os.PathLike[str] | None) -> str | None:
@@ -103,18 +106,29 @@ class RunOptions:
     def __attrs_post_init__(self) -> None:
         if self.classifier is None and self.backend != "local" and self.executor in ("processes", "dask"):
             raise InvalidOptionError(
-                f"backend {self.backend!r} waits on the network and runs on threads; "
-                f"use executor='threads' (or leave it out), not {self.executor!r}"
+                f"{option('backend', self.backend)} waits on the network and runs on threads; "
+                f"use {option('executor', 'threads')} (or leave it out), not {option('executor', self.executor)}"
             )
         if self.resume and (self.input_path is None or self.output_path is None):
             raise InvalidOptionError(
-                "resume needs an input file and an output file (not standard input/output or a stream)"
+                f"{option('resume')} needs an input file and an output file (not standard input/output or a stream)"
             )
-        if (
-            self.input_path and self.output_path
-            and os.path.abspath(self.input_path) == os.path.abspath(self.output_path)
-        ):
-            raise InvalidOptionError(f"the output {self.output_path!r} is the input; choose another output file")
+        self._check_no_file_is_written_over_another()
+
+    def _check_no_file_is_written_over_another(self) -> None:
+        """Refuse paths that would make the run write over its input (emptied when opened) or its own files."""
+        written: dict[str, str] = {}  # absolute path -> what the run writes there
+        if self.output_path:
+            for suffix in ("", ".partial", ".checkpoint", ".checkpoint.tmp"):
+                written[os.path.abspath(self.output_path + suffix)] = f"the output {self.output_path + suffix!r}"
+        source = os.path.abspath(self.input_path) if self.input_path else None
+        if source in written:
+            raise InvalidOptionError(f"{written[source]} is the input; choose another output file")
+        if self.rejects and self.rejects in written:
+            what = written[self.rejects]
+            raise InvalidOptionError(f"the rejects file {self.rejects!r} is {what}; choose another file")
+        if self.rejects and self.rejects == source:
+            raise InvalidOptionError(f"the rejects file {self.rejects!r} is the input; choose another file")
 
     @classmethod
     def decide(
@@ -145,7 +159,10 @@ class RunOptions:
         if dask_scheduler is not None and executor is None:
             executor = "dask"
         elif dask_scheduler is not None and executor != "dask" and executor in EXECUTORS:
-            raise InvalidOptionError(f"dask_scheduler is given but executor is {executor!r}; leave executor out")
+            raise InvalidOptionError(
+                f"{option('dask_scheduler')} is given but {option('executor', executor)} too; "
+                f"leave {option('executor')} out"
+            )
         remote = _waits_on_network(backend, classifier)
         if executor is None:
             executor = "threads" if remote or classifier is not None else "processes"

@@ -14,13 +14,14 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
+from .._spelling import option
 from ..classifier import Classifier
 from ..dumps import dump_format, open_binary, source_name
 from ..errors import TooManyRejectsError
 from ..policy import Policy
 from ._bar import ProgressBar
 from ._chunks import Chunker, Meta, repack, skip_bytes
-from ._executors import make_executor
+from ._executors import Close, Submit, make_executor
 from ._interrupt import DeferredInterrupt
 from ._options import RunOptions
 from ._output import Output
@@ -101,27 +102,39 @@ class _Run:
         self.earlier = 0  # records the earlier runs handled
 
     def execute(self) -> Summary:
-        """Run to the end (or to a failure, with the progress saved) and say what was done."""
+        """Run to the end (or to a failure, with the progress saved) and say what was done.
+
+        Everything that can be checked is checked before a file is created: the output and
+        rejects paths, the input (opened, its format told, its first chunks read), the
+        checkpoint when resuming and the classifier (the executor is started). A run that
+        fails before its checkpoint covers a record, or because its input cannot be read,
+        leaves no file behind (see :meth:`Output.after_failure`).
+        """
         started = time.monotonic()
         o = self.options
+        self.output.check_paths()
         stream, head = open_binary(o.input)
         try:
             fmt = o.format or dump_format(head, o.input)
-            finished = self.output.open(fmt)
+            finished = self.output.prepare(fmt)
             self.resumed_from, self.earlier = self.progress.position, self.progress.counts.handled
             if finished:
-                return self._summary(0.0, 0.0)
+                return self._summary(0.0, 0.0)  # the checkpoint says an earlier run had finished
             self.raw = fmt == "jsonl"
             tasks = self._tasks(stream, fmt, source_name(o.input))
-            if ProgressBar.wanted(o.progress):
-                self.bar = ProgressBar(stream, input_path=o.input_path, raw=self.raw, earlier=self.earlier)
+            first = list(_take(tasks, 2))  # a header or encoding the reader refuses shows up here
+            kind, submit, close = self._start(first, fmt)
+            if kind in ("processes", "dask") and not self.raw:
+                # chunks made before the executor was chosen carry Records; workers need plain values
+                first = [(repack(t), m) for t, m in first]
             try:
+                self._open_output(stream, close)
                 with self.interrupt.installed():
-                    self._pump(tasks, fmt)
-            except BaseException:
-                self.output.commit_after_failure()
+                    self._pump(_chain(first, tasks), submit, close, in_flight=2 * o.workers if kind != "serial" else 1)
+                self.output.finish()
+            except BaseException as exc:
+                self.output.after_failure(exc)
                 raise
-            self.output.finish()
         finally:
             stream.close()
             self.output.close()
@@ -152,36 +165,43 @@ class _Run:
             return self.chunker.wxr(stream, after=self.resumed_from)
         return self.chunker.records(stream, fmt, after=self.resumed_from, line=p.line)
 
-    def _pump(self, tasks: Iterator[tuple[Task | None, Meta]], fmt: str) -> None:
-        """Send chunks to the executor, a bounded number in flight, and handle results in input order."""
+    def _start(self, first: list[tuple[Task | None, Meta]], fmt: str) -> tuple[str, Submit, Close]:
+        """Choose and start the executor (one chunk in all: judged here, not worth starting workers)."""
         o = self.options
-        first = list(_take(tasks, 2))
-        executor = o.executor if len(first) > 1 else "serial"  # one chunk: not worth starting workers
-        if executor in ("processes", "dask") and fmt not in ("jsonl", "wxr"):
+        kind = o.executor if len(first) > 1 else "serial"
+        if kind in ("processes", "dask") and fmt not in ("jsonl", "wxr"):
             self.chunker.packing = True
-        submit, close = make_executor(executor, o)
-        if executor in ("processes", "dask") and not self.raw:
-            # chunks made before the executor was chosen carry Records; workers need plain values
-            first = [(repack(t), m) for t, m in first]
-        max_in_flight = 2 * o.workers if executor != "serial" else 1
+        submit, close = make_executor(kind, o)
+        return kind, submit, close
+
+    def _open_output(self, stream: IO[bytes], close: Close) -> None:
+        """Create the output files (or reopen them to resume) and the progress bar; on failure, stop the executor."""
+        o = self.options
+        try:
+            self.output.open()
+            if ProgressBar.wanted(o.progress):
+                self.bar = ProgressBar(stream, input_path=o.input_path, raw=self.raw, earlier=self.earlier)
+        except BaseException:
+            close(True, [])
+            raise
+
+    def _pump(self, tasks: Iterator[tuple[Task | None, Meta]], submit: Submit, close: Close, *, in_flight: int) -> None:
+        """Send chunks to the executor, at most ``in_flight`` at a time, and handle results in input order."""
         pending: collections.deque[tuple[Meta, Any]] = collections.deque()
         try:
-            for task, meta in _chain(first, tasks):
+            for task, meta in tasks:
                 self.interrupt.check()
                 pending.append((meta, submit(task) if task is not None else None))
-                while len(pending) >= max_in_flight:
+                while len(pending) >= in_flight:
                     self._handle(*pending.popleft())
                     self.interrupt.check()
             while pending:
                 self._handle(*pending.popleft())
                 self.interrupt.check()
         except BaseException:
-            for _, future in pending:
-                if future is not None and hasattr(future, "cancel"):
-                    future.cancel()
-            close(abort=True)
+            close(True, [future for _, future in pending if future is not None])
             raise
-        close(abort=False)
+        close(False, [])
 
     def _handle(self, meta: Meta, future: Any) -> None:
         """Count a chunk's result and hand its rows and rejects to the output."""
@@ -204,7 +224,7 @@ class _Run:
             where = f"; they are in {self.options.rejects}" if self.options.rejects else ""
             raise TooManyRejectsError(
                 f"{self.progress.counts.rejects:,} records were rejected, more than the {limit:,} allowed "
-                f"(max_rejects){where}. Fix the input or allow more."
+                f"({option('max_rejects', limit)}){where}. Fix the input or allow more."
             )
         self.output.maybe_commit()
 

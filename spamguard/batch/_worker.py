@@ -88,15 +88,14 @@ def classifier_for(spec: tuple[Any, ...]) -> Classifier:
 def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
     """Read (raw chunks), judge and encode one chunk; bad records become rejects."""
     clf = classifier if classifier is not None else classifier_for(task.spec)
-    dp = dl = 0  # what to add to the reader's positions and lines (a raw chunk counts from 1)
     if task.kind == "raw":
-        items, dp, dl = parse_raw(task)
+        items = parse_raw(task)
     elif task.kind == "wxr":
         items = [build_record(*raw) for raw in task.payload]
     else:
         items = [unpack_record(item) for item in task.payload]
     records = [item for item in items if isinstance(item, Record)]
-    rejects = [_reject_dict(item, dp, dl) for item in items if isinstance(item, Reject)]
+    rejects = [_reject_dict(item) for item in items if isinstance(item, Reject)]
     verdicts = _judge(clf, records)
     rows = []
     spam = changed = 0
@@ -104,12 +103,12 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
     scored = 0
     for record, verdict in zip(records, verdicts, strict=True):
         if isinstance(verdict, str):
-            rejects.append({"position": record.position + dp, "line": record.line + dl, "reason": verdict,
+            rejects.append({"position": record.position, "line": record.line, "reason": verdict,
                             "raw": repr(record.comment)[:200], "source": record.source})
             continue
         # The comment goes along: the honeypot rule needs it.
         action = verdict.action if verdict.action is not None else task.policy.decide(verdict, record.comment)
-        row = output_row(record, verdict, action, dp)
+        row = output_row(record, verdict, action)
         scored += 1
         spam += bool(verdict.spam)
         changed += bool(row["changed"])
@@ -122,11 +121,11 @@ def score_chunk(task: Task, classifier: Classifier | None = None) -> Result:
                   written=len(rows), actions=actions)
 
 
-def output_row(record: Record, verdict: Verdict, action: Action, shift: int = 0) -> dict[str, Any]:
+def output_row(record: Record, verdict: Verdict, action: Action) -> dict[str, Any]:
     """The output fields for one judged record (see ``spamguard.batch._write.OUTPUT_FIELDS``).
 
     ``action`` is the verdict's own, or the one the run's Policy gave a verdict that came
-    without one; ``shift`` is added to the record's position (records read from a chunk count from 1).
+    without one.
     """
     if record.status in _COMPARABLE:
         changed: bool | None = _NEW_STATUS[action.value] != record.status
@@ -135,7 +134,7 @@ def output_row(record: Record, verdict: Verdict, action: Action, shift: int = 0)
     else:
         changed = None
     return {
-        "position": record.position + shift,
+        "position": record.position,
         "id": record.id,
         "spam": bool(verdict.spam),
         "score": None if verdict.score is None else round(float(verdict.score), 6),
@@ -169,8 +168,8 @@ def _judge(clf: Classifier, records: Sequence[Record]) -> list[Verdict | str]:
     return out
 
 
-def _reject_dict(reject: Reject, dp: int = 0, dl: int = 0) -> dict[str, Any]:
-    return {"position": reject.position + dp, "line": reject.line + dl, "reason": reject.reason, "raw": reject.raw,
+def _reject_dict(reject: Reject) -> dict[str, Any]:
+    return {"position": reject.position, "line": reject.line, "reason": reject.reason, "raw": reject.raw,
             "source": reject.source}
 
 

@@ -18,7 +18,7 @@ def dump_format(head: bytes, path_or_file: Any) -> str:
     fmt = sniff_format(head, source_name(path_or_file))
     if fmt is not None:
         return fmt
-    return detect_format(path_or_file, sample=head.decode("utf-8", "replace"))
+    return detect_format(path_or_file, sample=head.decode("utf-8-sig", "replace"))  # a BOM, as read_records reads it
 
 
 def read_dump(path_or_file: Any, format: str | None = None, *, source: str | None = None) -> Iterator[Record | Reject]:

@@ -28,18 +28,18 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import gzip
 import io
 import json
 import os
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
+from .._spelling import option
 from ..comment import FIELD_NAMES as _FIELD_NAMES
 from ..comment import Comment
 from ..errors import SpamGuardError
+from ._open import DumpFormatError, open_binary
 from ._records import Record, Reject
 
 __all__ = ["FORMATS", "DumpFormatError", "detect_format", "read_records"]
@@ -47,8 +47,9 @@ __all__ = ["FORMATS", "DumpFormatError", "detect_format", "read_records"]
 FORMATS = ("jsonl", "csv", "tsv", "lines")
 """The formats :func:`read_records` reads."""
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _BAD_UTF8 = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _SPAM_WORDS = frozenset({"spam", "1", "true", "yes"})
 _HAM_WORDS = frozenset({"ham", "0", "false", "no"})
 _QUICK_LABELS = {"spam": True, "ham": False}
@@ -56,10 +57,6 @@ _loads = json.loads
 _LABEL_KEYS = ("label", "is_spam", "class", "spam")
 _CONTENT_COLUMNS = ("content", "comment_content", "text", "message", "body")
 _YOUTUBE_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
-
-
-class DumpFormatError(SpamGuardError, ValueError):
-    """Raised when a dump's format cannot be told or is not one spamguard reads."""
 
 
 PathOrFile = str | os.PathLike[str] | IO[bytes] | IO[str]
@@ -120,42 +117,21 @@ class _open_text:
 
     def __init__(self, path_or_file: PathOrFile) -> None:
         self._target = path_or_file
-        self._owned: IO[bytes] | None = None
-        self._layers: list[Any] = []
+        self._text: io.TextIOWrapper | None = None
 
     def __enter__(self) -> IO[str]:
         target = self._target
         if isinstance(target, io.TextIOBase):
             return target  # type: ignore[return-value]
-        if isinstance(target, (str, os.PathLike)):
-            if os.fspath(target) == "-":
-                raw: Any = sys.stdin.buffer
-            else:
-                try:
-                    raw = self._owned = open(target, "rb")  # noqa: SIM115 - closed in __exit__
-                except OSError as exc:
-                    raise DumpFormatError(f"cannot open {os.fspath(target)!r}: {exc.strerror}") from exc
-        else:
-            raw = target
-        if not hasattr(raw, "peek"):
-            raw = io.BufferedReader(raw)
-            self._layers.append(raw)
-        if raw.peek(2)[:2] == _GZIP_MAGIC:
-            raw = gzip.GzipFile(fileobj=raw, mode="rb")
-            self._layers.append(raw)
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        self._layers.append(text)
-        return text
+        stream, _ = open_binary(target)  # a caller's stream is wrapped: closing ours leaves it open
+        # utf-8, not utf-8-sig: that decoder drops a lone b"\xef" or b"\xef\xbb" at the start of a stream (a
+        # BOM's beginning, never finished) without a word; _first_lines takes a whole BOM off instead.
+        self._text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
+        return self._text
 
     def __exit__(self, *exc: object) -> None:
-        # Detach our wrappers (closing them would close the caller's stream), then close our own file.
-        for layer in reversed(self._layers):
-            if isinstance(layer, (io.TextIOWrapper, io.BufferedReader)):
-                layer.detach()
-            else:
-                layer.close()  # GzipFile: does not close the file object it reads
-        if self._owned is not None:
-            self._owned.close()
+        if self._text is not None:
+            self._text.close()
 
 
 def _name_of(path_or_file: Any) -> str:
@@ -167,11 +143,14 @@ def _name_of(path_or_file: Any) -> str:
 
 
 def _first_lines(stream: IO[str], count: int) -> list[str]:
+    """The first ``count`` lines of a stream read from its start, a byte order mark taken off the first."""
     lines = []
     for line in stream:
         lines.append(line)
         if len(lines) >= count:
             break
+    if lines:
+        lines[0] = lines[0].removeprefix("\ufeff")
     return lines
 
 
@@ -203,7 +182,8 @@ def _detect(sample: str, name: str) -> str:
         return "jsonl"  # empty: any reader yields nothing
     raise DumpFormatError(
         f"cannot tell the format of {name}: the first line is neither a JSON object, a label<TAB>text "
-        f"line nor a CSV header with a content column; force one with format= (one of {', '.join(FORMATS)})"
+        f"line nor a CSV header with a content column; give the format, e.g. {option('format', 'csv')} "
+        f"(one of {', '.join(FORMATS)})"
     )
 
 
@@ -277,8 +257,13 @@ def jsonl_item(raw: str, position: int, number: int, source: str | None) -> Reco
             data = _loads(raw)
         except json.JSONDecodeError as exc:
             raise _RowError(f"broken JSON: {exc.msg} at column {exc.colno}") from None
+        except ValueError as exc:  # Python refuses integers of more than 4,300 digits (int_max_str_digits)
+            what = "a number with too many digits" if "digits" in str(exc) else str(exc)
+            raise _RowError(f"unreadable JSON: {what}") from None
         if type(data) is not dict:
             raise _RowError(f"expected a JSON object, got {type(data).__name__}")
+        if "\\u" in raw and _ESCAPED_SURROGATE.search(raw):
+            _check_surrogates(data)
         label = None
         for key in _LABEL_KEYS:
             if key in data:
@@ -292,10 +277,27 @@ def jsonl_item(raw: str, position: int, number: int, source: str | None) -> Reco
         comment = _comment(data)
     except _RowError as exc:
         return Reject(position=position, line=number, reason=str(exc), raw=_safe(raw), source=source)
+    except RecursionError:  # json.loads (or a message quoting the value) on arrays or objects nested too deep
+        return Reject(position=position, line=number, reason="unreadable JSON: nested too deeply", raw=_safe(raw),
+                      source=source)
     return Record(
         position=position, line=number, comment=comment, label=label, source=source,
         id=None if ident is None else str(ident), status=None if status is None else str(status),
     )
+
+
+def _check_surrogates(data: dict[str, Any]) -> None:
+    """Refuse a record whose JSON escapes a lone surrogate (``"\\ud800"``): that is not text, and cannot be written."""
+    stack: list[tuple[str, Any]] = list(data.items())
+    while stack:
+        key, value = stack.pop()
+        if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
+            shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise _RowError(f"field {shown!r} holds a lone surrogate (a \\ud800-\\udfff escape), which is not text")
+        if isinstance(value, dict):
+            stack.extend((f"{key}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((key, v) for v in value)
 
 
 def _read_tsv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
@@ -333,7 +335,8 @@ def _read_text_rows(
 
 
 def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
-    reader = csv.reader(lines)
+    feed = _CsvLines(lines)
+    reader = csv.reader(feed)
     try:
         header = next(reader)
     except StopIteration:
@@ -343,19 +346,21 @@ def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
     youtube = header == _YOUTUBE_HEADER
     names = _csv_names(header, source)
     position = 0
-    previous_end = reader.line_num
     while True:
-        start = previous_end + 1
+        feed.next_record()
+        start = feed.count + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
+            # csv stops inside the record (a field over csv.field_size_limit(), say) and would read the
+            # rest of it as new records: skip to where the record really ends, and reject it whole.
+            raw, end = feed.skip_record()
             position += 1
-            yield Reject(position=position, line=start, reason=f"broken CSV: {exc}", source=source)
-            previous_end = reader.line_num
+            yield Reject(position=position, line=start, reason=_csv_error(exc, start, end), raw=_safe(raw),
+                         source=source)
             continue
-        previous_end = reader.line_num
         if not row or not any(cell.strip() for cell in row):
             continue
         position += 1
@@ -368,6 +373,88 @@ def _read_csv(lines: Iterator[str], source: str) -> Iterator[Record | Reject]:
             continue
         yield Record(position=position, line=start, comment=comment, id=ident, label=label,
                      status=status, source=source)
+
+
+def _csv_error(exc: csv.Error, start: int, end: int) -> str:
+    where = f"line {start}" if end == start else f"lines {start}-{end}"
+    if "field limit" in str(exc):
+        return f"broken CSV ({where}): a field is longer than the {csv.field_size_limit():,} characters csv reads"
+    return f"broken CSV ({where}): {exc}"
+
+
+class _CsvLines:
+    """The lines a :func:`csv.reader` reads: counted, and those of the record being read kept.
+
+    When csv fails inside a record, :meth:`skip_record` reads on to where the record really
+    ends by CSV's quoting rules, so the rest of it is not taken for new records.
+    """
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._back: list[str] = []  # lines csv took past a record's end, to read again
+        self._kept: list[str] = []
+        self.count = 0
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._back.pop() if self._back else next(self._lines)
+        self.count += 1
+        self._kept.append(line)
+        return line
+
+    def next_record(self) -> None:
+        """The next line csv takes starts a new record."""
+        self._kept.clear()
+
+    def skip_record(self) -> tuple[str, int]:
+        """Read to the end of the record csv failed in: returns its start (for the reject) and its last line."""
+        kept, self._kept = self._kept, []
+        if not kept:
+            return "", self.count
+        quoted = False
+        for i, line in enumerate(kept):
+            quoted = _csv_still_quoted(line, quoted)
+            if not quoted:
+                rest = kept[i + 1:]
+                self._back.extend(reversed(rest))
+                self.count -= len(rest)
+                return "".join(kept[: i + 1])[:_SNIPPET_CHARS], self.count
+        head = "".join(kept)[:_SNIPPET_CHARS]
+        for line in self._lines:  # the rest of a long record is read but not kept
+            self.count += 1
+            quoted = _csv_still_quoted(line, quoted)
+            if not quoted:
+                break
+        return head, self.count
+
+
+def _csv_still_quoted(line: str, quoted: bool) -> bool:
+    """True when a CSV record is still inside a quoted field after ``line`` (csv's default dialect, non-strict).
+
+    A quote opens a quoted field only at the start of a field; inside one, ``""`` is a quote;
+    anywhere else a quote is an ordinary character. ``quoted`` is the state at the line's start.
+    """
+    at_field_start = not quoted
+    i, n = 0, len(line)
+    while i < n:
+        if quoted:
+            j = line.find('"', i)
+            if j < 0:
+                return True
+            if line.startswith('"', j + 1):
+                i = j + 2
+                continue
+            quoted, at_field_start, i = False, False, j + 1
+        elif at_field_start and line[i] == '"':
+            quoted, i = True, i + 1
+        else:
+            j = line.find(",", i)
+            if j < 0:
+                return False
+            at_field_start, i = True, j + 1
+    return quoted
 
 
 def _csv_names(header: list[str], source: str) -> list[str]:
@@ -421,8 +508,12 @@ def _naive_utc(text: str) -> _dt.datetime | str:
     return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
 
 
+_SNIPPET_CHARS = 2000
+"""Rejects keep at most this much of the raw record."""
+
+
 def _safe(raw: str) -> str:
     """The raw text with undecodable bytes shown as U+FFFD, shortened for messages."""
     text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text if len(text) <= 2000 else text[:2000] + "..."
+    return text if len(text) <= _SNIPPET_CHARS else text[:_SNIPPET_CHARS] + "..."
 

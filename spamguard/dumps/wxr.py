@@ -44,6 +44,8 @@ _BAD = "\ufffd"
 # Characters XML 1.0 does not allow; old WordPress databases hold some. They become U+FFFD so
 # the comment that holds one is rejected instead of the whole file failing to parse.
 _CONTROL = {c: _BAD for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]}
+_NOT_FILE_ENCODINGS = frozenset({"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"})
+"""Codecs Python has that no file is written in (they raise or run slowly on ordinary bytes)."""
 _ENCODING_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _FIELDS = {
     "comment_id": "id",
@@ -101,24 +103,20 @@ def _parse(stream: IO[bytes], head: bytes, source: str) -> Iterator[RawComment]:
     target = _Target(source)
     parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     target.expat = parser.parser
-    declared = _ENCODING_DECL.match(head.lstrip(b"\xef\xbb\xbf"))
-    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
-    decoder = codecs.getincrementaldecoder("utf-8")("replace") if encoding in ("utf-8", "utf8") else None
+    decoder = _decoder(head, source)
     first = True
     while True:
         block = stream.read(_BLOCK)
         final = not block
         try:
-            if decoder is not None:
-                text = decoder.decode(block, final)
-                if first:
-                    text = text.removeprefix("\ufeff")
-                    # The text is handed over as str, which expat reads as UTF-8 whatever it declares.
+            # Decoded here, whatever the encoding: expat reads text handed over as str as UTF-8, whatever
+            # the file declares, and bytes it cannot decode become U+FFFD (the comment holding one is rejected).
+            text = decoder.decode(block, final)
+            if first and text:
+                text = text.removeprefix("\ufeff")
                 first = False
-                if text:
-                    parser.feed(text.translate(_CONTROL))
-            elif block:
-                parser.feed(block)
+            if text:
+                parser.feed(text.translate(_CONTROL))
             if final:
                 parser.close()
         except DefusedXmlException as exc:
@@ -141,6 +139,23 @@ def _parse(stream: IO[bytes], head: bytes, source: str) -> Iterator[RawComment]:
                     "(is it a WXR file from Tools > Export?)"
                 )
             return
+
+
+def _decoder(head: bytes, source: str) -> codecs.IncrementalDecoder:
+    """The decoder for the encoding the XML declaration names (UTF-8 without one)."""
+    declared = _ENCODING_DECL.match(head.lstrip(b"\xef\xbb\xbf"))
+    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        info = codecs.lookup(encoding)
+        b"<".decode(info.name, "replace")  # LookupError for codecs that do not turn bytes into text (hex, rot13)
+    except (LookupError, UnicodeError):
+        info = None
+    if info is None or info.name in _NOT_FILE_ENCODINGS:
+        raise DumpFormatError(
+            f"{source}:1: the XML declaration names the encoding {encoding!r}, which is not a text encoding "
+            "spamguard knows; WordPress writes UTF-8: correct the declaration, or export the site again"
+        )
+    return info.incrementaldecoder("replace")
 
 
 def _unsafe_message(exc: DefusedXmlException, source: str, line: int) -> str:

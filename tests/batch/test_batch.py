@@ -15,6 +15,7 @@ from wxr_samples import comment_xml, item_xml, write
 
 from spamguard import BackendUnavailableError, CheckpointError, TooManyRejectsError, Verdict
 from spamguard.batch import Summary, rescore
+from spamguard.dumps import Record, Reject, read_dump
 
 
 class Keyword:
@@ -239,6 +240,30 @@ def test_a_left_checkpoint_needs_resume_and_the_same_input_and_settings(tmp_path
         rescore(src, out, classifier=Keyword(), executor="serial", resume=True)
 
 
+def test_resume_refuses_an_input_edited_past_its_first_64_kb_with_its_size_kept(tmp_path):
+    """One byte changed deep inside the input, the size kept: the checkpoint's digest of the whole file refuses it."""
+    src = make_jsonl(tmp_path / "in.jsonl", 3000)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(BackendUnavailableError):
+        rescore(src, out, classifier=Keyword(fail_at="comment 20 "), executor="serial", chunk_size=5)
+    data = bytearray(src.read_bytes())
+    at = data.index(b"comment 2500 thanks")
+    assert at > 3 * 65_536
+    data[at:at + 19] = b"comment 2500 THANKS"
+    src.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"the input is not the one the interrupted run read \(its sha256 was "):
+        rescore(src, out, classifier=Keyword(), executor="serial", resume=True)
+
+
+def test_a_checkpoint_from_an_older_version_is_refused_with_what_to_do(tmp_path):
+    """A version-1 checkpoint (it knew the input by its first 64 KB) is not resumed; the error says to delete it."""
+    src = make_jsonl(tmp_path / "in.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    (tmp_path / "out.jsonl.checkpoint").write_text(json.dumps({"version": 1, "input": {"head_sha256": "0" * 64}}))
+    with pytest.raises(CheckpointError, match="is not a checkpoint this version of spamguard writes; delete it"):
+        rescore(src, out, classifier=Keyword(), executor="serial", resume=True)
+
+
 def test_resume_with_no_checkpoint_starts_from_the_beginning(tmp_path):
     """--resume on a run that never started (or already finished) simply does the whole run."""
     src = make_jsonl(tmp_path / "in.jsonl", 12)
@@ -304,7 +329,7 @@ def test_rate_caps_calls_per_second(tmp_path):
         ({"workers": 0}, "workers must be a whole number of at least 1, got 0"),
         ({"max_rejects": -1}, "max_rejects must be a whole number of at least 0, got -1"),
         ({"rate": 0}, "rate must be a positive number of calls per second, got 0"),
-        ({"backend": "akismet", "executor": "processes"}, "backend 'akismet' waits on the network"),
+        ({"backend": "akismet", "executor": "processes"}, "backend='akismet' waits on the network"),
         ({"format": "xls"}, "unknown input format 'xls'"),
     ],
 )
@@ -323,15 +348,34 @@ def test_resume_needs_files(tmp_path):
         rescore(src, "-", classifier=Keyword(), resume=True)
 
 
-def test_a_carriage_return_inside_a_line_rejects_that_line_only(tmp_path):
-    """A bare CR splits a line for text readers; the record is rejected and later positions stay right."""
+def test_a_bare_carriage_return_ends_a_line_as_read_dump_reads_it(tmp_path):
+    """A bare CR ends a line, as for read_dump: here it cuts a record in two broken halves; later positions follow."""
     src = tmp_path / "in.jsonl"
     src.write_bytes(b'{"id": 1, "content": "one"}\n{"id": 2, "content": "t\rwo"}\n{"id": 3, "content": "three"}\n')
     summary = rescore(src, tmp_path / "out.jsonl", classifier=Keyword(), executor="serial",
                       rejects=tmp_path / "rejects.jsonl")
-    assert [(r["position"], r["id"]) for r in read_jsonl(tmp_path / "out.jsonl")] == [(1, "1"), (3, "3")]
-    assert [(r["position"], r["line"]) for r in read_jsonl(tmp_path / "rejects.jsonl")] == [(2, 2)]
-    assert (summary.records, summary.rejects) == (2, 1)
+    assert [(r["position"], r["id"]) for r in read_jsonl(tmp_path / "out.jsonl")] == [(1, "1"), (4, "3")]
+    assert [(r["position"], r["line"]) for r in read_jsonl(tmp_path / "rejects.jsonl")] == [(2, 2), (3, 3)]
+    assert (summary.records, summary.rejects) == (2, 2)
+    assert [(item.position, item.line, type(item).__name__) for item in read_dump(src)] == [
+        (1, 1, "Record"), (2, 2, "Reject"), (3, 3, "Reject"), (4, 4, "Record")]
+
+
+@pytest.mark.parametrize("ends", [b"\r", b"\r\n", b"\n"], ids=["CR", "CRLF", "LF"])
+@pytest.mark.parametrize("chunk_size", [1, 2, 500])
+def test_rescore_places_records_where_read_dump_does_whatever_the_line_ends(tmp_path, ends, chunk_size):
+    """CR, CRLF or LF line ends, blank-looking lines, a BOM: rescore's positions and lines are read_dump's."""
+    lines = [b'\xef\xbb\xbf{"id": "a", "content": "one"}', b'{"id": "b", "content": "two"}', b"", b"\x1c \t",
+             b"{oops", b'{"id": "c", "content": "caf\xc3\xa9"}', b'{"id": "d", "content": "last"}']
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(ends.join(lines) + ends)
+    rescore(src, tmp_path / "out.jsonl", classifier=Keyword(), executor="serial", chunk_size=chunk_size,
+            rejects=tmp_path / "rejects.jsonl")
+    got = [(r["position"], r["id"]) for r in read_jsonl(tmp_path / "out.jsonl")]
+    got_rejects = [(r["position"], r["line"]) for r in read_jsonl(tmp_path / "rejects.jsonl")]
+    expected = [(item.position, item.id) for item in read_dump(src) if isinstance(item, Record)]
+    expected_rejects = [(item.position, item.line) for item in read_dump(src) if isinstance(item, Reject)]
+    assert (got, got_rejects) == (expected, expected_rejects) == ([(1, "a"), (2, "b"), (4, "c"), (5, "d")], [(3, 5)])
 
 
 def test_local_model_on_worker_processes_writes_what_the_serial_run_writes(tmp_path):
@@ -408,7 +452,7 @@ def test_ctrl_c_stops_between_chunks_and_the_run_resumes_exactly(tmp_path, caplo
     out = tmp_path / "out.jsonl"
     with pytest.raises(KeyboardInterrupt):
         rescore(src, out, classifier=Keyword(interrupt_at="comment 25 "), executor="serial", chunk_size=10)
-    assert "progress saved after record 30; run again with --resume" in caplog.text
+    assert "progress saved after record 30; run again with resume=True to continue" in caplog.text
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler given back
     summary = rescore(src, out, classifier=Keyword(), executor="serial", chunk_size=10, resume=True)
     assert summary.resumed_from == 30

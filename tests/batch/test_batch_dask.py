@@ -28,3 +28,23 @@ def test_dask_cluster_output_equals_the_local_run(tmp_path):
     assert (tmp_path / "dask.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
     assert (tmp_path / "dask-rej.jsonl").read_bytes() == (tmp_path / "local-rej.jsonl").read_bytes()
     assert (summary.records, summary.rejects) == (1200, 1)
+
+
+def test_an_unreachable_scheduler_is_one_clear_error_and_leaves_nothing(tmp_path):
+    """Nothing listens at the address: a ConfigurationError naming it, within the connect timeout; no file left."""
+    import socket
+
+    import dask
+
+    from spamguard import ConfigurationError
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "content": f"comment {i}"}) + "\n" for i in range(10)))
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}), pytest.raises(
+        ConfigurationError, match=f"cannot reach the Dask scheduler at '{address}' .*check the address"
+    ):
+        rescore(src, tmp_path / "out.jsonl", dask_scheduler=address, chunk_size=2, rejects=tmp_path / "r.jsonl")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]

@@ -97,9 +97,13 @@ def test_paths_are_kept_as_strings_and_the_rejects_file_as_an_absolute_path(tmp_
         ({"max_rejects": "10"}, "max_rejects must be a whole number of at least 0, got '10'"),
         ({"rate": -1}, "rate must be a positive number of calls per second, got -1"),
         ({"dask_scheduler": "tcp://h:8786", "executor": "threads"},
-         "dask_scheduler is given but executor is 'threads'; leave executor out"),
-        ({"backend": "auto", "executor": "dask"}, "backend 'auto' waits on the network and runs on threads"),
+         "dask_scheduler is given but executor='threads' too; leave executor out"),
+        ({"backend": "auto", "executor": "dask"}, "backend='auto' waits on the network and runs on threads"),
         ({"output": "IN"}, "is the input; choose another output file"),
+        ({"rejects": "IN"}, "the rejects file .* is the input; choose another file"),
+        ({"rejects": "OUT"}, "the rejects file .* is the output .*out.jsonl'; choose another file"),
+        ({"rejects": "OUT.checkpoint"}, "the rejects file .* is the output .*out.jsonl.checkpoint'; choose another"),
+        ({"output": "IN-without-.partial"}, r"the output .*in.jsonl.partial' is the input; choose another output file"),
         ({"resume": True, "output": None}, "resume needs an input file and an output file"),
     ],
 )
@@ -108,9 +112,13 @@ def test_bad_options_raise_invalid_option_error_before_any_file_exists(tmp_path,
     src = tmp_path / "in.jsonl"
     src.write_text('{"content": "hello"}\n')
     arguments = {"output": tmp_path / "out.jsonl", **arguments}
-    if arguments["output"] == "IN":
-        arguments["output"] = str(src)
+    names = {"IN": str(src), "OUT": str(tmp_path / "out.jsonl"), "IN-without-.partial": str(tmp_path / "in.jsonl"),
+             "OUT.checkpoint": str(tmp_path / "out.jsonl.checkpoint")}
+    if arguments.get("output") == "IN-without-.partial":  # the input is named like the output's partial file
+        src = src.rename(tmp_path / "in.jsonl.partial")
+    arguments = {key: names.get(value, value) if isinstance(value, str) else value for key, value in arguments.items()}
     with pytest.raises(InvalidOptionError, match=message) as info:
         rescore(src, **arguments)
     assert isinstance(info.value, SpamGuardError) and isinstance(info.value, ValueError)
-    assert sorted(os.listdir(tmp_path)) == ["in.jsonl"]
+    assert sorted(os.listdir(tmp_path)) == [src.name]
+    assert src.read_text() == '{"content": "hello"}\n'  # the input is never emptied

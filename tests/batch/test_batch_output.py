@@ -44,7 +44,8 @@ def opened(tmp_path, name="out.jsonl", **arguments):
                                 **arguments)
     progress = Progress()
     output = Output(options, progress)
-    assert output.open("jsonl") is False
+    assert output.prepare("jsonl") is False
+    output.open()
     return output, progress
 
 
@@ -79,7 +80,7 @@ def test_a_failure_half_way_through_a_chunk_leaves_the_checkpoint_where_it_was(t
     with pytest.raises(RuntimeError), output.changing():
         output.write(MORE)
         raise RuntimeError("the chunk broke half-way")
-    output.commit_after_failure()
+    output.after_failure(RuntimeError("the chunk broke half-way"))
     assert (saved(output)["position"], os.path.getsize(output.partial)) == (2, len(ROWS))
     output.close()
 
@@ -87,7 +88,7 @@ def test_a_failure_half_way_through_a_chunk_leaves_the_checkpoint_where_it_was(t
     with output.changing():
         output.write(ROWS)
         progress.position = 2
-    output.commit_after_failure()  # a failure between chunks: the chunk handled is kept
+    output.after_failure(RuntimeError("between chunks"))  # a failure between chunks: the chunk handled is kept
     assert (saved(output)["position"], os.path.getsize(output.partial)) == (2, len(ROWS))
     output.close()
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
-from spamguard import BackendUnavailableError
+from spamguard import AkismetClient, BackendUnavailableError
 from spamguard.batch import rescore
 from spamguard.testing import FakeAkismet
 
@@ -44,18 +45,51 @@ def test_akismet_backend_judges_every_record_in_order(server, tmp_path):
     assert sum(1 for path, _ in server.requests if path.endswith("/comment-check")) == 40
 
 
+class GoesDown:
+    """An Akismet client that takes the service down when it is asked about its ``after``-th comment."""
+
+    def __init__(self, server, after: int) -> None:
+        self.inner = AkismetClient.from_env()  # .inner: the run sees a remote classifier and uses threads
+        self.server, self.after, self.asked = server, after, 0
+
+    def check(self, comment):
+        self.asked += 1
+        if self.asked == self.after:
+            self.server.mode = "down"
+        return self.inner.check(comment)
+
+    def check_many(self, comments):
+        return [self.check(c) for c in comments]
+
+    def submit_spam(self, comment, verdict=None):
+        pass
+
+    def submit_ham(self, comment, verdict=None):
+        pass
+
+
 def test_service_down_stops_the_run_and_resume_finishes_it(server, tmp_path):
-    """When the service stays down the run stops with its progress saved; --resume later finishes it."""
+    """When the service goes down mid-run the run stops with its progress saved; --resume later finishes it."""
     src = make_jsonl(tmp_path / "in.jsonl", 30)
     rescore(src, tmp_path / "clean.jsonl", backend="akismet", progress=False)
     out = tmp_path / "out.jsonl"
+    with pytest.raises(BackendUnavailableError, match="could not connect"):
+        rescore(src, out, classifier=GoesDown(server, after=10), workers=1, progress=False)
+    with open(f"{out}.checkpoint", encoding="utf-8") as f:
+        assert json.load(f)["position"] == 9
+    assert not out.exists()
+    server.mode = "ok"
+    rescore(src, out, classifier=GoesDown(server, after=0), workers=1, progress=False, resume=True)
+    assert out.read_bytes() == (tmp_path / "clean.jsonl").read_bytes()
+
+
+def test_service_down_from_the_start_leaves_nothing_behind(server, tmp_path):
+    """Down before any record is judged: the run fails naming the service, and no file is left to block the next."""
+    src = make_jsonl(tmp_path / "in.jsonl", 30)
     server.mode = "down"
     with pytest.raises(BackendUnavailableError, match="could not connect"):
-        rescore(src, out, backend="akismet", progress=False)
-    assert (tmp_path / "out.jsonl.checkpoint").exists() and not out.exists()
-    server.mode = "ok"
-    rescore(src, out, backend="akismet", progress=False, resume=True)
-    assert out.read_bytes() == (tmp_path / "clean.jsonl").read_bytes()
+        rescore(src, tmp_path / "out.jsonl", backend="akismet", progress=False, rejects=tmp_path / "rejects.jsonl")
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl"]
 
 
 def test_auto_backend_falls_back_to_the_local_model_when_the_service_is_down(server, tmp_path):
