@@ -39,7 +39,7 @@ WORDPRESS = Path("/usr/share/wordpress")
 AKISMET = WORDPRESS / "wp-content" / "plugins" / "akismet"
 DEBIAN_CONFIG_DIR = Path("/etc/wordpress")
 CONFIG_PREFIX = "spamguard-test-"
-APT_PACKAGES = "wordpress mariadb-server php-cli php-mysql"
+APT_PACKAGES = "wordpress mariadb-server php-cli php-mysql curl"
 APT_HINT = f"apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y {APT_PACKAGES}"
 BROWSER_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
@@ -54,7 +54,7 @@ def which(tool: str) -> str | None:
 
 def missing_requirements() -> str | None:
     """Why this machine cannot run the test (naming the apt-get command), or None."""
-    tools = {name: which(name) for name in ("php", "mariadbd", "mariadb-install-db", "mariadb", "mariadb-admin")}
+    tools = {name: which(name) for name in ("php", "mariadbd", "mariadb-install-db", "mariadb", "mariadb-admin", "curl")}
     absent = [name for name, path in tools.items() if path is None]
     if absent or not (WORDPRESS / "wp-config.php").is_file() or not (AKISMET / "akismet.php").is_file():
         what = ", ".join(absent) if absent else f"{WORDPRESS} with the Akismet plugin"
