@@ -54,7 +54,8 @@ def which(tool: str) -> str | None:
 
 def missing_requirements() -> str | None:
     """Why this machine cannot run the test (naming the apt-get command), or None."""
-    tools = {name: which(name) for name in ("php", "mariadbd", "mariadb-install-db", "mariadb", "mariadb-admin", "curl")}
+    names = ("php", "mariadbd", "mariadb-install-db", "mariadb", "mariadb-admin", "curl")
+    tools = {name: which(name) for name in names}
     absent = [name for name, path in tools.items() if path is None]
     if absent or not (WORDPRESS / "wp-config.php").is_file() or not (AKISMET / "akismet.php").is_file():
         what = ", ".join(absent) if absent else f"{WORDPRESS} with the Akismet plugin"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urljoin
@@ -86,6 +88,7 @@ def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPress]:
         config_name=f"spamguard-test-{os.getpid()}-{secrets.token_hex(4)}",
     )
     with contextlib.ExitStack() as cleanup:
+        _stop_cleanly_on_sigterm(cleanup)
         database = MariaDB(root / "db")
         cleanup.callback(database.stop)
         database.start()
@@ -137,6 +140,21 @@ def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPress]:
         php.wait_for_port(site.port)
         _install(site)
         yield site
+
+
+def _stop_cleanly_on_sigterm(cleanup: contextlib.ExitStack) -> None:
+    """While the site runs, SIGTERM (a CI timeout, say) interrupts the run like Ctrl-C does, so the
+    teardown still stops every process and removes the configuration file from /etc/wordpress."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    cleanup.callback(signal.signal, signal.SIGTERM, signal.SIG_DFL)
 
 
 def _follow_the_page(site: WordPress, cleanup: contextlib.ExitStack) -> None:
