@@ -11,6 +11,7 @@ name of its own (``spamguard-test-PID-RANDOM``, chosen through ``WORDPRESS_CONFI
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import json
 import os
@@ -361,8 +362,10 @@ ENGLISH = "en-US,en;q=0.9"
 GERMAN = "de-DE,de;q=0.9,en;q=0.5"
 
 
+@dataclasses.dataclass
 class Owner:
-    """What the site owner saw: the Akismet settings page before and after saving it."""
+    """What the site owner saw: whether Akismet got active, the Akismet settings page before and
+    after saving it, and the output of the page's check commands."""
 
     activated: bool = False
     settings_before: str = ""
@@ -372,20 +375,23 @@ class Owner:
     check_error: str = ""
 
 
+@dataclasses.dataclass
 class Comments:
-    """The three comments a visitor posted, by id, and the post page as an English and a German reader saw it."""
+    """The three comments a visitor posted (ids), their state right after posting, and the post
+    page as an English and a German reader saw it."""
 
-    spam: int = 0
-    ham_en: int = 0
-    ham_de: int = 0
+    spam: int
+    ham_en: int
+    ham_de: int
     states: dict[int, dict[str, Any]]
-    page_en: str = ""
-    page_de: str = ""
+    page_en: str
+    page_de: str
 
 
+@dataclasses.dataclass
 class Moderation:
-    """The comments after a moderator marked the English one as spam and the spam as not spam;
-    ``errors`` says which of the two clicks could not be made (no such link on the page)."""
+    """The two comments after a moderator marked the English one as spam and the spam as not
+    spam; ``errors`` says which of the two clicks could not be made (no such link on the page)."""
 
     ham_en: dict[str, Any]
     spam: dict[str, Any]

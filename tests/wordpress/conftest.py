@@ -249,30 +249,31 @@ def owner(wordpress: WordPress) -> Owner:
 
 @pytest.fixture(scope="module")
 def comments(wordpress: WordPress, owner: Owner) -> Comments:
-    posted = Comments()
+    """A visitor posts the spam and the English comment, another the German one, through the post
+    page's form; then an English and a German reader open the post."""
     visitor = Browser(wordpress.url, ENGLISH)
-    posted.spam = wordpress.post_comment(visitor, **SPAM)
-    posted.ham_en = wordpress.post_comment(visitor, **HAM_EN)
-    posted.ham_de = wordpress.post_comment(Browser(wordpress.url, GERMAN), **HAM_DE)
-    posted.states = {i: wordpress.comment(i) for i in (posted.spam, posted.ham_en, posted.ham_de)}
-    posted.page_en = Browser(wordpress.url, ENGLISH).page("/?p=1").text
-    posted.page_de = Browser(wordpress.url, GERMAN).page("/?p=1").text
-    return posted
+    ids = (
+        wordpress.post_comment(visitor, **SPAM),
+        wordpress.post_comment(visitor, **HAM_EN),
+        wordpress.post_comment(Browser(wordpress.url, GERMAN), **HAM_DE),
+    )
+    return Comments(
+        *ids, states={i: wordpress.comment(i) for i in ids},
+        page_en=Browser(wordpress.url, ENGLISH).page("/?p=1").text,
+        page_de=Browser(wordpress.url, GERMAN).page("/?p=1").text,
+    )
 
 
 @pytest.fixture(scope="module")
 def moderation(wordpress: WordPress, comments: Comments) -> Moderation:
+    """A moderator follows "Spam" under the English comment and "Not Spam" under the spam one."""
     admin = Browser(wordpress.url)
     wordpress.login(admin)
-    done = Moderation()
-    done.errors = []
+    errors = []
     for comment_id, action, listing in ((comments.ham_en, "spamcomment", "all"),
                                         (comments.spam, "unspamcomment", "spam")):
         try:
             wordpress.moderate(admin, comment_id, action, listing)
         except RuntimeError as exc:
-            done.errors.append(f"{action} on comment {comment_id}: {str(exc).splitlines()[0]}")
-    done.ham_en = wordpress.comment(comments.ham_en)
-    done.spam = wordpress.comment(comments.spam)
-    return done
-
+            errors.append(f"{action} on comment {comment_id}: {str(exc).splitlines()[0]}")
+    return Moderation(wordpress.comment(comments.ham_en), wordpress.comment(comments.spam), errors)
