@@ -480,7 +480,8 @@ class AkismetApp:
             try:
                 return Comment.from_mapping(data, max_content_chars=limit)
             except InvalidCommentError as exc:
-                culprit = next((n for n in reversed(list(data)) if n not in _REQUIRED
+                candidates = sorted(reversed(list(data)), key=lambda n: n == "comment_content")  # Akismet's name last
+                culprit = next((n for n in candidates if n != "user_ip"
                                 and _refusal(dict(data), n, limit) != exc.field), None)
                 if culprit is None:
                     raise

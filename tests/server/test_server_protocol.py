@@ -152,9 +152,10 @@ def test_comment_check_without_a_usable_user_ip_is_invalid(server, api_key, fiel
         ({"HTTP_X_LONG": "y" * 9000}, "HTTP_X_LONG"),
         ({"honeypot_field_name": "comment_content"}, "honeypot_field_name"),
         ({"comment_author": "Ann", "author": "Bob"}, "author"),
+        ({"content": "something else"}, "content"),
     ],
     ids=["permalink", "date", "post-modified", "url", "referrer", "long-parent", "long-extra", "honeypot",
-         "author-twice"],
+         "author-twice", "content-twice"],
 )
 def test_an_optional_parameter_that_cannot_be_read_is_left_out_and_named(server, api_key, classifier, fields,
                                                                           ignored):
