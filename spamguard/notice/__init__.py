@@ -28,6 +28,7 @@ from ._notice import (
     disclosure_for,
     policy_text,
     resolve_service,
+    service_at,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "normalize_language",
     "policy_text",
     "resolve_service",
+    "service_at",
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Literal
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -28,6 +30,7 @@ __all__ = [
     "disclosure_for",
     "policy_text",
     "resolve_service",
+    "service_at",
 ]
 
 Format = Literal["html", "text", "markdown"]
@@ -90,11 +93,12 @@ class Service:
 
     ``Service("TypePad AntiSpam", "https://www.typepad.com/privacy")`` makes the notice name
     that service and link to its privacy page. The name is shown as given (escaped per format);
-    the URL must be http(s).
+    the URL must be http(s). Without one (``Service("spam.example.net")``) the notice names the
+    service without a link, unless the call gives ``privacy_url``; :func:`policy_text` needs one.
     """
 
     name: str = attrs.field(validator=_validate_name)
-    privacy_url: str = attrs.field(validator=_validate_url)
+    privacy_url: str | None = attrs.field(default=None, validator=attrs.validators.optional(_validate_url))
 
 
 #: Akismet, the default service, with its privacy page.
@@ -116,6 +120,36 @@ def resolve_service(service: ServiceSpec) -> Service | None:
         "service",
         f"{service!r} is not a service; use 'akismet', 'local' or spamguard.notice.Service(name, privacy_url)",
     )
+
+
+_AKISMET_HOSTS = ("akismet.com",)
+_LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+
+
+def service_at(url: str) -> ServiceSpec:
+    """What the notice should say for an Akismet-compatible service at ``url`` (its base URL).
+
+    ``"akismet"`` for Akismet's own hosts (``rest.akismet.com``, ``KEY.rest.akismet.com``);
+    ``"local"`` for a service on the site's own machine (a loopback address or ``localhost``):
+    the comment data does not leave it; otherwise a :class:`Service` named by the host, with no
+    privacy page (pass ``privacy_url`` to link one), since nothing else is known about who runs it.
+    """
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        host = ""
+    if not host:
+        raise InvalidNoticeSettingError("service", f"{url!r} is not a service's http(s) URL")
+    if any(host == name or host.endswith("." + name) for name in _AKISMET_HOSTS):
+        return "akismet"
+    if host in _LOOPBACK_NAMES:
+        return "local"
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return "local"
+    except ValueError:
+        pass
+    return Service(host)
 
 
 def fill(template: str, **values: str) -> str:
@@ -315,6 +349,11 @@ def policy_text(
     sentences = [escape(catalog.gettext(M.POLICY_DATA)), escape(catalog.gettext(M.POLICY_PURPOSE))]
     if resolved is not None:
         url = url or resolved.privacy_url
+        if url is None:
+            raise InvalidNoticeSettingError(
+                "privacy_url",
+                f"{resolved.name!r} has no privacy page, which the policy text links to; pass privacy_url=",
+            )
         link = _link(fmt, code, escape(url), url, None, rel=False) if fmt != "text" else url
         sentences.append(fill(escape(catalog.gettext(M.POLICY_REMOTE)), service=escape(resolved.name), link=link))
     else:
