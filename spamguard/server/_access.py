@@ -9,17 +9,19 @@ that is: the time (UTC), the client's address (the site's server, not its visito
 method, the path without its query string, the key as ``***`` and its last four
 characters (``-`` when none was sent), the HTTP status, what was answered (``spam``,
 ``ham``, ``discard``, ``valid``, ``invalid``, ``thanks``, ``json``...), the time taken, and
-for ``invalid`` the debug help sent to the client; parameters the service ignored are named
-in ``ignored=``. Comment text, names, e-mail and visitor addresses never appear.
+for ``invalid`` the debug help sent to the client with the values it quotes from the request
+replaced by ``'...'``; parameters a check left out are named in ``ignored=``. Comment text,
+names, e-mail and visitor addresses never appear.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import TextIO
 
-__all__ = ["AccessLog", "one_line"]
+__all__ = ["AccessLog", "one_line", "redact"]
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -29,6 +31,17 @@ def one_line(text: str, limit: int = 200) -> str:
     escaped = text.encode("ascii", "backslashreplace").decode("ascii")
     escaped = "".join(c if c.isprintable() and c != " " else f"\\x{ord(c):02x}" for c in escaped)
     return escaped[:limit]
+
+
+# What a debug help quotes from the request, as repr() writes it: anything in single quotes, and in
+# double quotes (repr's choice for text holding a single quote) except the parameter names the
+# messages themselves put in double quotes ("api_key"), which repr would have single-quoted.
+_QUOTED_VALUE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?![a-z_]+\")(?:[^\"\\]|\\.)*\"")
+
+
+def redact(text: str) -> str:
+    """A debug help without the request's values it quotes: ``'...'`` in their place."""
+    return _QUOTED_VALUE.sub("'...'", text)
 
 
 def _quoted(text: str, limit: int = 300) -> str:
@@ -68,7 +81,7 @@ class AccessLog:
             f"key={key or '-'} {status} {answer} {seconds * 1000:.1f}ms"
         )
         if debug_help:
-            line += f" help={_quoted(debug_help)}"
+            line += f" help={_quoted(redact(debug_help))}"
         if ignored:
             line += f" ignored={one_line(ignored, 300)}"
         with self._lock:

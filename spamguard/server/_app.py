@@ -182,6 +182,13 @@ class _Exchange:
     answer: str = ""
     debug_help: str | None = None
     ignored: list[str] = attrs.Factory(list)
+    """Parameters a check left out, by name only (the log line's ``ignored=``)."""
+    why: list[str] = attrs.Factory(list)
+    """The same with the reason, for the client's debug help (which may repeat the client's values)."""
+
+    def leave_out(self, name: str, why: str | None = None) -> None:
+        self.ignored.append(name)
+        self.why.append(f"{name} ({why})" if why else name)
     alerts: list[tuple[str, str]] = attrs.Factory(list)
 
 
@@ -275,10 +282,12 @@ class AkismetApp:
         seconds = time.perf_counter() - started
         self.metrics.request(endpoint, response.status, seconds)
         if self.access_log is not None:
+            refused = response.status != 200 or exchange.answer == protocol.INVALID
             self.access_log.write(
                 client=self._client(environ) or "-", method=str(environ.get("REQUEST_METHOD", "-")),
                 path=environ.get("PATH_INFO") or "/", key=exchange.key, status=response.status,
-                answer=exchange.answer or "-", seconds=seconds, debug_help=exchange.debug_help,
+                answer=exchange.answer or "-", seconds=seconds,
+                debug_help=exchange.debug_help if refused else None,
                 ignored=",".join(exchange.ignored) or None,
             )
         if environ.get("REQUEST_METHOD") == "HEAD":
@@ -439,7 +448,7 @@ class AkismetApp:
                     del data[name]  # empty, or WordPress's "0000-00-00 00:00:00": no date
                 elif when is False:
                     del data[name]
-                    exchange.ignored.append(name)
+                    exchange.leave_out(name, "not a date")
                 else:
                     data[name] = when
         try:
@@ -449,7 +458,7 @@ class AkismetApp:
                 raise
             comment = self._comment_without_what_is_bad(data, exchange)
         if exchange.ignored:
-            exchange.debug_help = "Checked without what could not be read: " + "; ".join(exchange.ignored)
+            exchange.debug_help = "Checked without what could not be read: " + "; ".join(exchange.why)
         return comment
 
     def _comment_without_what_is_bad(self, data: dict[str, Any], exchange: _Exchange) -> Comment:
@@ -463,19 +472,20 @@ class AkismetApp:
             value = data.get(name)
             if isinstance(value, str) and len(value) > limit:
                 data[name] = value[:limit]
-                exchange.ignored.append(f"{name} beyond {limit:,} characters")
+                exchange.leave_out(name, f"cut to its first {limit:,} characters")
         for name in [n for n in data if n not in _REQUIRED]:
             try:
                 Comment.from_mapping({"comment_content": "", name: data[name]}, max_content_chars=limit)
             except InvalidCommentError as exc:
                 del data[name]
-                exchange.ignored.append(f"{name} ({exc})")
+                exchange.leave_out(name, str(exc))
         honeypot = data.get("honeypot_field_name")
         extras = [n for n in data if n not in FIELD_NAMES and n != honeypot]
         if len(extras) >= _MAX_EXTRA:
             for name in extras[_MAX_EXTRA - 1:]:
                 del data[name]
-            exchange.ignored.append(f"{len(extras) - _MAX_EXTRA + 1} parameters beyond the first {_MAX_EXTRA - 1}")
+            exchange.leave_out(f"{len(extras) - _MAX_EXTRA + 1}-more-parameters",
+                               f"only the first {_MAX_EXTRA - 1} extra parameters are read")
         for _ in range(len(data)):
             try:
                 return Comment.from_mapping(data, max_content_chars=limit)
@@ -486,7 +496,7 @@ class AkismetApp:
                 if culprit is None:
                     raise
                 del data[culprit]
-                exchange.ignored.append(f"{culprit} ({exc})")
+                exchange.leave_out(culprit, str(exc))
         return Comment.from_mapping(data, max_content_chars=limit)
 
     # --- the Akismet endpoints ------------------------------------------------------------

@@ -311,12 +311,16 @@ def test_request_log_has_a_line_per_request_with_the_key_masked(serve, api_key):
 
 
 def test_request_log_names_what_a_check_left_out_but_not_its_value(serve, api_key):
-    """A parameter left out of a check is named in the log line; comment data is not written."""
+    """A parameter left out of a check is named in the log line, its value only in the client's debug help;
+    comment data is not written."""
     log = io.StringIO()
     server = serve(access_log=log)
-    server.post("/1.1/comment-check", form(api_key, **HAM, comment_date_gmt="yesterday"))
+    response = server.post("/1.1/comment-check", form(api_key, **HAM, comment_date_gmt="yesterday",
+                                                      comment_author_url="mailto:ann@mail.example"))
+    assert "'mailto:ann@mail.example' is not an http(s) URL" in response.headers["X-akismet-debug-help"]
     (line,) = log.getvalue().splitlines()
-    assert "ignored=comment_date_gmt" in line
+    assert line.endswith(" ignored=comment_date_gmt,comment_author_url")
+    assert "ann@mail.example" not in line
     assert HAM["comment_content"] not in line and HAM["user_ip"] not in line and "Ann" not in line
 
 
@@ -403,3 +407,15 @@ def test_a_malformed_hash_in_the_keys_file_is_named(keys_file, entry):
         {"id": "k_1", "sites": [SITE], "created": "", **entry}]}))
     with pytest.raises(KeyStoreError, match="key entry #1 is malformed"):
         KeyStore(keys_file)
+
+
+def test_request_log_quotes_no_value_from_the_request(serve, api_key):
+    """The debug help of an `invalid` is logged with the values it quotes replaced (an address list
+    from a proxy header is still visitors' addresses)."""
+    log = io.StringIO()
+    server = serve(access_log=log)
+    response = server.post("/1.1/comment-check", form(api_key, **{**HAM, "user_ip": "198.51.100.4, 10.0.0.1"}))
+    assert "'198.51.100.4, 10.0.0.1' is not an IPv4 or IPv6 address" in response.headers["X-akismet-debug-help"]
+    (line,) = log.getvalue().splitlines()
+    assert line.endswith(""" help="Invalid comment parameter: user_ip: '...' is not an IPv4 or IPv6 address\"""")
+    assert "198.51.100.4" not in line

@@ -201,7 +201,7 @@ def test_text_longer_than_the_service_takes_is_cut_not_refused(serve, api_key, c
     server = serve(max_content_chars=100)
     response = check(server, api_key, **{**HAM, "comment_content": "pills " * 50})
     assert response.text == "true"
-    assert "beyond 100 characters" in response.headers["X-akismet-debug-help"]
+    assert "comment_content (cut to its first 100 characters)" in response.headers["X-akismet-debug-help"]
     assert classifier.checked[0].content == ("pills " * 50)[:100]
 
 
