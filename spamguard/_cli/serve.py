@@ -32,7 +32,7 @@ examples:
   spamguard keys add --keys-file keys.json --site https://blog.example   # prints the key
   spamguard serve --keys-file keys.json --feedback feedback.sqlite --port 8080
   spamguard serve --keys-file keys.json --access-log /var/log/spamguard/requests.log
-  spamguard serve --keys-file keys.json --notice-name "Example Hosting" --privacy-url https://host.example/privacy
+  spamguard serve --keys-file keys.json --notice-name Hoster --privacy-url https://host.example/p
 
 Then point any Akismet client at http://127.0.0.1:8080 instead of https://rest.akismet.com
 (WordPress: see examples/wordpress/README.md). Without --keys-file (or SPAMGUARD_KEYS_FILE)
@@ -50,9 +50,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="run a self-hosted Akismet-compatible service backed by the local model",
-        description="Answer the Akismet API (verify-key, comment-check, submit-spam/ham, usage-limit, key-sites, "
-        "and what the WordPress plugin calls besides: get-subscription, get-stats, deactivate, activate, "
-        "GET /1.1/test) with the local model, under the waitress WSGI server.",
+        description="Answer the Akismet API with the local model, under the waitress WSGI server:\n"
+        "verify-key, comment-check, submit-spam/ham, usage-limit, key-sites, and what the\n"
+        "WordPress plugin calls besides (get-subscription, get-stats, deactivate, activate,\n"
+        "GET /1.1/test).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
