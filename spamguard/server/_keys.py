@@ -218,6 +218,9 @@ class KeyStore:
         self._secret = secrets.token_bytes(32)  # for the caches' tags; lives and dies with the process
         self._verified: OrderedDict[bytes, tuple[str, str]] = OrderedDict()  # tag -> (id, key_hash)
         self._unknown: OrderedDict[bytes, float] = OrderedDict()  # tag -> when it stops being known unknown
+        self.slow_checks = 0
+        """Keys compared with the file by their slow hash so far (one per key in the file at most, for each
+        key the process has not seen): what a flood of new or wrong keys costs, for operators and tests."""
         self._load()
 
     def __repr__(self) -> str:
@@ -259,7 +262,13 @@ class KeyStore:
                 return found
             with self._lock:
                 candidates = list(self._keys)
-            found = next((entry for entry in candidates if _matches_entry(key, entry)), None)
+            found = None
+            for entry in candidates:
+                if entry.key_hash.startswith("scrypt$"):
+                    self.slow_checks += 1
+                if _matches_entry(key, entry):
+                    found = entry
+                    break
             with self._lock:
                 if found is None:
                     self._remember(self._unknown, tag, time.monotonic() + _UNKNOWN_FOR)

@@ -342,7 +342,7 @@ def test_a_slow_client_is_answered_and_does_not_hold_up_others(service):
         for _ in range(5):
             started = time.monotonic()
             response = requests.get(f"http://127.0.0.1:{service.port}/1.1/test", timeout=10)
-            assert response.text == "connected" and time.monotonic() - started < 2
+            assert response.text == "connected" and time.monotonic() - started < 5  # not after the slow one
             time.sleep(0.1)
     finally:
         thread.join(timeout=30)

@@ -239,7 +239,7 @@ def test_failed_key_attempts_are_limited_per_client_address(serve, api_key, capl
     answers = [server.post("/1.1/verify-key", form(f"{n:012x}")) for n in range(5)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
     assert [a.text for a in answers[:3]] == ["invalid"] * 3
-    assert 55 <= int(answers[3].headers["Retry-After"]) <= 60
+    assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
     assert "Too many failed key attempts from your address" in answers[3].text
     assert server.post("/1.1/verify-key", form(api_key)).text == "valid"
     warnings = [r.getMessage() for r in caplog.records if "failed key attempts" in r.getMessage()]
@@ -267,12 +267,11 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(serve, api_key)
     assert server.post("/1.1/verify-key", form("1" * 12), headers=second).status_code == 200
 
 
-def test_an_absurdly_long_key_is_refused_without_hashing(server):
-    """A 'key' of 100,000 characters is an invalid key, answered at once."""
-    started = time.perf_counter()
+def test_an_absurdly_long_key_is_refused_without_hashing(server, key_store):
+    """A 'key' of 100,000 characters is an invalid key, refused before any slow hash."""
     response = server.post("/1.1/verify-key", form("a" * 100_000))
     assert response.text == "invalid"
-    assert time.perf_counter() - started < 2
+    assert server.app.keys.slow_checks == 0
 
 
 # --- the request log ------------------------------------------------------------------------------
@@ -378,19 +377,22 @@ def test_keys_files_of_the_first_format_keep_working(keys_file):
 
 
 def test_a_key_verified_once_is_not_hashed_slowly_again(key_store, keys_file):
-    """The first check of a key costs a slow hash per key in the file; later ones a dictionary look-up,
-    and so does a key known to be wrong."""
-    key, _ = key_store.add([SITE])
+    """The first check of a key costs a slow hash per key in the file (at most); later ones a dictionary
+    look-up, and so does a key known to be wrong."""
+    first, _ = key_store.add([SITE])
+    second, _ = key_store.add([SITE])
     store = KeyStore(keys_file)
-    assert store.cached(key) is None
-    assert store.authenticate(key) is not None
-    assert store.cached(key) is not None
+    assert store.cached(second) is None
+    assert store.authenticate(second) is not None
+    assert store.slow_checks == 2  # the first key's hash, then the second's
+    assert store.cached(second) is not None
     assert store.authenticate("f" * 12) is None
-    started = time.perf_counter()
-    for _ in range(200):
-        assert store.authenticate(key) is not None
+    assert store.slow_checks == 4
+    for _ in range(100):
+        assert store.authenticate(second) is not None
         assert store.authenticate("f" * 12) is None
-    assert time.perf_counter() - started < 1.0  # 400 slow hashes would take 10 s or more
+    assert store.authenticate(first) is not None
+    assert store.slow_checks == 5
 
 
 @pytest.mark.parametrize("entry", [
