@@ -8,6 +8,7 @@ the server settings. Bounded in count and time; loopback only.
 
     python benchmarks/server_load.py                      # 16 clients, 12 s or 20,000 checks
     python benchmarks/server_load.py --server-threads 8 --duration 5
+    python benchmarks/server_load.py --log file           # the request log to a file (default: stderr)
 
 The clients share the machine with the server, so the figures are a floor for the server alone.
 """
@@ -49,6 +50,10 @@ def start_server(args: argparse.Namespace, keys_file: Path) -> tuple[subprocess.
         sys.executable, "-m", "spamguard", "serve", "--host", "127.0.0.1", "--port", "0",
         "--keys-file", str(keys_file), "--threads", str(args.server_threads), "--rate-limit", "0",
     ]
+    if args.log == "file":
+        cmd += ["--access-log", str(keys_file.with_name("requests.log"))]
+    elif args.log == "none":
+        cmd += ["--quiet"]
     if args.model:
         cmd += ["--model", args.model]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
@@ -159,6 +164,9 @@ def main() -> int:
     parser.add_argument("--model", help="model to serve (default: the shipped one)")
     parser.add_argument("--client", choices=["requests", "http.client"], default="requests",
                         help="HTTP client the load comes from; http.client is lighter (default: %(default)s)")
+    parser.add_argument("--log", choices=["stderr", "file", "none"], default="stderr",
+                        help="where the server's request log goes: stderr (its default, read here through a pipe), "
+                        "a file (--access-log), or nowhere (--quiet) (default: %(default)s)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,7 +206,8 @@ def main() -> int:
     spam = re.search(r'spamguard_verdicts_total\{verdict="spam"\} (\d+)', metrics)
     print("spamguard serve load benchmark (loopback)")
     model = args.model or "shipped default"
-    print(f"  server: waitress, {args.server_threads} threads, rate limit off, model: {model}")
+    print(f"  server: waitress, {args.server_threads} threads, rate limit off, request log: {args.log}, "
+          f"model: {model}")
     client = "requests.Session" if args.client == "requests" else "http.client keep-alive"
     print(f"  clients: {args.clients} concurrent ({client}, {procs} processes), "
           f"bounds: {args.duration:g} s or {args.requests:,} checks, after {args.warmup:g} s warm-up")

@@ -78,8 +78,9 @@ def test_the_choice_is_made_by_the_shared_function():
     assert service_for_remote("http://[::1]:8080/akismet") == "local"
     assert service_for_remote("https://spam.example.org:8443/x", privacy_url=PRIVACY) == \
         Service("spam.example.org", PRIVACY)
-    with pytest.raises(InvalidNoticeSettingError, match="privacy_url: comment data goes to"):
-        service_for_remote("https://spam.example.org/")
+    assert service_for_remote("https://spam.example.org/") == Service("spam.example.org")
+    with pytest.raises(InvalidNoticeSettingError, match="not the address of a spam service"):
+        service_for_remote("not a url")
 
 
 def test_named_service_in_markdown():

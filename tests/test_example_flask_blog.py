@@ -194,13 +194,20 @@ def test_with_a_key_akismet_decides_and_gets_the_request_data(akismet_client: tu
     assert "HTTP_COOKIE" not in sent  # the session cookie stays home
 
 
-def test_with_a_key_the_notice_names_akismet(akismet_client: tuple[Any, Any]) -> None:
-    """The notice names the service really used: Akismet once a key is set."""
-    client, _ = akismet_client
+def test_with_a_key_the_notice_names_where_comments_go(akismet_client: tuple[Any, Any]) -> None:
+    """The notice names the service really used: with a key, the Akismet-compatible service at
+    SPAMGUARD_AKISMET_URL. Here that is a FakeAkismet on 127.0.0.1, the site's own machine, so the
+    notice says the data stays there and never that it goes to Akismet (rest.akismet.com gives
+    Akismet's notice: tests/guard/test_guard_logic.py)."""
+    from spamguard.notice import disclosure, service_for_remote
+
+    client, server = akismet_client
 
     page = client.get("/posts/1", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
-    assert "akismet.com/privacy" in page
+    notice = page.split('id="spamguard-notice"', 1)[1].split("</div>", 1)[0]
+    assert disclosure("en", service=service_for_remote(server.url)) in notice
+    assert "akismet" not in notice.lower()
 
 
 @pytest.mark.slow

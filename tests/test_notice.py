@@ -302,3 +302,33 @@ def test_policy_erasure_contact_is_escaped():
     html_text = policy_text(erasure_contact=HOSTILE)
     assert "<script" not in html_text
     assert HOSTILE in visible_text(parse_html(html_text))
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://rest.akismet.com", "akismet"),
+    ("https://0123456789ab.rest.akismet.com/", "akismet"),
+    ("http://127.0.0.1:8080", "local"),
+    ("http://[::1]:8080/spam", "local"),
+    ("http://localhost:8080", "local"),
+    ("https://spam.example.net/base/", Service("spam.example.net")),
+    ("https://notakismet.com", Service("notakismet.com")),
+])
+def test_service_for_remote_names_where_a_base_url_sends_comment_data(url, expected):
+    """Akismet's hosts are Akismet; the site's own machine is local; any other host is named as it is."""
+    from spamguard.notice import service_for_remote
+
+    assert service_for_remote(url) == expected
+
+
+def test_a_service_without_a_privacy_page_is_named_without_a_link():
+    """Service(name) alone: the notice names it and links nowhere, unless the call gives privacy_url;
+    the policy text, which must link to the service's policy, asks for one."""
+    service = Service("spam.example.net")
+    assert disclosure("en", service=service, fmt="text") == (
+        "To fight spam, this site sends your comment, name, email address and IP address to spam.example.net "
+        "for checking."
+    )
+    linked = disclosure("en", service=service, privacy_url="https://spam.example.net/privacy", fmt="markdown")
+    assert linked.endswith("[How spam.example.net handles your data](https://spam.example.net/privacy)")
+    with pytest.raises(InvalidNoticeSettingError, match="privacy_url"):
+        policy_text("en", service=service)

@@ -9,8 +9,8 @@ from typing import Any
 
 from .. import _settings
 from ..errors import ConfigurationError
-from ..server import KeyStore, UsageStore, current_month
-from ._args import non_negative_int
+from ..server import DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH, KeyStore, UsageStore, current_month
+from ._args import non_negative_int, whole_number
 
 _EPILOG = """\
 examples:
@@ -18,8 +18,41 @@ examples:
   spamguard keys list --keys-file /etc/spamguard/keys.json
   spamguard keys revoke --keys-file /etc/spamguard/keys.json k_1a2b3c4d
 
-The key is printed once, alone on stdout; the file keeps only its SHA-256.
+The key is printed once, alone on stdout; the file keeps only a slow, salted hash of it.
 SPAMGUARD_KEYS_FILE stands in for --keys-file."""
+
+_ADD_EPILOG = """\
+examples:
+  spamguard keys add --keys-file /etc/spamguard/keys.json --site https://blog.example
+  spamguard keys add --keys-file keys.json --site https://a.example --site https://b.example
+  spamguard keys add --keys-file keys.json --site https://forum.example --limit 50000
+  spamguard keys add --keys-file keys.json --site https://shop.example --length 32 > shop.key
+
+The key is printed once, alone on stdout (redirect it to a file, as above, or copy it now);
+the keys file keeps only a scrypt hash of it. 12 characters (48 bits) is the length the
+WordPress Akismet plugin accepts; the service limits failed key attempts per client address
+(`spamguard serve --key-failures`) so that 48 bits cannot be guessed. Clients that take any
+key can have longer ones (--length 32: 128 bits). The folder of the keys file must exist.
+SPAMGUARD_KEYS_FILE stands in for --keys-file."""
+
+_LIST_EPILOG = """\
+examples:
+  spamguard keys list --keys-file /etc/spamguard/keys.json
+  spamguard keys list --keys-file keys.json --json | jq -r 'select(.revoked | not) | .id'
+
+One row per key, revoked ones included: its id, status, when it was made, this month's
+API calls (from the usage file beside the keys file), its monthly limit and its sites.
+The keys themselves are never shown: the file does not hold them.
+SPAMGUARD_KEYS_FILE stands in for --keys-file."""
+
+_REVOKE_EPILOG = """\
+examples:
+  spamguard keys list --keys-file /etc/spamguard/keys.json        # find the key's id
+  spamguard keys revoke --keys-file /etc/spamguard/keys.json k_1a2b3c4d
+
+The key stays in the file, marked revoked, so that its usage keeps a name; every request
+with it is answered `invalid` from then on. A running `spamguard serve` notices within a
+second, without a restart. SPAMGUARD_KEYS_FILE stands in for --keys-file."""
 
 
 def register(subparsers: Any) -> None:
@@ -34,26 +67,47 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=lambda args: _usage(parser))
     actions = parser.add_subparsers(dest="keys_command", metavar="ACTION")
 
-    add = actions.add_parser("add", help="create a key for one or more sites and print it", epilog=_EPILOG,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = actions.add_parser(
+        "add", help="create a key for one or more sites and print it",
+        description="Create an API key for one or more sites, add it to the keys file, print it.",
+        epilog=_ADD_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _keys_file_option(add)
     add.add_argument("--site", action="append", required=True, metavar="URL",
                      help="a site URL the key may be used from (repeat for several)")
     add.add_argument("--limit", type=non_negative_int, metavar="N",
-                     help="calls a month that usage-limit reports as the key's limit (default: none)")
+                     help="calls a month the key may make; usage-limit reports it and answers beyond it carry "
+                     "Akismet's usage alert (default: none)")
+    add.add_argument("--length", type=_key_length, default=DEFAULT_KEY_LENGTH, metavar="N",
+                     help=f"hex characters in the key, {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH}, 4 bits each "
+                     "(default: %(default)s, the length the WordPress plugin accepts)")
     add.set_defaults(handler=_add)
 
-    list_ = actions.add_parser("list", help="list keys: ids, sites, this month's usage (never the keys)",
-                               epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    list_ = actions.add_parser(
+        "list", help="list keys: ids, sites, this month's usage (never the keys)",
+        description="List the keys: ids, status, this month's calls, limits and sites.",
+        epilog=_LIST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _keys_file_option(list_)
     list_.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     list_.set_defaults(handler=_list)
 
-    revoke = actions.add_parser("revoke", help="revoke a key by its id", epilog=_EPILOG,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    revoke = actions.add_parser(
+        "revoke", help="revoke a key by its id",
+        description="Revoke a key: requests with it are refused from then on (the entry stays).",
+        epilog=_REVOKE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _keys_file_option(revoke)
     revoke.add_argument("id", help="the key's id, as `spamguard keys list` shows it (k_...)")
     revoke.set_defaults(handler=_revoke)
+
+
+def _key_length(text: str) -> int:
+    """An argparse ``type`` for --length: a whole number of key characters within the allowed range."""
+    value = whole_number(MIN_KEY_LENGTH)(text)
+    if value > MAX_KEY_LENGTH:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at most {MAX_KEY_LENGTH}")
+    return value
 
 
 def _keys_file_option(parser: argparse.ArgumentParser) -> None:
@@ -74,11 +128,11 @@ def _store(args: argparse.Namespace) -> KeyStore:
 
 def _add(args: argparse.Namespace) -> int:
     store = _store(args)
-    key, entry = store.add(args.site, limit=args.limit)
+    key, entry = store.add(args.site, limit=args.limit, length=args.length)
     print(key)
     print(
-        f"spamguard: created key {entry.id} for {', '.join(entry.sites)} in {store.path}; "
-        "copy it now: the file keeps only its hash",
+        f"spamguard: created key {entry.id} ({len(key)} characters, {4 * len(key)} bits) for "
+        f"{', '.join(entry.sites)} in {store.path}; copy it now: the file keeps only a hash of it",
         file=sys.stderr,
     )
     return 0

@@ -92,13 +92,15 @@ def _service(args: argparse.Namespace) -> ServiceSpec:
             args.parser.error(f"--service-url is for a service given by name, not {name!r}; use --privacy-url")
         if name.lower() != "auto":
             return name.lower()
-        try:
-            return service_for_remote(configured_remote(), privacy_url=args.privacy_url)
-        except InvalidNoticeSettingError as exc:
-            if exc.setting != "privacy_url" or args.privacy_url is not None:
-                raise
-            args.parser.error(f"argument --privacy-url: {_message(exc)} (or name the service yourself: "
-                              "--service NAME --service-url URL)")
+        remote = configured_remote()
+        service = service_for_remote(remote, privacy_url=args.privacy_url)
+        if isinstance(service, Service) and service.privacy_url is None:  # the command can ask for the page
+            args.parser.error(
+                f"argument --privacy-url: comment data goes to the Akismet-compatible service at {remote}, not to "
+                "Akismet; the notice names that service and must link to the page saying what it does with the "
+                "data: give that page's address (or name the service yourself: --service NAME --service-url URL)"
+            )
+        return service
     if not args.service_url:
         args.parser.error(f"--service {name!r} needs --service-url, the privacy page of that service")
     return Service(name, args.service_url)

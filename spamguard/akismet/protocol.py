@@ -11,7 +11,8 @@ and the test server (:class:`spamguard.testing.FakeAkismet`). Nothing here does 
   :class:`~spamguard.akismet.AkismetConfig`;
 * answer parsing: an answer's status, headers and body become a :class:`~spamguard.Verdict`,
   a :class:`UsageLimit`, :class:`KeySites`, or the spamguard error it means;
-* answer rendering for servers: key-sites as JSON or CSV.
+* answer rendering for servers: key-sites as JSON or CSV, get-subscription and get-stats as
+  JSON, the usage alert headers; and where a legacy client puts its key (the host name).
 
 So any transport (``requests`` today, an async client tomorrow) needs only to send the fields
 and hand back what came back.
@@ -37,12 +38,15 @@ if TYPE_CHECKING:
     from ._config import AkismetConfig
 
 __all__ = [
-    "VERIFY_KEY", "COMMENT_CHECK", "SUBMIT_SPAM", "SUBMIT_HAM", "USAGE_LIMIT", "KEY_SITES", "PATHS",
-    "TRUE", "FALSE", "VALID", "INVALID", "THANKS",
+    "VERIFY_KEY", "COMMENT_CHECK", "SUBMIT_SPAM", "SUBMIT_HAM", "USAGE_LIMIT", "KEY_SITES", "GET_SUBSCRIPTION",
+    "GET_STATS", "DEACTIVATE", "ACTIVATE", "CONNECTIVITY_TEST", "PATHS",
+    "TRUE", "FALSE", "VALID", "INVALID", "THANKS", "DEACTIVATED", "CONNECTED",
     "DEBUG_HELP", "GUID", "PRO_TIP", "DISCARD_TIP", "RECHECK_AFTER", "ALERT_CODE", "ALERT_MSG",
+    "ALERT_API_CALLS", "ALERT_USAGE_LIMIT", "FIRST_MONTH_OVER_LIMIT", "usage_alert_headers",
     "GUARANTEED_SPAM_AUTHOR", "GUARANTEED_SPAM_EMAIL", "HAM_ROLE", "answer_for_test_values",
-    "UsageLimit", "SiteActivity", "KeySites", "KEY_SITES_COLUMNS",
-    "mask_key", "scrub_key",
+    "DATE_FIELDS", "STATS_PERIODS", "DEFAULT_STATS_PERIOD",
+    "UsageLimit", "SiteActivity", "KeySites", "KEY_SITES_COLUMNS", "Subscription", "Stats",
+    "mask_key", "scrub_key", "key_from_host",
     "comment_fields", "submit_fields", "verify_key_fields", "usage_limit_fields", "key_sites_fields",
     "raise_for_invalid", "parse_check", "parse_verify", "parse_submit", "parse_usage_limit", "parse_key_sites",
     "key_sites_json", "key_sites_csv",
@@ -58,6 +62,17 @@ SUBMIT_SPAM = "submit-spam"
 SUBMIT_HAM = "submit-ham"
 USAGE_LIMIT = "usage-limit"
 KEY_SITES = "key-sites"
+# What the WordPress plugin calls besides the documented API (read from Akismet 5.0.2's PHP).
+GET_SUBSCRIPTION = "get-subscription"
+"""The key's account, as JSON: the plugin's settings page calls it with ``key`` and ``blog``."""
+GET_STATS = "get-stats"
+"""Counts for the settings page, as JSON, for ``from`` = one of :data:`STATS_PERIODS`."""
+DEACTIVATE = "deactivate"
+"""The plugin tells the service it is being deactivated (``key``, ``blog``): :data:`DEACTIVATED`."""
+ACTIVATE = "activate"
+"""No plugin version we know calls it, and Akismet documents none: answered like verify-key."""
+CONNECTIVITY_TEST = "test"
+"""``GET /1.1/test``, the plugin's connectivity check: :data:`CONNECTED`."""
 
 PATHS: Mapping[str, str] = {
     VERIFY_KEY: "/1.1/verify-key",
@@ -66,6 +81,11 @@ PATHS: Mapping[str, str] = {
     SUBMIT_HAM: "/1.1/submit-ham",
     USAGE_LIMIT: "/1.2/usage-limit",
     KEY_SITES: "/1.2/key-sites",
+    GET_SUBSCRIPTION: "/1.1/get-subscription",
+    GET_STATS: "/1.1/get-stats",
+    DEACTIVATE: "/1.1/deactivate",
+    ACTIVATE: "/1.1/activate",
+    CONNECTIVITY_TEST: "/1.1/test",
 }
 """Each endpoint's path under the service's base URL."""
 
@@ -79,6 +99,10 @@ INVALID = "invalid"
 """Any call: the request was refused (``X-akismet-debug-help`` says why)."""
 THANKS = "Thanks for making the web a better place."
 """The body submit-spam and submit-ham answer with."""
+DEACTIVATED = "deactivated"
+"""deactivate: done (the plugin takes any other body as a failure)."""
+CONNECTED = "connected"
+"""``GET /1.1/test``: the service is reachable (the plugin compares the body with this)."""
 
 DEBUG_HELP = "X-akismet-debug-help"
 GUID = "X-akismet-guid"
@@ -88,6 +112,20 @@ DISCARD_TIP = "discard"
 RECHECK_AFTER = "X-akismet-recheck-after"
 ALERT_CODE = "X-akismet-alert-code"
 ALERT_MSG = "X-akismet-alert-msg"
+ALERT_API_CALLS = "X-akismet-alert-api-calls"
+ALERT_USAGE_LIMIT = "X-akismet-alert-usage-limit"
+FIRST_MONTH_OVER_LIMIT = 10501
+"""The usage alert code for "over the limit this month" (the plugin's FIRST_MONTH_OVER_LIMIT notice).
+
+Akismet's other usage codes (10502, 10504, 10508, 10516) announce or report an account
+restricted for months over its limit; a service that never restricts a key must not send them."""
+
+DATE_FIELDS = ("comment_date_gmt", "comment_post_modified_gmt")
+"""The date parameters; in UTC by their names, so a date without a zone (WordPress sends
+``2026-11-29 05:21:33``) is UTC."""
+STATS_PERIODS = ("60-days", "6-months", "all")
+"""The periods get-stats takes as ``from``."""
+DEFAULT_STATS_PERIOD = "6-months"
 
 GUARANTEED_SPAM_AUTHOR = "akismet-guaranteed-spam"
 """A ``comment_author`` that comment-check always calls spam (Akismet's test value)."""
@@ -147,7 +185,104 @@ class KeySites:
     total: int | None
 
 
+@attrs.frozen
+class Subscription:
+    """The key's account as get-subscription reports it (what the plugin's settings page shows).
+
+    ``status`` is ``active`` for a working key (the plugin also knows ``cancelled``,
+    ``suspended``, ``missing``, ``no-sub``); ``next_billing_date`` is a Unix time or None
+    (no row shown); ``limit_reached`` is ``yellow``/``red`` for Akismet's "more sites than
+    your subscription allows" notice, else None.
+    """
+
+    status: str
+    account_type: str
+    account_name: str
+    next_billing_date: int | None = None
+    limit_reached: str | None = None
+
+    def to_json(self) -> str:
+        """The get-subscription answer."""
+        return json.dumps({
+            "status": self.status, "account_type": self.account_type, "account_name": self.account_name,
+            "next_billing_date": self.next_billing_date, "limit_reached": self.limit_reached,
+        })
+
+
+@attrs.frozen
+class Stats:
+    """A key's counts on one site for a period, as get-stats reports them.
+
+    ``spam`` and ``ham`` are comment-check answers; ``missed_spam`` and ``false_positives``
+    are reports (submit-spam, submit-ham) that said an answer was wrong; ``accuracy`` is the
+    percentage of answers not reported wrong (None before any answer); ``time_saved`` is
+    Akismet's estimate of moderators' seconds saved, None where nobody estimates it.
+    ``breakdown`` holds the same counts per month (``YYYY-MM``).
+    """
+
+    spam: int
+    ham: int
+    missed_spam: int
+    false_positives: int
+    breakdown: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
+    time_saved: int | None = None
+
+    @property
+    def accuracy(self) -> float | None:
+        """100 x (answers - reported wrong) / answers, rounded to 2 places; None before any answer."""
+        answers = self.spam + self.ham
+        if answers == 0:
+            return None
+        wrong = min(answers, self.missed_spam + self.false_positives)
+        return round(100.0 * (answers - wrong) / answers, 2)
+
+    def to_json(self) -> str:
+        """The get-stats answer."""
+        return json.dumps({
+            "spam": self.spam, "ham": self.ham, "missed_spam": self.missed_spam,
+            "false_positives": self.false_positives, "accuracy": self.accuracy, "time_saved": self.time_saved,
+            "breakdown": {month: {"da": month, **dict(counts)} for month, counts in self.breakdown.items()},
+        })
+
+
+def usage_alert_headers(calls: int, limit: int | None, month_start: str) -> list[tuple[str, str]]:
+    """The alert headers for a key over its monthly limit (none when it is within it, or unlimited).
+
+    Akismet's plugin keeps whatever alert the last answer carried and clears it when an answer
+    carries none, so every answer to a key over its limit must carry them.
+    """
+    if limit is None or calls <= limit:
+        return []
+    message = f"This key made {calls:,} API calls since {month_start}; its limit is {limit:,} a month."
+    return [(ALERT_CODE, str(FIRST_MONTH_OVER_LIMIT)), (ALERT_MSG, message),
+            (ALERT_API_CALLS, str(calls)), (ALERT_USAGE_LIMIT, str(limit))]
+
+
 # --- keys in text ----------------------------------------------------------------------------------
+
+
+def key_from_host(host: str | None) -> str | None:
+    """The API key in a legacy key-in-subdomain host name (``KEY.rest.akismet.com``), or None.
+
+    Old clients (the npm ``akismet-api`` client among them) send comment-check and submit-*
+    to ``https://KEY.rest.akismet.com`` with no key in the body. The first label of the
+    ``Host`` header is taken as the key when the name has at least three labels, is not an
+    IP address, and the label is 8 to 64 letters and digits (a real key's shape; ``www`` or
+    ``rest`` are not keys).
+    """
+    if not host:
+        return None
+    name = host.strip().lower()
+    if name.startswith("["):
+        return None  # an IPv6 literal
+    name = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+    labels = name.split(".")
+    if len(labels) < 3 or all(label.isdigit() for label in labels):
+        return None
+    first = host.strip().split(".", 1)[0]
+    if 8 <= len(first) <= 64 and first.isascii() and first.isalnum():
+        return first
+    return None
 
 
 def mask_key(key: str) -> str:

@@ -568,15 +568,23 @@ class Guard:
     def notice(self, lang: str | None = "en", **kwargs: Any) -> str:
         """The data-processing notice for the comment form, for the backend in use.
 
-        :func:`spamguard.notice.disclosure` with ``service`` set from :attr:`backend`:
-        ``"akismet"`` when comment data goes to the remote service (remote-first, both, shadow),
-        ``"local"`` otherwise. Other keyword arguments (``privacy_url``, ``fmt``,
-        ``site_name``...) pass through; a remote that is not Akismet itself (a self-hosted
-        Akismet-compatible server) should pass ``service=spamguard.notice.Service(name, url)``.
+        :func:`spamguard.notice.disclosure` with ``service`` set from :attr:`backend` and where
+        the remote is: when comment data goes to the remote (remote-first, both, shadow), an
+        Akismet client's base URL decides (:func:`spamguard.notice.service_for_remote`): Akismet for
+        rest.akismet.com; the site itself (``"local"``) for a service on its own machine
+        (``http://127.0.0.1:8080``); otherwise the service's host name, without a privacy link
+        unless ``privacy_url`` is given. Otherwise ``"local"``. Other keyword arguments
+        (``privacy_url``, ``fmt``, ``site_name``...) pass through; ``service=`` (say,
+        ``spamguard.notice.Service(name, url)`` for a service run by someone you can name) wins.
         """
-        from ..notice import disclosure
+        from ..notice import disclosure, service_for_remote
 
-        kwargs.setdefault("service", self.backend)
+        if "service" not in kwargs:
+            service: Any = self.backend
+            base_url = getattr(getattr(self.remote, "config", None), "base_url", None)
+            if service == Source.AKISMET and isinstance(base_url, str):
+                service = service_for_remote(base_url)
+            kwargs["service"] = service
         return disclosure(lang, **kwargs)
 
     def close(self) -> None:

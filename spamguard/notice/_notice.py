@@ -90,11 +90,12 @@ class Service:
 
     ``Service("TypePad AntiSpam", "https://www.typepad.com/privacy")`` makes the notice name
     that service and link to its privacy page. The name is shown as given (escaped per format);
-    the URL must be http(s).
+    the URL must be http(s). Without one (``Service("spam.example.net")``) the notice names the
+    service without a link, unless the call gives ``privacy_url``; :func:`policy_text` needs one.
     """
 
     name: str = attrs.field(validator=_validate_name)
-    privacy_url: str = attrs.field(validator=_validate_url)
+    privacy_url: str | None = attrs.field(default=None, validator=attrs.validators.optional(_validate_url))
 
 
 #: Akismet, the default service, with its privacy page.
@@ -315,6 +316,11 @@ def policy_text(
     sentences = [escape(catalog.gettext(M.POLICY_DATA)), escape(catalog.gettext(M.POLICY_PURPOSE))]
     if resolved is not None:
         url = url or resolved.privacy_url
+        if url is None:
+            raise InvalidNoticeSettingError(
+                "privacy_url",
+                f"{resolved.name!r} has no privacy page, which the policy text links to; pass privacy_url=",
+            )
         link = _link(fmt, code, escape(url), url, None, rel=False) if fmt != "text" else url
         sentences.append(fill(escape(catalog.gettext(M.POLICY_REMOTE)), service=escape(resolved.name), link=link))
     else:

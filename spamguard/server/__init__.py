@@ -6,24 +6,28 @@ so it runs under any WSGI server); :class:`KeyStore` holds the API keys it accep
 
 A package rather than one module, so that each part reads in one sitting: the endpoints and
 the one place errors become answers (``_app``), request parsing (``_form``), keys
-(``_keys``), usage counts (``_usage``), limits (``_limits``), metrics (``_metrics``), and
-how the model is asked (``_model``, ``_batch``). What the protocol says (paths, answers,
+(``_keys``), usage counts (``_usage``), recent answers for reports (``_verdicts``), limits
+(``_limits``), the request log (``_access``), metrics (``_metrics``), and how the model is
+asked (``_model``, ``_batch``). What the protocol says (paths, answers,
 headers, test values, key-sites) comes from :mod:`spamguard.akismet.protocol`, which the
 client speaks too; what a verdict means (spam, discard) from :class:`spamguard.Policy`.
 
 Example::
 
+    import sys
     from wsgiref.simple_server import make_server
     from spamguard.server import KeyStore, make_app
 
-    app = make_app(keys=KeyStore("keys.json"), feedback="feedback.sqlite")
+    app = make_app(keys=KeyStore("keys.json"), feedback="feedback.sqlite", access_log=sys.stderr)
     make_server("127.0.0.1", 8080, app).serve_forever()
 """
 
 from __future__ import annotations
 
+from ._access import AccessLog
 from ._app import (
     DEFAULT_DISCARD_THRESHOLD,
+    DEFAULT_KEY_FAILURES,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_RATE_LIMIT,
     THANKS,
@@ -31,18 +35,23 @@ from ._app import (
     FeedbackRecorder,
     make_app,
 )
-from ._keys import ApiKey, KeyStore, normalize_site
+from ._keys import DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH, ApiKey, KeyStore, normalize_site
 from ._metrics import Metrics
 from ._usage import UsageStore, current_month
 
 __all__ = [
+    "AccessLog",
     "AkismetApp",
     "ApiKey",
     "DEFAULT_DISCARD_THRESHOLD",
+    "DEFAULT_KEY_FAILURES",
+    "DEFAULT_KEY_LENGTH",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_RATE_LIMIT",
     "FeedbackRecorder",
     "KeyStore",
+    "MAX_KEY_LENGTH",
+    "MIN_KEY_LENGTH",
     "Metrics",
     "THANKS",
     "UsageStore",

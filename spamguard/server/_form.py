@@ -3,11 +3,14 @@
 Akismet's bodies are ``application/x-www-form-urlencoded`` in the charset the Content-Type
 names (the WordPress plugin sends ``charset=<blog charset>``); without one, ``blog_charset``
 decides, else UTF-8. Percent-escapes are first decoded to Latin-1 (a lossless byte view) and
-re-decoded once the charset is known.
+re-decoded once the charset is known. A charset must be a text encoding Python knows, and
+not one of the codecs that are no charset of web forms (punycode, idna, the escape codecs,
+``undefined``): those are refused with ``invalid`` before anything is decoded.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,6 +22,9 @@ __all__ = ["Invalid", "parse_form", "single", "whole", "is_true"]
 _FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
 _CONTEXT_NAME = re.compile(r"^comment_context(\[\d*\])?$")
 _MAX_FIELDS = 1000
+# Codecs Python has that no form is written in: some raise on anything (undefined), some take
+# time quadratic in the text (punycode), some turn text into other text (the escape codecs).
+_NOT_CHARSETS = frozenset({"punycode", "idna", "undefined", "unicode-escape", "raw-unicode-escape"})
 
 
 class Invalid(Exception):
@@ -56,6 +62,7 @@ def parse_form(environ: dict[str, Any], max_body_bytes: int) -> dict[str, str | 
     if charset is None:
         given = [v for k, v in pairs if k == "blog_charset"]
         charset = given[-1].strip() if given and given[-1].strip() else "utf-8"
+    charset = _check_charset(charset)
     params: dict[str, str | list[str]] = {}
     context: list[str] = []
     for raw_name, raw_value in pairs:
@@ -80,12 +87,24 @@ def _content_type(value: str) -> tuple[str, str | None]:
     return mime.strip().lower(), charset
 
 
+def _check_charset(charset: str) -> str:
+    """The name of a text codec for ``charset``; :class:`Invalid` for anything else."""
+    shown = charset[:40]
+    try:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError):  # ValueError: a name with NUL in it
+        raise Invalid(f"Unknown charset {shown!r}: send UTF-8, or name a charset Python knows.") from None
+    if info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        raise Invalid(f"{shown!r} is not a charset forms are written in: send UTF-8.")
+    return info.name
+
+
 def _decode(text: str, charset: str, what: str) -> str:
     try:
         return text.encode("latin-1").decode(charset)
-    except LookupError:
+    except LookupError:  # pragma: no cover - _check_charset looked it up
         raise Invalid(f"Unknown charset {charset!r}: send UTF-8, or name a charset Python knows.") from None
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise Invalid(f"{what[0].upper()}{what[1:]} is not valid {charset} text.") from None
 
 

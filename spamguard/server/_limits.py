@@ -1,14 +1,15 @@
-"""Request limits: the body size and a per-key token bucket."""
+"""Request limits: the body size, a per-key token bucket, and failed key attempts per client address."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BodyTooLarge", "RateLimiter", "read_body"]
+__all__ = ["BodyTooLarge", "RateLimiter", "KeyFailures", "read_body"]
 
 
 class BodyTooLarge(Exception):
@@ -87,3 +88,60 @@ class RateLimiter:
         full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.burst]
         for k in full:
             del self._buckets[k]
+
+
+class KeyFailures:
+    """Failed key attempts per client address: at most ``limit`` in any ``window`` seconds.
+
+    What keeps a 12-character key (48 bits) from being guessed through the service: at the
+    default 10 a minute, one address needs millions of years to try a useful share of the keys.
+    :meth:`wait` says how long an address must wait before its next attempt (0.0: it may try
+    now); :meth:`failed` counts one failure. Addresses are forgotten once their window is empty;
+    at most ``max_addresses`` are tracked (the oldest dropped first).
+    """
+
+    def __init__(self, limit: int = 10, window: float = 60.0, *, max_addresses: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1 failed attempt, got {limit!r}")
+        if window <= 0:
+            raise ValueError(f"window must be positive (seconds), got {window!r}")
+        self.limit = limit
+        self.window = float(window)
+        self.max_addresses = max_addresses
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def wait(self, address: str) -> float:
+        """Seconds until ``address`` may try a key again (0.0 when it may now)."""
+        now = self._clock()
+        with self._lock:
+            times = self._failures.get(address)
+            if times is None:
+                return 0.0
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if not times:
+                del self._failures[address]
+                return 0.0
+            if len(times) < self.limit:
+                return 0.0
+            return times[0] + self.window - now
+
+    def failed(self, address: str) -> bool:
+        """Count one failed attempt; True when this one used up the address's allowance (worth a log line)."""
+        now = self._clock()
+        with self._lock:
+            times = self._failures.get(address)
+            if times is None:
+                times = self._failures[address] = deque()
+                while len(self._failures) > self.max_addresses:
+                    self._failures.popitem(last=False)
+            self._failures.move_to_end(address)
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            times.append(now)
+            while len(times) > self.limit:
+                times.popleft()
+            return len(times) == self.limit

@@ -1,4 +1,4 @@
-"""Per-key monthly usage: what usage-limit and key-sites report.
+"""Per-key monthly usage: what usage-limit, key-sites and get-stats report.
 
 Counts are added up in memory and written to a small SQLite file at most once a second (and
 before every read and at close), so counting costs a dict update per request, not a write.
@@ -62,6 +62,7 @@ class UsageStore:
         self._pending_lock = threading.Lock()
         self._db_lock = threading.Lock()
         self._last_flush = time.monotonic()
+        self._recent: dict[str, tuple[str, float, int]] = {}  # key id -> (month, when read, calls)
         self._db = sqlite3.connect(
             str(self.path) if self.path is not None else ":memory:",
             check_same_thread=False,
@@ -84,6 +85,9 @@ class UsageStore:
                 if column not in COLUMNS:
                     raise ValueError(f"unknown usage counter {column!r}; known: {', '.join(COLUMNS)}")
                 self._pending[(key_id, month, site, column)] += n
+            seen = self._recent.get(key_id)
+            if seen is not None and seen[0] == month and counts.get("api_calls"):
+                self._recent[key_id] = (month, seen[1], seen[2] + counts["api_calls"])
             due = time.monotonic() - self._last_flush >= self.flush_every
         if due:
             self.flush()
@@ -116,6 +120,36 @@ class UsageStore:
                 (key_id, month or current_month()),
             ).fetchone()
         return int(row[0])
+
+    def month_calls_recent(self, key_id: str, *, max_age: float = 5.0) -> int:
+        """:meth:`month_calls` for this month as read from the file at most ``max_age`` seconds ago,
+        plus what this process counted since: cheap enough to ask on every request."""
+        month = current_month()
+        now = time.monotonic()
+        with self._pending_lock:
+            seen = self._recent.get(key_id)
+            if seen is not None and seen[0] == month and now - seen[1] < max_age:
+                return seen[2]
+        calls = self.month_calls(key_id, month)
+        with self._pending_lock:
+            if len(self._recent) > 10_000:
+                self._recent.clear()
+            self._recent[key_id] = (month, now, calls)
+        return calls
+
+    def history(self, key_id: str, since: str | None = None) -> list[dict[str, int | str]]:
+        """Every (month, site) row of a key, from month ``since`` (``YYYY-MM``) on, oldest first."""
+        self.flush()
+        where, args = "key_id = ?", [key_id]
+        if since is not None:
+            where += " AND month >= ?"
+            args.append(since)
+        with self._db_lock:
+            cursor = self._db.execute(
+                f"SELECT month, site, {', '.join(COLUMNS)} FROM usage WHERE {where} "  # noqa: S608
+                "ORDER BY month, site", args,
+            )
+            return [dict(zip(("month", "site", *COLUMNS), r, strict=True)) for r in cursor.fetchall()]
 
     def sites(
         self,

@@ -422,6 +422,30 @@ def test_notice_names_the_backend_in_use() -> None:
     assert local_guard.notice("fr") != disclosure("fr", service="akismet")
 
 
+@pytest.mark.parametrize(("base_url", "service"), [
+    ("https://rest.akismet.com", "akismet"),
+    ("http://127.0.0.1:8080", "local"),
+    ("https://spam.example.net", "spam.example.net"),
+])
+def test_notice_names_a_self_hosted_remote_honestly(base_url: str, service: str) -> None:
+    """A Guard whose Akismet client points at a self-hosted service does not claim Akismet: on the site's
+    own machine the data stays local; elsewhere the notice names the host and links nowhere."""
+    from spamguard import AkismetClient
+    from spamguard.notice import Service, disclosure
+
+    remote = AkismetClient(api_key="abcdef123456", blog="https://blog.example", base_url=base_url)
+    guard = Guard(remote, keyword_local())
+    try:
+        expected = Service(service) if "." in service else service
+        assert guard.notice("de") == disclosure("de", service=expected)
+        assert guard.notice("de", service="local") == disclosure("de", service="local")
+        if service == "spam.example.net":
+            assert "Akismet" not in guard.notice("en") and "href" not in guard.notice("en")
+    finally:
+        guard.close()
+        remote.close()
+
+
 def test_remote_verdicts_recorded_when_the_store_asks(guards: Guards, tmp_path: Path) -> None:
     """With record_remote_verdicts=True the Guard keeps the remote's verdicts as labels."""
     store = FeedbackStore(tmp_path / "fb.sqlite3", record_remote_verdicts=True)

@@ -51,9 +51,9 @@ class KeywordClassifier:
 class RunningServer:
     """The app served by waitress on 127.0.0.1 in a background thread."""
 
-    def __init__(self, app: Any, threads: int = 4) -> None:
+    def __init__(self, app: Any, threads: int = 4, **options: Any) -> None:
         self.app = app
-        self._server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self._server = create_server(app, host="127.0.0.1", port=0, threads=threads, **options)
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
@@ -101,11 +101,11 @@ def serve(classifier, key_store) -> Iterator[Any]:
     """A function that starts the app (keyword arguments go to make_app) and stops it afterwards."""
     started: list[RunningServer] = []
 
-    def start(**kwargs: Any) -> RunningServer:
+    def start(*, waitress_options: dict[str, Any] | None = None, **kwargs: Any) -> RunningServer:
         kwargs.setdefault("classifier", classifier)
         if not kwargs.get("allow_any_key"):
             kwargs.setdefault("keys", key_store)
-        server = RunningServer(make_app(**kwargs))
+        server = RunningServer(make_app(**kwargs), **(waitress_options or {}))
         started.append(server)
         return server
 

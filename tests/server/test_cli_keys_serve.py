@@ -31,7 +31,7 @@ def test_keys_add_prints_only_the_key(capsys, tmp_path):
     status, out, err = run(capsys, "keys", "add", "--keys-file", str(keys_file), "--site", SITE,
                            "--site", "https://shop.example", "--limit", "5000")
     assert status == 0
-    assert re.fullmatch(r"[0-9a-f]{32}\n", out)
+    assert re.fullmatch(r"[0-9a-f]{12}\n", out)
     key = out.strip()
     assert "created key k_" in err and key not in err
     assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
@@ -178,3 +178,92 @@ def test_serve_refuses_a_bad_discard_threshold(capsys, value):
         main(["serve", "--open", "--discard-threshold", value])
     assert exc.value.code == 2
     assert "--discard-threshold" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("length", "bits"), [([], 48), (["--length", "32"], 128), (["--length", "13"], 52)])
+def test_keys_add_makes_keys_of_the_length_asked_for(capsys, tmp_path, length, bits):
+    """12 hex characters by default (48 bits: what the WordPress plugin accepts), more with --length;
+    stderr says how many bits."""
+    keys_file = tmp_path / "keys.json"
+    status, out, err = run(capsys, "keys", "add", "--keys-file", str(keys_file), "--site", SITE, *length)
+    assert status == 0
+    key = out.strip()
+    assert re.fullmatch(r"[0-9a-f]+", key) and len(key) * 4 == bits
+    assert f"{len(key)} characters, {bits} bits" in err
+    assert KeyStore(keys_file).authenticate(key) is not None
+
+
+@pytest.mark.parametrize("value", ["11", "65", "twelve"])
+def test_keys_add_refuses_a_length_out_of_range(capsys, tmp_path, value):
+    """--length is a usage error outside 12..64."""
+    with pytest.raises(SystemExit) as exc:
+        main(["keys", "add", "--keys-file", str(tmp_path / "k.json"), "--site", SITE, "--length", value])
+    assert exc.value.code == 2
+    assert "--length" in capsys.readouterr().err
+
+
+def test_keys_add_does_not_create_a_missing_folder(capsys, tmp_path):
+    """A mistyped folder is an error naming it; nothing is created."""
+    folder = tmp_path / "nonexistent" / "dir"
+    status, out, err = run(capsys, "keys", "add", "--keys-file", str(folder / "keys.json"), "--site", SITE)
+    assert (status, out) == (1, "")
+    assert err == (f"spamguard: error: cannot write the keys file {folder / 'keys.json'}: {folder} does not exist; "
+                   f"create it first (mkdir -p {folder})\n")
+    assert not (tmp_path / "nonexistent").exists()
+
+
+@pytest.mark.parametrize("command", ["add", "list", "revoke"])
+def test_keys_subcommands_have_a_description_and_their_own_examples(capsys, command):
+    """Each keys subcommand's help says what it does and shows an example of that subcommand."""
+    with pytest.raises(SystemExit):
+        main(["keys", command, "-h"])
+    out = capsys.readouterr().out
+    usage, description = out.split("\n\n")[:2]
+    assert description.strip() and not description.startswith("options")
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert f"spamguard keys {command} --keys-file" in out.split("examples:", 1)[1]
+
+
+def _busy_port():
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(capsys, tmp_path):
+    """Another program on the port: one line naming the address, exit 1, no traceback."""
+    KeyStore(tmp_path / "keys.json").add([SITE])
+    with _busy_port() as sock:
+        port = sock.getsockname()[1]
+        status, out, err = run(capsys, "serve", "--keys-file", str(tmp_path / "keys.json"), "--port", str(port),
+                               "--quiet")
+    assert (status, out) == (1, "")
+    assert err.startswith(f"spamguard: error: cannot listen on 127.0.0.1:{port}: Address already in use")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: None, "does not exist; create it with `spamguard keys add --keys-file {p}"),
+    (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+     "{p}: not a spamguard keys file (it is not UTF-8"),
+    (lambda p: p.mkdir(), "the keys file {p} is not a file"),
+    (lambda p: p.write_text("[1, 2]"), "{p}: not a spamguard keys file"),
+], ids=["missing", "binary", "folder", "other-json"])
+def test_serve_with_an_unusable_keys_file_says_so_in_one_line(capsys, tmp_path, make, message):
+    """serve refuses to start on a keys file that is missing, binary, a folder or not a keys file."""
+    path = tmp_path / "keys.json"
+    make(path)
+    status, out, err = run(capsys, "serve", "--keys-file", str(path), "--port", "0", "--quiet")
+    assert (status, out) == (1, "")
+    assert err.startswith("spamguard: error: ") and message.format(p=path) in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_serve_refuses_a_notice_name_without_its_privacy_page(capsys, tmp_path):
+    """--notice-name names a service the notice must link to: without --privacy-url it is an error."""
+    KeyStore(tmp_path / "keys.json").add([SITE])
+    status, _, err = run(capsys, "serve", "--keys-file", str(tmp_path / "keys.json"), "--notice-name", "Host")
+    assert status == 1 and "--notice-name needs --privacy-url" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import time
@@ -130,15 +131,78 @@ def test_akismet_test_values_behave_as_documented(server, api_key, classifier, f
         ({k: v for k, v in HAM.items() if k != "user_ip"}, 'Empty "user_ip"'),
         ({**HAM, "user_ip": ""}, 'Empty "user_ip"'),
         ({**HAM, "user_ip": "not-an-ip"}, "user_ip: 'not-an-ip' is not an IPv4 or IPv6 address"),
-        ({**HAM, "permalink": "javascript:alert(1)"}, "permalink"),
-        ({**HAM, "comment_date_gmt": "yesterday"}, "date"),
     ],
 )
-def test_comment_check_names_the_bad_field(server, api_key, fields, help_contains):
-    """A missing or bad parameter gets `invalid` with debug help naming the field."""
+def test_comment_check_without_a_usable_user_ip_is_invalid(server, api_key, fields, help_contains):
+    """user_ip is what Akismet requires of a check: missing or bad, the answer is `invalid` naming it."""
     response = check(server, api_key, **fields)
     assert response.text == "invalid"
     assert help_contains in response.headers["X-akismet-debug-help"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "ignored"),
+    [
+        ({"permalink": "javascript:alert(1)"}, "permalink"),
+        ({"comment_date_gmt": "yesterday"}, "comment_date_gmt"),
+        ({"comment_post_modified_gmt": "29/11/2026"}, "comment_post_modified_gmt"),
+        ({"comment_author_url": "http://[::1"}, "comment_author_url"),
+        ({"referrer": "ftp://files.example/"}, "referrer"),
+        ({"comment_parent": "x" * 9000}, "comment_parent"),
+        ({"HTTP_X_LONG": "y" * 9000}, "HTTP_X_LONG"),
+        ({"honeypot_field_name": "comment_content"}, "honeypot_field_name"),
+        ({"comment_author": "Ann", "author": "Bob"}, "author"),
+        ({"content": "something else"}, "content"),
+    ],
+    ids=["permalink", "date", "post-modified", "url", "referrer", "long-parent", "long-extra", "honeypot",
+         "author-twice", "content-twice"],
+)
+def test_an_optional_parameter_that_cannot_be_read_is_left_out_and_named(server, api_key, classifier, fields,
+                                                                          ignored):
+    """Akismet answers a check whatever else it carries: an unreadable optional parameter is left out
+    of the check and named in X-akismet-debug-help, never a reason for `invalid`."""
+    response = check(server, api_key, **{**HAM, **fields})
+    assert (response.status_code, response.text) == (200, "false")
+    assert ignored in response.headers["X-akismet-debug-help"]
+    (comment,) = classifier.checked
+    assert comment.content == HAM["comment_content"]
+
+
+def test_what_wordpress_sends_is_read_whole(server, api_key, classifier):
+    """WordPress's dates have no zone and mean UTC; its unset dates are zeros; the whole comment row
+    of a report (comment_date in site time, comment_approved, POST_*, HTTP_*...) is read without a word."""
+    fields = {**HAM, "comment_post_modified_gmt": "2026-11-29 05:21:33", "comment_date_gmt": "0000-00-00 00:00:00",
+              "comment_date": "2026-11-29 06:21:33", "comment_approved": "0", "comment_karma": "0",
+              "comment_ID": "7", "reporter": "admin", "user_role": "", "POST_ak_js": "1764393693000",
+              "HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9", "REQUEST_URI": "/wp-comments-post.php",
+              "akismet_comment_nonce": "passed", "blog_lang": "en_US", "blog_charset": "UTF-8"}
+    response = check(server, api_key, **fields)
+    assert (response.text, response.headers.get("X-akismet-debug-help")) == ("false", None)
+    (comment,) = classifier.checked
+    assert comment.post_modified == dt.datetime(2026, 11, 29, 5, 21, 33, tzinfo=dt.timezone.utc)
+    assert comment.date is None
+    assert comment.extra["comment_date"] == "2026-11-29 06:21:33"  # site-local time: kept as text, never read as UTC
+
+
+@pytest.mark.parametrize(("sent", "read"), [
+    ("2026-11-29T07:00:30.349Z", dt.datetime(2026, 11, 29, 7, 0, 30, 349000, tzinfo=dt.timezone.utc)),
+    ("2026-11-29T08:00:30+01:00", dt.datetime(2026, 11, 29, 7, 0, 30, tzinfo=dt.timezone.utc)),
+    ("1795935630", dt.datetime(2026, 11, 29, 7, 0, 30, tzinfo=dt.timezone.utc)),
+    ("2026-11-29", dt.datetime(2026, 11, 29, tzinfo=dt.timezone.utc)),
+])
+def test_dates_in_other_forms_are_read(server, api_key, classifier, sent, read):
+    """ISO 8601 with Z or an offset (the npm client), Unix seconds, a bare date: all the same instant."""
+    assert check(server, api_key, **HAM, comment_date_gmt=sent).text == "false"
+    assert classifier.checked[0].date == read
+
+
+def test_text_longer_than_the_service_takes_is_cut_not_refused(serve, api_key, classifier):
+    """A comment over max_content_chars is judged on its first max_content_chars characters."""
+    server = serve(max_content_chars=100)
+    response = check(server, api_key, **{**HAM, "comment_content": "pills " * 50})
+    assert response.text == "true"
+    assert "comment_content (cut to its first 100 characters)" in response.headers["X-akismet-debug-help"]
+    assert classifier.checked[0].content == ("pills " * 50)[:100]
 
 
 def test_comment_check_without_blog_is_invalid(server, api_key):
@@ -329,6 +393,14 @@ GARBAGE = [
     ("POST", "/1.1/comment-check", b"&".join(b"f%d=1" % i for i in range(1500)), {}),
     ("POST", "/1.2/key-sites", b"api_key=KEY&limit=-5", {}),
     ("POST", "/1.2/key-sites", b"api_key=KEY&order=%27;drop", {}),
+    ("POST", "/1.1/comment-check", b"api_key=KEY&blog=http://%5B::1&user_ip=1.2.3.4", {}),
+    ("POST", "/1.1/comment-check", b"api_key=KEY&blog=https://blog.example&user_ip=1.2.3.4",
+     {"Content-Type": "application/x-www-form-urlencoded; charset=punycode"}),
+    ("POST", "/1.1/comment-check", b"api_key=KEY&blog=https://blog.example&user_ip=1.2.3.4&blog_charset=undefined", {}),
+    ("POST", "/1.1/comment-check", b"api_key=KEY&blog=https://blog.example&user_ip=1.2.3.4&blog_charset=base64", {}),
+    ("POST", "/1.1/comment-check", b"a=b", {"Content-Type": "application/x-www-form-urlencoded; charset=idna"}),
+    ("POST", "/1.1/comment-check", b"api_key=KEY&blog=https://blog.example&user_ip=1.2.3.4&blog_charset=utf%00", {}),
+    ("POST", "/1.1/verify-key", b"key=KEY&blog=http://blog.example:99999", {}),
     ("GET", "/1.1/comment-check", b"", {}),
     ("GET", "/../../etc/passwd", b"", {}),
     ("DELETE", "/1.2/usage-limit", b"", {}),
@@ -348,6 +420,24 @@ def test_odd_input_never_yields_a_traceback(server, api_key, method, path, body,
         assert response.text == "invalid"
         assert response.headers["X-akismet-debug-help"]
     assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(("body", "headers", "help_contains"), [
+    (b"blog=http://%5B::1", {}, "unable to parse your blog URI 'http://[::1'"),
+    (b"blog=https://blog.example&user_ip=1.2.3.4",
+     {"Content-Type": "application/x-www-form-urlencoded; charset=punycode"},
+     "'punycode' is not a charset forms are written in"),
+    (b"blog=https://blog.example&user_ip=1.2.3.4&blog_charset=undefined", {},
+     "'undefined' is not a charset forms are written in"),
+    (b"blog=https://blog.example&user_ip=1.2.3.4&blog_charset=klingon", {}, "Unknown charset 'klingon'"),
+    (b"blog=https://blog.example&user_ip=1.2.3.4&comment_content=%FF", {}, "is not valid utf-8 text"),
+], ids=["ipv6-blog", "punycode", "undefined", "unknown", "not-utf8"])
+def test_bad_blog_urls_and_charsets_are_invalid_with_debug_help(server, api_key, body, headers, help_contains):
+    """Issue 14, item 9: these were answered 500; they are the client's mistakes, said in debug help."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **headers}
+    response = server.post("/1.1/comment-check", f"api_key={api_key}&".encode() + body, headers=headers)
+    assert (response.status_code, response.text) == (200, "invalid")
+    assert help_contains in response.headers["X-akismet-debug-help"]
 
 
 def test_a_failing_model_gives_a_plain_500(server, api_key, caplog):
