@@ -199,13 +199,18 @@ def test_with_a_key_akismet_decides_and_gets_the_request_data(
     assert "HTTP_COOKIE" not in sent
 
 
-def test_with_a_key_the_notice_names_akismet_and_reports_reach_it(
+def test_with_a_key_the_notice_names_where_comments_go_and_reports_reach_it(
     akismet_blog: tuple[str, requests.Session, Any], blog_db: Path
 ) -> None:
-    """The notice names Akismet once a key is set, and "Spam" in the queue sends submit-spam with the
-    original verdict (areport_spam on the AsyncAkismetClient)."""
+    """With a key the notice names the service really used: here a FakeAkismet on 127.0.0.1, the
+    site's own machine, so never Akismet; and "Spam" in the queue sends submit-spam with the original
+    verdict (areport_spam on the AsyncAkismetClient)."""
+    from spamguard.notice import disclosure, service_for_remote
+
     base, http, server = akismet_blog
-    assert "akismet.com/privacy" in http.get(f"{base}/posts/1", headers={"Accept-Language": "en"}, timeout=30).text
+    page = http.get(f"{base}/posts/1", headers={"Accept-Language": "en"}, timeout=30).text
+    assert disclosure("en", service=service_for_remote(server.url)) in page
+    assert "akismet.com/privacy" not in page
 
     post_comment(akismet_blog, "see my pictures akismet-recheck")  # provisional ham: held
     queue = http.get(f"{base}/moderate", timeout=30).text

@@ -91,8 +91,8 @@ def test_nothing_imports_another_packages_private_parts() -> None:
     assert leaks - KNOWN_LEAKS == set()
 
 
-CORE = {"spamguard.errors", "spamguard.verdict", "spamguard._settings", "spamguard.comment", "spamguard.classifier",
-        "spamguard.policy"}
+CORE = {"spamguard.errors", "spamguard.verdict", "spamguard._settings", "spamguard._spelling", "spamguard.comment",
+        "spamguard.classifier", "spamguard.policy"}
 
 
 
