@@ -11,20 +11,19 @@ from .._spelling import command_line
 from ..batch import BACKENDS, rescore
 from ..errors import InvalidOptionError
 from ._args import non_negative_int, positive_float, positive_int
+from ._help import HelpFormatter, examples
 
-EPILOG = """\
-examples:
-  spamguard rescore comments.jsonl -o verdicts.jsonl
-  spamguard rescore wordpress-export.xml.gz -o changes.csv --only-changed --rejects rejects.jsonl
-  spamguard rescore big.jsonl -o verdicts.jsonl --resume          # after an interruption
-  spamguard rescore big.jsonl -o verdicts.jsonl --dask-scheduler tcp://10.0.0.5:8786
-  cat comments.jsonl | spamguard rescore - --json > verdicts.jsonl
-
-Output: one record per input record: position, id, spam, score, action, source, reasons,
-old_status (the status the dump recorded, e.g. WXR approved/hold/spam/trash) and changed.
-A summary goes to stderr (with --json: to stdout as JSON, then the output must go to -o).
-Exit status: 0 done, 1 failure (including more rejects than --max-rejects), 2 usage error.
-"""
+EPILOG = examples(
+    "spamguard rescore comments.jsonl -o verdicts.jsonl",
+    "spamguard rescore wordpress-export.xml.gz -o changes.csv --only-changed --rejects rejects.jsonl",
+    "spamguard rescore big.jsonl -o verdicts.jsonl --resume          # after an interruption",
+    "spamguard rescore big.jsonl -o verdicts.jsonl --dask-scheduler tcp://10.0.0.5:8786",
+    "cat comments.jsonl | spamguard rescore - -o verdicts.jsonl --json > summary.json",
+    notes="Output: one record per input record: position, id, spam, score, action, source, reasons, "
+          "old_status (the status the dump recorded, e.g. WXR approved/hold/spam/trash) and changed. "
+          "A summary goes to stderr (with --json: to stdout as JSON, so the verdicts go to -o).\n\n"
+          "Exit status: 0 done, 1 failure (including more rejects than --max-rejects), 2 usage error.",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -34,7 +33,7 @@ def register(subparsers: Any) -> None:
         help="re-score a comment dump (JSONL, CSV, TSV, WordPress WXR): streaming, resumable, parallel",
         description="Judge every comment of a dump again and write one verdict record per input record.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("input", metavar="INPUT", help="the dump to read; - for standard input; .gz is undone")
     parser.add_argument("-o", "--output", metavar="OUTPUT", default="-",
