@@ -99,6 +99,30 @@ def test_refuses_a_worse_model_unless_forced(setup: dict[str, Path]) -> None:
     assert out.exists()
 
 
+@pytest.mark.slow
+def test_feedback_alone_adapts_the_shipped_model(setup: dict[str, Path]) -> None:
+    """--feedback DB --base-model default needs no base data: the shipped model is adapted to the feedback."""
+    out = setup["dir"] / "site.joblib"
+    result = _run("train", "--feedback", str(setup["db"]), "--base-model", "default", "--model", str(setup["current"]),
+                  "-o", str(out), "--json", "--cv", "3")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["written"], summary["base_rows"], summary["base_model"], summary["refused"]) == (
+        True, 0, "default", None)
+    assert summary["after"]["f1"] > summary["before"]["f1"]
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert manifest["base_model"] == {"model": "default"}
+    assert LocalModel.load(out).check(Comment(content="Free crypto airdrop, message our telegram admin now")).spam
+
+
+def test_base_model_with_data_and_feedback_is_a_usage_error(setup: dict[str, Path]) -> None:
+    """Adapting a base model learns from the feedback alone: DATA with it is refused (exit 2)."""
+    result = _run("train", "--feedback", str(setup["db"]), str(setup["base"]), "--base-model", "default",
+                  "-o", str(setup["dir"] / "x.joblib"))
+    assert result.returncode == 2
+    assert "leave out DATA" in result.stderr
+
+
 def test_train_without_data_or_feedback_is_a_usage_error() -> None:
     """`spamguard train -o X` with neither DATA nor --feedback exits 2."""
     result = _run("train", "-o", "never.joblib")
