@@ -63,6 +63,9 @@ def test_clean_texts_matches_clean_text_one_by_one() -> None:
     texts = ["plain", "example DOT com", "ｆｒｅｅ", "S p a c e d out", "Здpaвcтвyйтe", "", "x\x00y", "fine. com"]
     cleaned, counts = clean_texts(texts)
     assert list(zip(cleaned, counts, strict=True)) == [clean_text(t) for t in texts]
+    for text in texts:  # one text at a time takes a shorter path
+        single, count = clean_texts([text])
+        assert (single[0], count[0]) == clean_text(text)
 
 
 def test_concepts_are_counted_in_three_languages() -> None:
@@ -143,3 +146,17 @@ def test_the_named_entries_agree_with_the_counts(texts: list[list[str]]) -> None
     for text, row in zip(joined, counts, strict=True):
         found = matched_entries(PY_WORD.findall(normalize_text(text)))
         assert {names[j]: int(v) for j, v in enumerate(row) if v} == {k: len(v) for k, v in found.items()}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(max_size=60) | st.sampled_from(_VOCABULARY), min_size=1, max_size=6))
+def test_small_batches_take_a_python_path_with_the_same_results(texts: list[str]) -> None:
+    """Concept counts and repetition of one or two texts (plain Python) equal the vectorised ones."""
+    from spamguard.local import _hashing
+
+    for text in texts:
+        big = TextBatch([text, "", "x"])  # three texts: the vectorised path
+        small = TextBatch([text])
+        assert small.n <= _hashing.SMALL_BATCH < big.n
+        np.testing.assert_array_equal(concept_counts(small)[0], concept_counts(big)[0])
+        np.testing.assert_array_equal(small.repetition()[0], big.repetition()[0])

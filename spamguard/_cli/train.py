@@ -17,7 +17,7 @@ example:
   # the default model, from the repository root with the data beside it
   spamguard train ../shared/data/youtube-spam/*.csv ../shared/data/sms-spam/sms-dev.tsv \\
       ../shared/data/tg-spam ../shared/data/instagram-scamspot/instagram-dev.jsonl \\
-      -o models/default/model.joblib --seed 0 --threshold 0.45
+      -o models/default/model.joblib --seed 0 --threshold 0.4
 
 adapt the shipped model to a site's moderated comments alone (no training corpus needed):
   spamguard train site-comments.jsonl --base-model default -o site/model.joblib

@@ -81,7 +81,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self,
         C: float = 1.0,
         word_ngram_range: tuple[int, int] = (1, 3),
-        char_ngram_range: tuple[int, int] = (3, 6),
+        char_ngram_range: tuple[int, int] = (3, 5),
         n_bits: int = 18,
         class_weight: Any = "balanced",
         max_iter: int = 10000,

@@ -8,6 +8,7 @@ no scikit-learn import) call these functions, so they see exactly the same featu
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -103,6 +104,19 @@ _SPACE_CHAR = np.zeros(0x10000, dtype=bool)
 _DECIMAL[[m.start() for m in _DIGIT.finditer("".join(_BMP))]] = True
 _SPACE_CHAR[[m.start() for m in re.finditer(r"\s", "".join(_BMP))]] = True
 del _BMP
+
+
+SMALL_BATCH = 2
+"""Batches this small take plain-Python paths where numpy's per-call cost would dominate (same results)."""
+
+
+@functools.cache
+def _word_pattern() -> re.Pattern[str]:
+    """A pattern for the words :meth:`TextBatch.words` finds: runs of the BMP code points ``_WORD_CHAR`` marks."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], _WORD_CHAR, [False])).astype(np.int8)))
+    starts, ends = edges[::2].tolist(), edges[1::2].tolist()
+    ranges = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b - 1))}" for a, b in zip(starts, ends, strict=True))
+    return re.compile(f"[{ranges}]+")
 
 
 def _salt(size: int) -> np.uint64:
@@ -273,8 +287,15 @@ class TextBatch:
             cols.append(_column(h, size, bits))
         return _concat(rows), _concat(cols)
 
+    def word_strings(self) -> list[list[str]]:
+        """The words of :meth:`words` as strings, text by text (for small batches, where Python is quicker)."""
+        return [_word_pattern().findall(self.text(i)) for i in range(self.n)]
+
     def repetition(self) -> np.ndarray:
         """Per text: 1 - distinct words / words (0 for texts under 3 words)."""
+        if self.n <= SMALL_BATCH:
+            return np.array([1.0 - len(set(words)) / len(words) if len(words) >= 3 else 0.0
+                             for words in self.word_strings()])
         word_hash, word_doc, _ = self.words()
         total = np.bincount(word_doc, minlength=self.n)
         order = _doc_hash_order(word_doc, word_hash, self.n)

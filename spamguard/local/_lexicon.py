@@ -7,7 +7,8 @@ spam about "earn" also holds for "verdienen" and "заработок". The lists
 general knowledge of spam, not taken from any data set.
 
 An entry is a word (``"bitcoin"``), a word stem ending in ``*`` (``"заработ*"`` matches every
-word that starts so), or a phrase of whole words (``"dm me"``). Entries are matched on the
+word that starts so; stems match on their first :data:`MAX_STEM` letters), or a phrase of whole
+words (``"dm me"``). Entries are matched on the
 normalised text (lower case, digits folded to ``0``) through the word hashes
 :class:`~spamguard.local._hashing.TextBatch` computes anyway, so matching costs a few vector
 operations per batch.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._hashing import _BIGRAM, _MASK, _WORD_SALT, TextBatch, _hash_str, normalize_text
+from ._hashing import _BIGRAM, _MASK, _SPREAD, _WORD_SALT, SMALL_BATCH, TextBatch, _hash_str, normalize_text
 
 __all__ = ["CONCEPTS", "concept_counts", "matched_entries"]
 
@@ -114,6 +115,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
 """The concepts and their entries (words, ``stem*`` and phrases), normalised as text is."""
 
 _PREFIX_SALT = 0xD6E8FEB86659FD93
+_INDEX = {concept: j for j, concept in enumerate(CONCEPTS)}
 
 
 def _word_hash(word: str) -> int:
@@ -131,6 +133,14 @@ def _phrase_hash(words: list[str]) -> int:
     return h
 
 
+MAX_STEM = 7
+"""Stems match on their first 7 letters at most (fewer prefix lengths to hash: faster)."""
+
+
+def _stem(text: str) -> str:
+    return text[:-1][:MAX_STEM]
+
+
 def _compile() -> tuple[np.ndarray, np.ndarray, tuple[int, ...], int]:
     """Sorted entry hashes, their concept numbers, the stem lengths used and the longest phrase."""
     keys: dict[int, int] = {}
@@ -141,7 +151,7 @@ def _compile() -> tuple[np.ndarray, np.ndarray, tuple[int, ...], int]:
             text = normalize_text(entry).strip()
             words = text.split(" ")
             if text.endswith("*"):
-                stem = text[:-1]
+                stem = _stem(text)
                 stems.add(len(stem))
                 keys.setdefault(_prefix_hash(stem), concept)
             elif len(words) > 1:
@@ -165,7 +175,7 @@ def _plain_entries() -> tuple[dict[str, str], dict[str, str]]:
         for entry in entries:
             text = normalize_text(entry).strip()
             if text.endswith("*"):
-                stems.setdefault(text[:-1], concept)
+                stems.setdefault(_stem(text), concept)
             else:
                 whole.setdefault(text, concept)
     return whole, stems
@@ -192,12 +202,21 @@ def matched_entries(words: list[str]) -> dict[str, list[str]]:
                 found.setdefault(_WHOLE[phrase], []).append(phrase)
     return found
 _STEMS = np.array(_STEM_LENGTHS, dtype=np.intp)
+_FILTER_SHIFT = np.uint64(64 - 16)
+_FILTER = np.zeros(1 << 16, dtype=bool)  # a first, cheap look-up that rules out nearly every word
+_FILTER[(_KEYS * np.uint64(_SPREAD)) >> _FILTER_SHIFT] = True
 
 
 def concept_counts(batch: TextBatch) -> np.ndarray:
     """How many entries of each concept (columns in :data:`CONCEPTS` order) each text holds."""
-    word_hash, word_doc, word_len = batch.words()
     n_concepts = len(CONCEPTS)
+    if batch.n <= SMALL_BATCH:
+        counts = np.zeros((batch.n, n_concepts))
+        for i, words in enumerate(batch.word_strings()):
+            for concept, found in matched_entries(words).items():
+                counts[i, _INDEX[concept]] = len(found)
+        return counts
+    word_hash, word_doc, word_len = batch.words()
     if not word_hash.shape[0]:
         return np.zeros((batch.n, n_concepts))
     starts = batch.word_starts()
@@ -208,9 +227,11 @@ def concept_counts(batch: TextBatch) -> np.ndarray:
     prefixes = ((batch.g[ends] - batch.g[begin]) * batch.pw[ends - 1]) ^ np.uint64(_PREFIX_SALT)  # wraps silently
     phrases = [batch.ngram_hashes(size) for size in range(2, _LONGEST + 1)]
     h = np.concatenate([word_hash, prefixes, *(p[0] for p in phrases)])
+    maybe = np.flatnonzero(_FILTER[(h * np.uint64(_SPREAD)) >> _FILTER_SHIFT])
+    h = h[maybe]
     at = np.minimum(np.searchsorted(_KEYS, h), _KEYS.shape[0] - 1)
     hit = _KEYS[at] == h
     prefix_doc = np.broadcast_to(word_doc[:, np.newaxis], fits.shape)[fits]
-    doc = np.concatenate([word_doc, prefix_doc, *(p[1] for p in phrases)])
+    doc = np.concatenate([word_doc, prefix_doc, *(p[1] for p in phrases)])[maybe]
     flat = doc[hit] * n_concepts + _CONCEPT_OF[at[hit]]
     return np.bincount(flat, minlength=batch.n * n_concepts).reshape(batch.n, n_concepts).astype(np.float64)

@@ -252,20 +252,21 @@ def _text_columns(p: Prepared, out: np.ndarray) -> None:
     """Fill the columns measured on the normalised text: lures, concepts, case, repetition, length, digits."""
     batch, n, col = p.batch, len(p.texts), _COLUMN
     joined, doc = batch.joined, batch.doc
+    counts = np.zeros((n, len(_COUNTED)))  # columns that are log(1 + a count), filled in _COUNTED's order
     if "@" in joined:
-        out[:, col["handles"]] = np.log1p(_handles(joined, doc, n))
+        counts[:, 0] = _handles(joined, doc, n)
     if "#" in joined:
-        out[:, col["hashtags"]] = np.log1p(_count_matches(_HASHTAG, joined, doc, n))
+        counts[:, 1] = _count_matches(_HASHTAG, joined, doc, n)
     if "000" in joined:  # a phone number has 7 digits or more, in groups of which one is at least 3 long
-        out[:, col["phone_numbers"]] = np.log1p(_phones(joined, doc, n))
+        counts[:, 2] = _phones(joined, doc, n)
     if "0" in joined:  # every sum of money has a digit
-        out[:, col["money_amounts"]] = np.log1p(_count_matches(_MONEY, joined, doc, n))
-    concepts = concept_counts(batch)
+        counts[:, 3] = _count_matches(_MONEY, joined, doc, n)
+    counts[:, 4:-1] = concept_counts(batch)
     authors = [c.author or "" for c in p.comments]
     if any(authors):  # the author name's words count as the text's: bots put their pitch in the name
-        concepts += concept_counts(TextBatch(authors))
-    out[:, _CONCEPT_COLUMNS] = np.log1p(concepts)
-    out[:, col["disguised"]] = np.log1p(p.disguised)
+        counts[:, 4:-1] += concept_counts(TextBatch(authors))
+    counts[:, -1] = p.disguised
+    out[:, _COUNTED] = np.log1p(counts)
     raw = _code_array(p.texts)
     where = np.concatenate(([0], np.cumsum(raw == 0)))[:-1]
     letters = np.bincount(where, weights=_classes(raw, _ALPHA), minlength=n + 1)[:n]
@@ -283,6 +284,8 @@ def _text_columns(p: Prepared, out: np.ndarray) -> None:
 
 _ZERO = ord("0")
 _LONG = 200
+_COUNTED = [_COLUMN[name] for name in ("handles", "hashtags", "phone_numbers", "money_amounts")] + _CONCEPT_COLUMNS + [
+    _COLUMN["disguised"]]
 
 
 def meta_matrix(comments: Sequence[Comment], prepared: Prepared | None = None) -> np.ndarray:

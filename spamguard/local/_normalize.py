@@ -172,6 +172,21 @@ def _fold_mixed_scripts(text: str) -> tuple[str, int]:
     return _MIXED_WORD.sub(fold, text), found
 
 
+def _any_trigger() -> re.Pattern[str]:
+    parts = []
+    for _, _, triggers in _STEPS:
+        for trigger in triggers:
+            if isinstance(trigger, str):
+                parts.append(re.escape(trigger))
+            else:
+                parts.append(f"(?i:{trigger.pattern})" if trigger.flags & re.IGNORECASE else trigger.pattern)
+    return re.compile("|".join(parts))
+
+
+# Every trigger in one pattern: for a single text, one search is cheaper than one per trigger.
+_ANY_TRIGGER = _any_trigger()
+
+
 def clean_text(text: str) -> tuple[str, int]:
     """One text normalised (see the module's description); and the number of disguises undone."""
     return _clean(text, range(len(_STEPS)), check=True)
@@ -183,8 +198,9 @@ def _clean(text: str, steps: Iterable[int], *, check: bool) -> tuple[str, int]:
     if not text.isascii():
         if _INVISIBLE.search(text):
             text = text.rstrip(_INVISIBLE_CHARS)  # a BOM at the end is an export's doing, not a disguise
-            found += len(_INVISIBLE_INSIDE.findall(text))
-            text = _INVISIBLE.sub("", text)
+            if _INVISIBLE.search(text):
+                found += len(_INVISIBLE_INSIDE.findall(text))
+                text = _INVISIBLE.sub("", text)
         # Look-alikes are folded before NFKC (which turns some, like the lunate sigma, into other
         # letters) and again after it (full-width letters are only Latin once NFKC has run).
         for normalize in (False, True):
@@ -224,6 +240,11 @@ def clean_texts(texts: Sequence[str]) -> tuple[list[str], list[int]]:
     The batch is searched for the steps' triggers at once; only texts that hold one (or any
     non-ASCII character) are worked on one by one.
     """
+    if len(texts) == 1:  # one comment (check()): one search, and nothing more for a plain text
+        if texts[0].isascii() and not _ANY_TRIGGER.search(texts[0]):
+            return list(texts), [0]
+        text, found = clean_text(texts[0])
+        return [text], [found]
     joined = "\x00".join(texts)
     need: dict[int, set[int]] = {}
     if not joined.isascii():
