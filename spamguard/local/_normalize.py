@@ -243,8 +243,8 @@ def clean_texts(texts: Sequence[str]) -> tuple[list[str], list[int]]:
     if len(texts) == 1:  # one comment (check()): one search, and nothing more for a plain text
         if texts[0].isascii() and not _ANY_TRIGGER.search(texts[0]):
             return list(texts), [0]
-        text, found = clean_text(texts[0])
-        return [text], [found]
+        text, disguises = clean_text(texts[0])
+        return [text], [disguises]
     joined = "\x00".join(texts)
     need: dict[int, set[int]] = {}
     if not joined.isascii():
