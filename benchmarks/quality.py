@@ -26,6 +26,8 @@ LOSO macro F1 and the in-source figures at other cut-offs from the same scores: 
 the default cut-off is chosen. Nothing about the test data leaks into training.
 
     python benchmarks/quality.py [--data ../shared/data] [--parts loso,sms,adapt] [--jobs 2] [--json]
+
+All three parts take about four minutes on two cores.
 """
 
 from __future__ import annotations
@@ -278,7 +280,8 @@ def main() -> int:
     parser.add_argument("--sms-splits", type=positive_int, default=10, help="how many 70/30 SMS splits (seeds 0..N-1)")
     parser.add_argument("--adapt-rows", type=positive_int, default=200, help="labelled rows to adapt with")
     parser.add_argument("--adapt-seeds", type=positive_int, default=3, help="draws of those rows (seeds 0..N-1)")
-    parser.add_argument("--jobs", type=positive_int, default=1, help="processes to train in (default 1)")
+    parser.add_argument("--jobs", type=positive_int, default=min(2, os.cpu_count() or 1),
+                        help="processes to train in (default: 2, or 1 on a one-core machine)")
     args = parser.parse_args()
     unknown = set(args.parts) - set(PARTS)
     if unknown:
