@@ -2,13 +2,17 @@
 
 The feedback is split (stratified, seeded) into a part to train on and a held-out part; the
 current model and the retrained one are both measured on the held-out feedback, and the new
-model counts as worse when its F1 there is lower (ties broken by ROC-AUC). The feedback rows
-to train on are repeated ``feedback_weight`` times, so a few hundred of this site's comments
-weigh against thousands of base rows.
+model counts as worse when its F1 there is lower (ties broken by ROC-AUC). Two ways to learn:
+from base records plus the feedback (the feedback rows repeated ``feedback_weight`` times, so a
+few hundred of this site's comments weigh against thousands of base rows), or, with
+``base_model``, by adapting a trained model (the shipped one: ``"default"``) to the feedback
+alone, which needs no training corpus. :meth:`RetrainResult.save` writes the new model unless it
+is worse or cannot be compared (``force`` writes it anyway).
 """
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -33,6 +37,11 @@ class RetrainResult:
     feedback_train: int
     feedback_held_out: int
     base_rows: int
+    seed: int = 0
+    feedback: str | None = None
+    feedback_weight: int = 1
+    base_files: tuple[str, ...] = ()
+    base_model: str | None = None
 
     @property
     def worse(self) -> bool:
@@ -41,11 +50,38 @@ class RetrainResult:
             return False
         return _rank(self.after) < _rank(self.before)
 
+    @property
+    def refusal(self) -> str | None:
+        """Why the new model should not replace the current one (None: it may)."""
+        if self.before is None or self.after is None:
+            return ("the held-out feedback does not hold both spam and ham, so the new model cannot be compared "
+                    "with the current one")
+        if self.worse:
+            return "the new model is worse than the current one on the held-out feedback"
+        return None
+
+    def save(self, path: str | os.PathLike[str], *, force: bool = False) -> dict[str, Any] | None:
+        """Write the new model with its manifest unless :attr:`refusal` says no (``force``: write anyway).
+
+        Returns the manifest written, or None when nothing was written.
+        """
+        if self.refusal and not force:
+            return None
+        training_data: list[dict[str, Any]] = [{"file": f} for f in self.base_files]
+        training_data.append({"feedback": self.feedback, "rows": self.feedback_train,
+                              "weight": self.feedback_weight})
+        extra = {"base_model": {"model": self.base_model}} if self.base_model else {}
+        return dict(self.model.save(
+            path, seed=self.seed, rows=self.base_rows + self.feedback_train, training_data=training_data,
+            metrics={"held_out_feedback": self.after, "previous_model_on_held_out_feedback": self.before}, **extra,
+        ))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (without the model)."""
         return {
             "before": self.before, "after": self.after, "worse": self.worse, "feedback_train": self.feedback_train,
             "feedback_held_out": self.feedback_held_out, "base_rows": self.base_rows,
+            "base_model": self.base_model, "refused": self.refusal,
         }
 
 
@@ -83,14 +119,17 @@ def retrain_from_feedback(
     sources: Iterable[str] | None = None,
     cv: int = 5,
     threshold: float | str = "auto",
+    base_model: Any | None = None,
+    strength: float | None = None,
 ) -> RetrainResult:
-    """Train a new local model on ``base`` records plus the store's feedback; measure it against
-    ``current`` (a :class:`~spamguard.LocalModel`, or None) on held-out feedback.
+    """Train a new local model on ``base`` records plus the store's feedback, or adapt ``base_model``
+    to the feedback alone; measure it against ``current`` (a :class:`~spamguard.LocalModel`, or
+    None) on held-out feedback.
 
-    ``cv`` and ``threshold`` go to :func:`spamguard.local.train` (cross-validation calibrates
-    the scores and, with ``"auto"``, picks the threshold). Nothing is written: the caller
-    saves ``result.model`` when ``result.worse`` is false (or when told to anyway). Raises
-    ``ValueError`` when there is nothing to learn from.
+    ``cv``, ``threshold``, ``base_model`` (a LocalModel, a model file's path or ``"default"``)
+    and ``strength`` go to :func:`spamguard.local.train`. Nothing is written:
+    :meth:`RetrainResult.save` writes the model unless it is worse. Raises ``ValueError`` when
+    there is nothing to learn from, or when both ``base`` records and ``base_model`` are given.
     """
     from .local import evaluate, train
 
@@ -101,8 +140,14 @@ def retrain_from_feedback(
         raise ValueError(f"the feedback store {store.location} holds no labelled comments yet")
     fb_train, fb_test = split_feedback(feedback, held_out, seed)
     base_rows = list(base)
-    training = base_rows + fb_train * feedback_weight
-    model, _report = train(training, seed=seed, cv=cv, threshold=threshold)
+    if base_model is not None and base_rows:
+        raise ValueError("adapting a base model learns from the feedback alone; give base data or a base model, "
+                         "not both")
+    if base_model is not None:
+        model, _report = train(fb_train, seed=seed, cv=cv, threshold=threshold, base_model=base_model,
+                               strength=strength)
+    else:
+        model, _report = train(base_rows + fb_train * feedback_weight, seed=seed, cv=cv, threshold=threshold)
     evaluable = len({r.label for r in fb_test}) == 2
     before = evaluate(current, fb_test) if current is not None and evaluable else None
     after = evaluate(model, fb_test) if evaluable else None
@@ -112,5 +157,8 @@ def retrain_from_feedback(
             m.pop("sources", None)
     return RetrainResult(
         model=model, before=before, after=after, feedback_train=len(fb_train), feedback_held_out=len(fb_test),
-        base_rows=len(base_rows),
+        base_rows=len(base_rows), seed=seed, feedback=store.location,
+        feedback_weight=1 if base_model is not None else feedback_weight,
+        base_files=tuple(dict.fromkeys(r.source for r in base_rows if r.source)),
+        base_model=_report.base_model,
     )

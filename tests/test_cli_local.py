@@ -47,6 +47,28 @@ def test_train_writes_model_and_manifest_and_reports_skipped_rows(data, tmp_path
     assert manifest["metrics"]["cross_validated"]["n"] == 80
 
 
+def test_train_with_a_base_model_adapts_it_to_the_data(data, tmp_path, capsys):
+    """--base-model default adapts the shipped model to DATA alone; the manifest names the base model."""
+    jsonl, _ = data
+    out = tmp_path / "site.joblib"
+    status = main(["train", str(jsonl), "--base-model", "default", "-o", str(out), "--cv", "2"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "adapting default" in captured.out and "2-fold cross-validated:" in captured.out
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert manifest["base_model"]["model"] == "default" and manifest["rows"] == 80
+
+
+def test_train_with_a_missing_base_model_fails_cleanly(data, tmp_path, capsys):
+    """A --base-model that is not a model file fails with exit 1 and names the path."""
+    jsonl, _ = data
+    missing = tmp_path / "nope.joblib"
+    status = main(["train", str(jsonl), "--base-model", str(missing), "-o", str(tmp_path / "m.joblib")])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "nope.joblib" in captured.err and captured.out == ""
+
+
 def test_train_refuses_one_class_data(tmp_path, capsys):
     """Data with only spam fails with exit 1 and says why; no model file is written."""
     path = tmp_path / "spam.tsv"

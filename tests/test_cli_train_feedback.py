@@ -17,8 +17,10 @@ import pytest
 from spamguard import Comment, FeedbackStore, LocalModel
 from spamguard.local import train
 
-SITE_SPAM = ["Claim your free crypto airdrop now, DM our telegram admin", "Double your bitcoin today, "
-             "message the telegram support desk", "Exclusive crypto giveaway: send 0.1 BTC, get 1 BTC back"]
+# This site's spam: knitting-shop adverts, in words no spam lexicon holds, so a model that never saw
+# them lets them through and only the site's feedback can teach them.
+SITE_SPAM = ["Our yarn store stocks the softest merino wool for your next sweater", "Knitting needles and "
+             "alpaca yarn in forty colours at the wool corner shop", "Hand dyed sock yarn, visit the wool corner shop"]
 SITE_HAM = ["The diagram in section two made the recursion click for me", "Could you add an example with "
             "async generators?", "I tried this on Python 3.12 and the benchmark numbers look similar"]
 BASE_SPAM = ["Check out my channel for more videos", "Subscribe to my channel please", "Visit my page for free "
@@ -74,7 +76,7 @@ def test_retrain_improves_on_site_feedback_and_writes(setup: dict[str, Path]) ->
     assert summary["after"]["f1"] > summary["before"]["f1"]
     assert out.exists()
     model = LocalModel.load(out)
-    assert model.check(Comment(content="Free crypto airdrop, message our telegram admin now")).spam
+    assert model.check(Comment(content="Merino wool and alpaca yarn at the wool corner shop")).spam
 
 
 @pytest.mark.slow
@@ -97,6 +99,30 @@ def test_refuses_a_worse_model_unless_forced(setup: dict[str, Path]) -> None:
     forced = _run(*args, "--force")
     assert forced.returncode == 0, forced.stderr
     assert out.exists()
+
+
+@pytest.mark.slow
+def test_feedback_alone_adapts_the_shipped_model(setup: dict[str, Path]) -> None:
+    """--feedback DB --base-model default needs no base data: the shipped model is adapted to the feedback."""
+    out = setup["dir"] / "site.joblib"
+    result = _run("train", "--feedback", str(setup["db"]), "--base-model", "default", "--model", str(setup["current"]),
+                  "-o", str(out), "--json", "--cv", "3")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["written"], summary["base_rows"], summary["base_model"], summary["refused"]) == (
+        True, 0, "default", None)
+    assert summary["after"]["f1"] > summary["before"]["f1"]
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert manifest["base_model"] == {"model": "default"}
+    assert LocalModel.load(out).check(Comment(content="Merino wool and alpaca yarn at the wool corner shop")).spam
+
+
+def test_base_model_with_data_and_feedback_is_a_usage_error(setup: dict[str, Path]) -> None:
+    """Adapting a base model learns from the feedback alone: DATA with it is refused (exit 2)."""
+    result = _run("train", "--feedback", str(setup["db"]), str(setup["base"]), "--base-model", "default",
+                  "-o", str(setup["dir"] / "x.joblib"))
+    assert result.returncode == 2
+    assert "leave out DATA" in result.stderr
 
 
 def test_train_without_data_or_feedback_is_a_usage_error() -> None:

@@ -98,10 +98,20 @@ def test_fit_is_deterministic():
 def test_prior_weights_apply_only_to_signals_absent_from_training():
     """Columns that are zero in all training rows get the prior; seen columns keep their learned weight."""
     comments, labels = synthetic(60)
-    est = SpamClassifier(n_bits=12, meta_priors={"author_is_url": 2.0, "links": 9.0}).fit(comments, labels)
-    assert est.priors_applied_ == {"author_is_url": 2.0}
+    est = SpamClassifier(n_bits=12, meta_priors={"author_is_url": 0.5, "links": 9.0}).fit(comments, labels)
+    assert est.priors_applied_ == {"author_is_url": 0.5}
     with pytest.raises(ValueError, match="unknown features"):
         SpamClassifier(n_bits=12, meta_priors={"nope": 1.0}).fit(comments, labels)
+
+
+def test_prior_weights_are_bounded():
+    """A prior, given or default, adds at most PRIOR_CAP log-odds: no unseen signal decides a verdict alone."""
+    from spamguard.local._estimator import DEFAULT_PRIORS, PRIOR_CAP
+
+    comments, labels = synthetic(60)
+    est = SpamClassifier(n_bits=12, meta_priors={"honeypot_filled": 6.0, "author_url": -3.0}).fit(comments, labels)
+    assert est.priors_applied_ == {"honeypot_filled": PRIOR_CAP, "author_url": -PRIOR_CAP}
+    assert max(abs(w) for w in DEFAULT_PRIORS.values()) <= PRIOR_CAP
 
 
 def test_hasher_checks_its_settings():

@@ -9,7 +9,6 @@ from typing import Any
 
 from ..dumps import DumpFormatError
 from ._data import LabelledRecords, add_data_arguments, expand
-from .train import _format_metrics
 
 EPILOG = """\
 example:
@@ -35,7 +34,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, score the data, print the metrics."""
-    from ..local import LocalModel, evaluate
+    from ..local import LocalModel, evaluate, format_metrics
 
     model = LocalModel.load(args.model)
     try:
@@ -57,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"model: {model.path} (threshold {model.threshold})")
     print("all files:")
-    print(_format_metrics(result))
+    print(format_metrics(result))
     for name, m in result["files"].items():
         print(f"{name}:")
-        print(_format_metrics(m))
+        print(format_metrics(m))
     return 0
 
 

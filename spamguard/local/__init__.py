@@ -2,7 +2,9 @@
 
 :class:`LocalModel` loads a trained model file (the default one ships with spamguard) and
 judges comments; :func:`train` fits a new one on labelled records from
-:func:`spamguard.dumps.read_records`; :func:`evaluate` measures one.
+:func:`spamguard.dumps.read_records`, or adapts a trained one to a site's labelled comments
+(``base_model=``); :func:`train_files` does that from dump files and writes the model files
+with their manifest; :func:`evaluate` measures a model.
 
 Judging comments needs only numpy (the compiled scorer), so ``import spamguard`` does not
 import scikit-learn; the training names below import it when first used.
@@ -22,21 +24,27 @@ __all__ = [
     "ModelVersionWarning",
     "NgramHasher",
     "SpamClassifier",
+    "TrainedFiles",
     "TrainingReport",
     "default_model_path",
     "evaluate",
+    "format_metrics",
     "metrics",
     "train",
+    "train_files",
 ]
 
 _LAZY = {
     "SpamClassifier": "._estimator",
     "MetadataFeatures": "._features",
     "NgramHasher": "._features",
+    "TrainedFiles": "._train",
     "TrainingReport": "._train",
     "evaluate": "._train",
+    "format_metrics": "._train",
     "metrics": "._train",
     "train": "._train",
+    "train_files": "._train",
 }
 
 

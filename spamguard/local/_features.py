@@ -1,7 +1,7 @@
 """scikit-learn transformers for the local model: hashed n-gram counts, metadata, TF-IDF weighting.
 
-The features themselves are computed in :mod:`._hashing` (numpy only), so the compiled scorer
-sees exactly what these transformers give the pipeline.
+The features themselves are computed in :mod:`._meta` and :mod:`._hashing` (numpy only), so the
+compiled scorer sees exactly what these transformers give the pipeline.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._hashing import META_FEATURES, TextBatch, as_comments, meta_matrix, normalize_text, phrase_column
+from ._hashing import TextBatch, as_comments, normalize_text, phrase_column
+from ._meta import META_FEATURES, meta_matrix, prepare
 
 __all__ = [
     "META_FEATURES",
@@ -77,7 +78,7 @@ class NgramHasher(_StatelessTextTransformer):
 
     def transform(self, X: Any) -> sp.csr_matrix:
         """The n-gram counts, one row a comment."""
-        return self.transform_batch(TextBatch([c.content for c in as_comments(X)]))
+        return self.transform_batch(prepare(as_comments(X)).batch)
 
     def transform_batch(self, batch: TextBatch) -> sp.csr_matrix:
         """The n-gram counts of a :class:`TextBatch`."""
@@ -96,7 +97,7 @@ class NgramHasher(_StatelessTextTransformer):
 
 
 class MetadataFeatures(_StatelessTextTransformer):
-    """Numbers about a comment beyond its words: links, author fields, case, repetition, length, bot signs.
+    """Numbers about a comment beyond its n-grams: links, lures, concept words, author fields, case, bot signs.
 
     Every column is 0 when the signal is absent, so signals that training data never shows
     (a honeypot, a missing user agent on a web form) get no weight until data shows them.

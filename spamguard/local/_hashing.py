@@ -1,4 +1,4 @@
-"""Features of a comment, computed with numpy alone: hashed word and character n-grams, and metadata.
+"""Hashed word and character n-grams of texts, computed with numpy alone.
 
 The n-gram hashing runs over a whole batch at once (a polynomial rolling hash of Unicode code
 points), so it works for any script and is fast. Both the scikit-learn transformers
@@ -8,7 +8,7 @@ no scikit-learn import) call these functions, so they see exactly the same featu
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,11 +18,8 @@ import numpy as np
 from ..comment import Comment
 
 __all__ = [
-    "META_FEATURES",
     "TextBatch",
     "as_comments",
-    "link_hosts",
-    "meta_matrix",
     "normalize_text",
     "phrase_column",
 ]
@@ -107,6 +104,19 @@ _SPACE_CHAR = np.zeros(0x10000, dtype=bool)
 _DECIMAL[[m.start() for m in _DIGIT.finditer("".join(_BMP))]] = True
 _SPACE_CHAR[[m.start() for m in re.finditer(r"\s", "".join(_BMP))]] = True
 del _BMP
+
+
+SMALL_BATCH = 2
+"""Batches this small take plain-Python paths where numpy's per-call cost would dominate (same results)."""
+
+
+@functools.cache
+def _word_pattern() -> re.Pattern[str]:
+    """A pattern for the words :meth:`TextBatch.words` finds: runs of the BMP code points ``_WORD_CHAR`` marks."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], _WORD_CHAR, [False])).astype(np.int8)))
+    starts, ends = edges[::2].tolist(), edges[1::2].tolist()
+    ranges = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b - 1))}" for a, b in zip(starts, ends, strict=True))
+    return re.compile(f"[{ranges}]+")
 
 
 def _salt(size: int) -> np.uint64:
@@ -194,6 +204,9 @@ class TextBatch:
             g = np.cumsum(codes.astype(np.uint64) * np.cumprod(inv, dtype=np.uint64), dtype=np.uint64)
         self.g = np.concatenate((np.zeros(1, dtype=np.uint64), g))
         self._words: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._starts: np.ndarray | None = None
+        self._ngrams: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._runs: dict[int, np.ndarray] = {}
         self._ends: list[int] | None = None
 
     @property
@@ -234,28 +247,55 @@ class TextBatch:
                 h = (self.g[ends] - self.g[starts]) * self.pw[ends - 1]
                 h = h ^ np.uint64(_WORD_SALT)
             self._words = (h, self.doc[starts], ends - starts)
+            self._starts = starts
         return self._words
+
+    def word_starts(self) -> np.ndarray:
+        """Where each word of :meth:`words` starts in ``codes``."""
+        self.words()
+        assert self._starts is not None
+        return self._starts
+
+    def ngram_hashes(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Hash and text index of every run of ``size`` words inside one text, in order (cached)."""
+        if size not in self._ngrams:
+            runs = self._runs_of(size)
+            word_doc = self.words()[1]
+            count = runs.shape[0]
+            same = word_doc[:count] == word_doc[size - 1:size - 1 + count]
+            self._ngrams[size] = (runs[same], word_doc[:count][same])
+        return self._ngrams[size]
+
+    def _runs_of(self, size: int) -> np.ndarray:
+        """The hashes of all runs of ``size`` words, across texts' borders too (each size extends the last)."""
+        if size not in self._runs:
+            word_hash = self.words()[0]
+            if size == 1:
+                self._runs[1] = word_hash
+            else:
+                count = max(word_hash.shape[0] - size + 1, 0)
+                # uint64 arrays wrap around silently: the hash is a polynomial modulo 2**64
+                self._runs[size] = self._runs_of(size - 1)[:count] * np.uint64(_BIGRAM) + word_hash[size - 1:]
+        return self._runs[size]
 
     def word_ngrams(self, ngram_range: tuple[int, int], bits: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every word n-gram occurrence inside one text."""
-        word_hash, word_doc, _ = self.words()
         rows, cols = [], []
-        current = word_hash
-        for size in range(1, ngram_range[1] + 1):
-            if size > 1:
-                count = word_hash.shape[0] - size + 1
-                if count <= 0:
-                    break
-                with np.errstate(over="ignore"):
-                    current = current[:count] * np.uint64(_BIGRAM) + word_hash[size - 1:]
-            if size >= ngram_range[0]:
-                same = np.flatnonzero(word_doc[: current.shape[0]] == word_doc[size - 1:])
-                rows.append(word_doc[same])
-                cols.append(_column(current[same], size, bits))
+        for size in range(ngram_range[0], ngram_range[1] + 1):
+            h, doc = self.ngram_hashes(size)
+            rows.append(doc)
+            cols.append(_column(h, size, bits))
         return _concat(rows), _concat(cols)
+
+    def word_strings(self) -> list[list[str]]:
+        """The words of :meth:`words` as strings, text by text (for small batches, where Python is quicker)."""
+        return [_word_pattern().findall(self.text(i)) for i in range(self.n)]
 
     def repetition(self) -> np.ndarray:
         """Per text: 1 - distinct words / words (0 for texts under 3 words)."""
+        if self.n <= SMALL_BATCH:
+            return np.array([1.0 - len(set(words)) / len(words) if len(words) >= 3 else 0.0
+                             for words in self.word_strings()])
         word_hash, word_doc, _ = self.words()
         total = np.bincount(word_doc, minlength=self.n)
         order = _doc_hash_order(word_doc, word_hash, self.n)
@@ -298,91 +338,3 @@ def phrase_column(phrase: str, bits: int) -> int:
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
-
-
-# --- metadata ---------------------------------------------------------------------------
-
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|"
-                  r"ru|ly|me|co|io|tk|xyz|top|cc|us|uk|de|in|tv|gl|gd|link|site|online|ltd|fr)\b(?:/[^\s]*)?",
-                  re.IGNORECASE)
-_HOST = re.compile(r"^(?:https?://)?(?:www\.)?([^/:?#\s]+)", re.IGNORECASE)
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}", re.IGNORECASE)
-
-META_FEATURES: tuple[str, ...] = (
-    "links",
-    "has_link",
-    "link_domains",
-    "email_in_text",
-    "author_is_url",
-    "author_has_email",
-    "author_url",
-    "uppercase_ratio",
-    "repetition_ratio",
-    "length",
-    "digit_ratio",
-    "honeypot_filled",
-    "user_agent_missing",
-    "not_a_comment",
-)
-"""Names of the metadata columns, in order."""
-
-
-def without_links(text: str) -> str:
-    """The text with its links (as :func:`link_hosts` finds them) replaced by spaces."""
-    return _URL.sub(" ", text) if "." in text else text
-
-
-def link_hosts(text: str) -> list[str]:
-    """Host names of the links in a text, lower-cased, ``www.`` removed, in order."""
-    hosts = []
-    for url in _URL.findall(text):
-        match = _HOST.match(url)
-        if match:
-            hosts.append(match.group(1).lower().rstrip("."))
-    return hosts
-
-
-def _link_row(c: Comment) -> list[float]:
-    text = c.content
-    hosts = link_hosts(text) if "." in text else []
-    author = c.author or ""
-    return [
-        math.log1p(len(hosts)),
-        1.0 if hosts else 0.0,
-        math.log1p(len(set(hosts))),
-        1.0 if "@" in text and _EMAIL.search(text) else 0.0,
-        1.0 if author and ("://" in author or link_hosts(author)) else 0.0,
-        1.0 if "@" in author and _EMAIL.search(author) else 0.0,
-        1.0 if c.author_url else 0.0,
-    ]
-
-
-def meta_matrix(comments: Sequence[Comment], batch: TextBatch | None = None) -> np.ndarray:
-    """The metadata features (:data:`META_FEATURES`) of comments, one row a comment.
-
-    ``batch`` is the comments' normalised :class:`TextBatch` if one was made already.
-    """
-    n = len(comments)
-    out = np.zeros((n, len(META_FEATURES)))
-    if not n:
-        return out
-    out[:, :7] = [_link_row(c) for c in comments]
-    raw = _code_array([c.content.replace("\x00", " ") if "\x00" in c.content else c.content for c in comments])
-    doc = np.concatenate(([0], np.cumsum(raw == 0)))[:-1]
-    letters = np.bincount(doc, weights=_classes(raw, _ALPHA), minlength=n + 1)[:n]
-    upper = np.bincount(doc, weights=_classes(raw, _UPPER), minlength=n + 1)[:n]
-    digits = np.bincount(doc, weights=_classes(raw, _DIGIT_CHAR), minlength=n + 1)[:n]
-    length = np.bincount(doc, minlength=n + 1)[:n] - 1.0  # minus the separator
-    out[:, 7] = np.where(letters >= 5, upper / np.maximum(letters, 1), 0.0)
-    out[:, 8] = (batch if batch is not None else TextBatch([c.content for c in comments])).repetition()
-    out[:, 9] = np.log1p(length) / 10.0
-    out[:, 10] = np.where(length > 0, digits / np.maximum(length, 1), 0.0)
-    out[:, 11:] = [
-        [float(c.honeypot_filled), float(c.user_ip is not None and not c.user_agent),
-         0.0 if c.type in _COMMENT_TYPES else 1.0]
-        for c in comments
-    ]
-    return out
-
-
-_COMMENT_TYPES = frozenset({"comment", "reply", "forum-post", "message", ""})

@@ -19,14 +19,15 @@ import numpy as np
 
 from ..comment import Comment
 from ..policy import HONEYPOT_REASON
-from ._hashing import _SALT, _SPREAD, META_FEATURES, PY_WORD, TextBatch, link_hosts, meta_matrix, without_links
+from ._hashing import _SALT, _SPREAD, PY_WORD, TextBatch, normalize_text
+from ._lexicon import matched_entries
+from ._meta import META_FEATURES, SHORTENERS, meta_matrix, prepare, without_links
 
 __all__ = ["CompiledScorer"]
 
 _REASON_MIN = 0.25  # log-odds a feature must move the score by to be named
 _MAX_REASONS = 4
 _NUMBER = re.compile(r"\b0+\b")
-_LINK_FEATURES = frozenset({"links", "has_link", "link_domains"})
 _ARRAYS = ("word_idf2", "word_w", "char_idf2", "char_w", "meta_weight")
 
 
@@ -59,6 +60,7 @@ class CompiledScorer:
         """Compile a fitted SpamClassifier."""
         pipeline = estimator.pipeline_
         parts = dict(pipeline.named_steps["features"].transformer_list)
+        block_weight = (pipeline.named_steps["features"].transformer_weights or {}).get("meta", 1.0)
         clf = pipeline.named_steps["clf"]
         coef = clf.coef_[0]
         word, char, meta = parts["word"], parts["char"], parts["meta"]
@@ -71,7 +73,7 @@ class CompiledScorer:
             intercept=float(clf.intercept_[0]),
             word_idf2=word_idf * word_idf, word_w=word_idf * coef[:nw],
             char_idf2=char_idf * char_idf, char_w=char_idf * coef[nw:nw + nc],
-            meta_weight=coef[nw + nc:] / meta.named_steps["scale"].scale_,
+            meta_weight=coef[nw + nc:] * block_weight / meta.named_steps["scale"].scale_,
             phrases=getattr(estimator, "phrases_", {}),
             sublinear=bool(getattr(word.named_steps["ngrams"], "sublinear", False)),
         )
@@ -184,16 +186,17 @@ class CompiledScorer:
     def decision(self, comments: Sequence[Comment], *, explain: bool = False) -> tuple[np.ndarray, Any]:
         """Log-odds of spam for each comment, and (with ``explain``) what :meth:`reasons` needs."""
         n = len(comments)
-        batch = TextBatch([c.content for c in comments])
+        prepared = prepare(comments)
+        batch = prepared.batch
         word_rows, word_cols = batch.word_ngrams(self.word_range, self.bits)
         word_z, word_norms = self._part(word_rows, word_cols, self.word_idf2, self.word_w, n, self._word_pair)
         char_z = self._char_part(batch, n)
-        meta = meta_matrix(comments, batch)
+        meta = meta_matrix(comments, prepared)
         meta_contrib = meta * self.meta_weight
         z = word_z + char_z + meta_contrib.sum(axis=1) + self.intercept
         if not explain:
             return z, None
-        return z, (batch, word_rows, word_cols, word_norms, meta, meta_contrib)
+        return z, (prepared, word_rows, word_cols, word_norms, meta, meta_contrib)
 
     # --- reasons --------------------------------------------------------------------------
 
@@ -207,7 +210,8 @@ class CompiledScorer:
         log-odds by at least ``_REASON_MIN``.
         """
         least = _REASON_MIN / scale if scale > 0 else _REASON_MIN
-        batch, word_rows, word_cols, word_norms, meta, meta_contrib = state
+        prepared, word_rows, word_cols, word_norms, meta, meta_contrib = state
+        batch = prepared.batch
         if not len(rows):
             return []
         wanted = np.zeros(batch.n, dtype=bool)
@@ -244,14 +248,17 @@ class CompiledScorer:
                 reasons.extend(
                     (weight, _phrase_reason(phrase)) for weight, phrase in by_row[i] if f" {phrase} " in seen_words
                 )
-            hosts: list[str] | None = None  # the text's links, found once for all the link reasons
+            entries: dict[str, list[str]] | None = None  # the lexicon words found, looked up once
             for j, contrib, value in meta_hits.get(i, ()):
                 name = META_FEATURES[j]
                 if name == "length":
                     continue  # a length on its own explains nothing to a moderator
-                if hosts is None and name in _LINK_FEATURES:
-                    hosts = link_hosts(comment.content)
-                reasons.append((contrib, _meta_reason(name, value, comment, hosts)))
+                if name.endswith("_words"):
+                    if entries is None:
+                        entries = _entries(batch.text(i), comment.author)
+                    reasons.append((contrib, _concept_reason(name, entries.get(name[:-6], []))))
+                    continue
+                reasons.append((contrib, _meta_reason(name, value, comment, prepared.hosts[i])))
             reasons.sort(key=lambda r: (-r[0], r[1]))
             out.append(_dedupe([text for _, text in reasons])[:_MAX_REASONS])
         return out
@@ -276,18 +283,24 @@ def _group_sorted(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _dedupe(texts: list[str]) -> tuple[str, ...]:
-    """Drop repeats, and a word that a phrase among the reasons already holds."""
-    phrases = [t.split("'", 1)[1].rstrip("'") for t in texts if t.startswith("the phrase '")]
+    """Drop repeats, and a word or phrase that another reason already quotes."""
+    quoted = {
+        q: t for t in texts if not t.startswith(("the word '", "the phrase '")) for q in _QUOTED.findall(t)
+    }
+    phrases = [t.split("'", 1)[1].rstrip("'") for t in texts if t.startswith("the phrase '")] + list(quoted)
     kept: list[str] = []
     for text in texts:
         if text in kept:
             continue
-        if text.startswith("the word '"):
+        if text.startswith(("the word '", "the phrase '")):
             word = text.split("'", 1)[1].rstrip("'")
-            if any(word in p.split(" ") for p in phrases):
+            if word in quoted or (text.startswith("the word '") and any(word in p.split(" ") for p in phrases)):
                 continue  # "the word 'channel'" adds nothing beside "the phrase 'my channel'"
         kept.append(text)
     return tuple(kept)
+
+
+_QUOTED = re.compile(r"'([^']+)'")
 
 
 def _phrase_reason(phrase: str) -> str:
@@ -298,26 +311,37 @@ def _phrase_reason(phrase: str) -> str:
     return f"the {'phrase' if ' ' in phrase else 'word'} {shown!r}"
 
 
-def _meta_reason(name: str, value: float, comment: Comment, links: list[str] | None = None) -> str:
-    """How a moderator reads a metadata feature; ``links`` are the text's link hosts if found already."""
+def _entries(text: str, author: str | None) -> dict[str, list[str]]:
+    """The lexicon entries in a normalised text and the comment's author name, by concept."""
+    found = matched_entries(PY_WORD.findall(text))
+    if author:
+        for concept, words in matched_entries(PY_WORD.findall(normalize_text(author))).items():
+            found.setdefault(concept, []).extend(words)
+    return found
+
+
+def _concept_reason(name: str, words: list[str]) -> str:
+    """How a moderator reads a concept column: what it is about and the words that were found."""
+    label = _LABELS[name]
+    shown = list(dict.fromkeys(words))
+    if not shown:
+        return label
+    quoted = ", ".join(repr(w) for w in shown[:3]) + (", ..." if len(shown) > 3 else "")
+    return f"{label}: {quoted}"
+
+
+def _meta_reason(name: str, value: float, comment: Comment, links: list[str]) -> str:
+    """How a moderator reads a metadata feature; ``links`` are the text's link hosts (safe links left out)."""
     if name in ("links", "has_link"):
-        count = len(links if links is not None else link_hosts(comment.content))
-        return f"{count} link{'s' if count != 1 else ''}" if count else "no links"
-    if name == "link_domains":
-        hosts = sorted(set(links if links is not None else link_hosts(comment.content)))
+        return f"{len(links)} link{'s' if len(links) != 1 else ''}" if links else "no links"
+    if name in ("link_domains", "hidden_links"):
+        hosts = sorted({h for h in links if name == "link_domains" or h in SHORTENERS})
         shown = ", ".join(hosts[:3]) + (", ..." if len(hosts) > 3 else "")
         return f"links to {shown}" if hosts else "no links"
-    labels = {
-        "email_in_text": "an e-mail address in the text",
-        "author_is_url": "author name is a URL",
-        "author_has_email": "author name holds an e-mail address",
-        "author_url": "author gave a web site",
-        "honeypot_filled": HONEYPOT_REASON,
-        "user_agent_missing": "no browser user agent was sent",
-        "not_a_comment": f"comment type is {comment.type!r}",
-    }
-    if name in labels:
-        return labels[name]
+    if name in _LABELS:
+        return _LABELS[name]
+    if name == "not_a_comment":
+        return f"comment type is {comment.type!r}"
     if name == "uppercase_ratio":
         return f"{round(value * 100)}% capital letters"
     if name == "repetition_ratio":
@@ -327,3 +351,30 @@ def _meta_reason(name: str, value: float, comment: Comment, links: list[str] | N
     if name == "length":
         return f"length ({round(math.expm1(value * 10))} characters)"
     return name.replace("_", " ")
+
+
+_LABELS = {
+    "email_in_text": "an e-mail address in the text",
+    "author_is_url": "author name is a URL",
+    "author_has_email": "author name holds an e-mail address",
+    "author_url": "author gave a web site",
+    "honeypot_filled": HONEYPOT_REASON,
+    "user_agent_missing": "no browser user agent was sent",
+    "safe_links": "links to documentation or this site",
+    "handles": "@handles to contact",
+    "hashtags": "hashtags",
+    "phone_numbers": "a phone number",
+    "money_amounts": "sums of money",
+    "money_words": "words about money",
+    "crypto_words": "words about crypto or trading",
+    "earn_words": "words about earnings or investing",
+    "contact_words": "asks to be contacted elsewhere",
+    "prize_words": "words about prizes or free offers",
+    "pharma_words": "words about pills or medicine",
+    "adult_words": "words about sex or dating",
+    "support_words": "words of support-number spam",
+    "promo_words": "promotion words",
+    "testimony_words": "testimonial or recovery-scam words",
+    "disguised": "disguised words or links (look-alike letters, spaced letters)",
+    "no_letters": "no words, only numbers or symbols",
+}

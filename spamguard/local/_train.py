@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -21,16 +22,30 @@ from sklearn.metrics import (
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from ..comment import Comment
-from ..dumps import Record
+from ..dumps import Record, Reject
 from ._estimator import SpamClassifier
-from ._model import LocalModel
+from ._files import sha256_file
+from ._model import LocalModel, default_model_path
 
-__all__ = ["TrainingReport", "best_threshold", "evaluate", "metrics", "train"]
+__all__ = [
+    "TrainedFiles",
+    "TrainingReport",
+    "best_threshold",
+    "evaluate",
+    "format_metrics",
+    "metrics",
+    "resolve_base_model",
+    "train",
+    "train_files",
+]
 
 
 @attrs.frozen(kw_only=True)
 class TrainingReport:
-    """What training did: rows used, per-source counts, cross-validated and held-out metrics."""
+    """What training did: rows used, per-source counts, cross-validated and held-out metrics.
+
+    ``base_model`` names the model that was adapted (None: trained from scratch).
+    """
 
     n: int
     n_spam: int
@@ -41,6 +56,7 @@ class TrainingReport:
     threshold: float
     calibration: tuple[float, float]
     seed: int
+    base_model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -75,6 +91,22 @@ def metrics(labels: Sequence[bool] | np.ndarray, scores: Sequence[float] | np.nd
     }
 
 
+def format_metrics(m: dict[str, Any] | None, *, indent: str = "  ") -> str:
+    """:func:`metrics` as the lines ``spamguard train`` and ``evaluate`` print (None: not measurable)."""
+    if m is None:
+        return f"{indent}n/a (needs both spam and ham)"
+
+    def f(value: Any) -> str:
+        return "n/a" if value is None else f"{value:.4f}"
+
+    c = m["confusion"]
+    return (
+        f"{indent}n {m['n']:,}  accuracy {f(m['accuracy'])}  precision {f(m['precision'])}  recall {f(m['recall'])}\n"
+        f"{indent}f1 {f(m['f1'])}  mcc {f(m['mcc'])}  roc_auc {f(m['roc_auc'])}\n"
+        f"{indent}confusion: tn {c['tn']}  fp {c['fp']}  fn {c['fn']}  tp {c['tp']}"
+    )
+
+
 def _labelled(records: Iterable[Record]) -> tuple[list[Comment], np.ndarray, list[str]]:
     comments, labels, sources = [], [], []
     for record in records:
@@ -89,26 +121,7 @@ def _labelled(records: Iterable[Record]) -> tuple[list[Comment], np.ndarray, lis
     return comments, np.asarray(labels, dtype=bool), sources
 
 
-def train(
-    records: Iterable[Record],
-    *,
-    seed: int = 0,
-    test_size: float = 0.0,
-    cv: int = 5,
-    threshold: float | str = "auto",
-    estimator: SpamClassifier | None = None,
-) -> tuple[LocalModel, TrainingReport]:
-    """Fit a :class:`LocalModel` on labelled records; returns the model and a :class:`TrainingReport`.
-
-    ``cv`` folds (stratified, shuffled with ``seed``) give cross-validated metrics (0 skips
-    them) and calibrate the scores: Platt scaling fitted on the out-of-fold log-odds.
-    ``test_size`` > 0 keeps that share of the data out of training (stratified,
-    ``seed``) and reports the model's metrics on it. The same records and seed give the same
-    model. ``threshold`` is the spam cut-off; ``"auto"`` picks the one (0.2-0.8) that gives the
-    best cross-validated F1, or 0.5 without cross-validation. Raises ``ValueError`` when the
-    records hold only one class.
-    """
-    comments, y, sources = _labelled(records)
+def _check(y: np.ndarray, threshold: float | str, test_size: float) -> None:
     n_spam = int(y.sum())
     if n_spam == 0 or n_spam == len(y):
         only = "spam" if n_spam else "ham"
@@ -120,51 +133,157 @@ def train(
         raise ValueError(f"threshold must be 'auto' or a number between 0 and 1, got {threshold!r}")
     if not 0.0 <= test_size < 1.0:
         raise ValueError(f"test_size must be at least 0 and below 1, got {test_size!r}")
-    base = estimator if estimator is not None else SpamClassifier()
+
+
+def _per_source(sources: list[str], y: np.ndarray) -> dict[str, dict[str, int]]:
     per_source: dict[str, dict[str, int]] = {}
     for src, label in zip(sources, y.tolist(), strict=True):
         entry = per_source.setdefault(src, {"rows": 0, "spam": 0})
         entry["rows"] += 1
         entry["spam"] += int(label)
+    return per_source
 
+
+def _split(y: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Indices to train on and (with ``test_size``) to test on: stratified, seeded."""
     index = np.arange(len(y))
-    test_metrics = None
-    if test_size > 0:
-        n_test = max(2, math.ceil(len(y) * test_size))
-        if min(n_spam, len(y) - n_spam) < 2 or n_test >= len(y) - 1:
-            raise ValueError(f"too little data to hold out {test_size:.0%} for testing; use --test-size 0")
-        index, test_index = train_test_split(index, test_size=n_test, random_state=seed, stratify=y)
-        index = np.sort(index)
-        test_index = np.sort(test_index)
-    train_comments = [comments[i] for i in index]
-    y_train = y[index]
+    if not test_size:
+        return index, None
+    n_spam = int(y.sum())
+    n_test = max(2, math.ceil(len(y) * test_size))
+    if min(n_spam, len(y) - n_spam) < 2 or n_test >= len(y) - 1:
+        raise ValueError(f"too little data to hold out {test_size:.0%} for testing; use --test-size 0")
+    index, test_index = train_test_split(index, test_size=n_test, random_state=seed, stratify=y)
+    return np.sort(index), np.sort(test_index)
 
+
+def resolve_base_model(base_model: LocalModel | str | os.PathLike[str]) -> LocalModel:
+    """The base model :func:`train` adapts: a :class:`LocalModel`, a model file's path, or ``"default"``."""
+    if isinstance(base_model, LocalModel):
+        return base_model
+    if base_model == "default":
+        return LocalModel.load(default_model_path())
+    if isinstance(base_model, str | os.PathLike):
+        return LocalModel.load(base_model)
+    raise TypeError(
+        f"base_model must be a LocalModel, a model file's path or 'default', got {type(base_model).__name__}"
+    )
+
+
+@attrs.frozen
+class _Fitted:
+    model: LocalModel
+    cv_metrics: dict[str, Any] | None
+    folds: int
+
+
+def _fit_from_scratch(comments: list[Comment], y: np.ndarray, *, estimator: SpamClassifier | None, cv: int,
+                      seed: int, threshold: float | str) -> _Fitted:
+    """Fit a new model: Platt scaling and the ``"auto"`` cut-off from ``cv`` cross-validation folds."""
+    base = estimator if estimator is not None else SpamClassifier()
     cv_metrics = None
     calibration = (1.0, 0.0)
-    folds = min(cv, int(y_train.sum()), int((~y_train).sum()))
+    folds = min(cv, int(y.sum()), int((~y).sum()))
     if cv and folds >= 2:
-        log_odds = np.empty(len(y_train))
+        log_odds = np.empty(len(y))
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-        for fit_idx, score_idx in splitter.split(np.zeros(len(y_train)), y_train):
-            fold = _clone(base).fit([train_comments[i] for i in fit_idx], y_train[fit_idx])
-            log_odds[score_idx] = LocalModel(fold)._scorer.decision([train_comments[i] for i in score_idx])[0]
-        calibration = platt(y_train, log_odds)
+        for fit_idx, score_idx in splitter.split(np.zeros(len(y)), y):
+            fold = _clone(base).fit([comments[i] for i in fit_idx], y[fit_idx])
+            log_odds[score_idx] = LocalModel(fold)._scorer.decision([comments[i] for i in score_idx])[0]
+        calibration = platt(y, log_odds)
         out_of_fold = 1.0 / (1.0 + np.exp(-(calibration[0] * log_odds + calibration[1])))
         if threshold == "auto":
-            threshold = best_threshold(y_train, out_of_fold)
-        cv_metrics = metrics(y_train, out_of_fold, float(threshold))
-    threshold = 0.5 if threshold == "auto" else float(threshold)
-    fitted = _clone(base).fit(train_comments, y_train)
+            threshold = best_threshold(y, out_of_fold)
+        cv_metrics = metrics(y, out_of_fold, float(threshold))
+    fitted = _clone(base).fit(comments, y)
     fitted.apply_priors(1.0 / calibration[0] if calibration[0] > 0 else 1.0)
-    model = LocalModel(fitted, threshold=threshold, calibration=calibration)
-    if test_size > 0:
-        test_metrics = metrics(y[test_index], model.scores([comments[i] for i in test_index]), threshold)
+    threshold = 0.5 if threshold == "auto" else float(threshold)
+    return _Fitted(LocalModel(fitted, threshold=threshold, calibration=calibration), cv_metrics,
+                   folds if cv_metrics else 0)
+
+
+def _fit_from_base(comments: list[Comment], y: np.ndarray, *, base: LocalModel, cv: int, seed: int,
+                   threshold: float | str, strength: float) -> _Fitted:
+    """Adapt ``base`` to these rows (see :mod:`._adapt`); the ``"auto"`` cut-off by cross-validation when
+    there are enough rows of each class, else the base model's."""
+    from ._adapt import MIN_ROWS_FOR_CUT_OFF, adapt_estimator, out_of_fold_scores
+
+    cv_metrics = None
+    folds = min(cv, int(y.sum()), int((~y).sum()))
+    if cv and folds >= 2:
+        scores = out_of_fold_scores(base, comments, y, folds=folds, seed=seed, strength=strength)
+        if threshold == "auto":
+            enough = min(int(y.sum()), int((~y).sum())) >= MIN_ROWS_FOR_CUT_OFF
+            threshold = best_threshold(y, scores) if enough else base.threshold
+        cv_metrics = metrics(y, scores, float(threshold))
+    threshold = base.threshold if threshold == "auto" else float(threshold)
+    estimator = adapt_estimator(base, comments, y, strength=strength)
+    return _Fitted(LocalModel(estimator, threshold=threshold, calibration=base.calibration), cv_metrics,
+                   folds if cv_metrics else 0)
+
+
+def train(
+    records: Iterable[Record],
+    *,
+    seed: int = 0,
+    test_size: float = 0.0,
+    cv: int = 5,
+    threshold: float | str = "auto",
+    estimator: SpamClassifier | None = None,
+    base_model: LocalModel | str | os.PathLike[str] | None = None,
+    strength: float | None = None,
+) -> tuple[LocalModel, TrainingReport]:
+    """Fit a :class:`LocalModel` on labelled records; returns the model and a :class:`TrainingReport`.
+
+    ``cv`` folds (stratified, shuffled with ``seed``) give cross-validated metrics (0 skips
+    them) and calibrate the scores: Platt scaling fitted on the out-of-fold log-odds.
+    ``test_size`` > 0 keeps that share of the data out of training (stratified,
+    ``seed``) and reports the model's metrics on it. The same records and seed give the same
+    model. ``threshold`` is the spam cut-off; ``"auto"`` picks the one (0.2-0.8) that gives the
+    best cross-validated F1, or 0.5 without cross-validation. Raises ``ValueError`` when the
+    records hold only one class.
+
+    ``base_model`` (a :class:`LocalModel`, a model file's path, or ``"default"`` for the
+    shipped model) adapts that model to the records instead of training from scratch: its
+    features and calibration are kept and a correction to its weights is fitted on the records
+    alone, pulled towards the base weights by ``strength`` (default
+    :data:`~spamguard.local._adapt.DEFAULT_STRENGTH`; higher stays nearer the base). This is
+    how a site with a few hundred moderated comments and no training corpus gets a model of its
+    own. ``"auto"`` then picks the cut-off by cross-validation when there are at least 10 rows
+    of each class, else keeps the base model's. ``estimator`` cannot be given with it.
+    """
+    comments, y, sources = _labelled(records)
+    _check(y, threshold, test_size)
+    if base_model is not None and estimator is not None:
+        raise ValueError("give estimator (train from scratch) or base_model (adapt a trained model), not both")
+    index, test_index = _split(y, test_size, seed)
+    train_comments = [comments[i] for i in index]
+    y_train = y[index]
+    if base_model is None:
+        fitted = _fit_from_scratch(train_comments, y_train, estimator=estimator, cv=cv, seed=seed,
+                                   threshold=threshold)
+    else:
+        from ._adapt import DEFAULT_STRENGTH
+
+        fitted = _fit_from_base(train_comments, y_train, base=resolve_base_model(base_model), cv=cv, seed=seed,
+                                threshold=threshold, strength=DEFAULT_STRENGTH if strength is None else strength)
+    model = fitted.model
+    test_metrics = None
+    if test_index is not None:
+        test_metrics = metrics(y[test_index], model.scores([comments[i] for i in test_index]), model.threshold)
     report = TrainingReport(
-        n=len(y_train), n_spam=int(y_train.sum()), sources=per_source, cv_folds=folds if cv_metrics else 0,
-        cv_metrics=cv_metrics, test_metrics=test_metrics, threshold=threshold,
-        calibration=calibration, seed=seed,
+        n=len(y_train), n_spam=int(y_train.sum()), sources=_per_source(sources, y), cv_folds=fitted.folds,
+        cv_metrics=fitted.cv_metrics, test_metrics=test_metrics, threshold=model.threshold,
+        calibration=model.calibration, seed=seed,
+        base_model=None if base_model is None else _describe(base_model),
     )
     return model, report
+
+
+def _describe(base_model: LocalModel | str | os.PathLike[str]) -> str:
+    if isinstance(base_model, LocalModel):
+        return os.fspath(base_model.path) if base_model.path else "in memory"
+    return os.fspath(base_model)
 
 
 def platt(labels: np.ndarray, log_odds: np.ndarray) -> tuple[float, float]:
@@ -202,3 +321,74 @@ def evaluate(model: LocalModel, records: Iterable[Record]) -> dict[str, Any]:
     result["files"] = files
     result["sources"] = dict(Counter(sources))
     return result
+
+
+@attrs.frozen(kw_only=True)
+class TrainedFiles:
+    """What :func:`train_files` did: the model, its training report, the manifest written, rows skipped."""
+
+    model: LocalModel
+    report: TrainingReport
+    manifest: dict[str, Any]
+    rejected: int
+
+
+def train_files(
+    files: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    fmt: str | None = None,
+    on_reject: Callable[[Reject], None] | None = None,
+    seed: int = 0,
+    test_size: float = 0.0,
+    cv: int = 5,
+    threshold: float | str = "auto",
+    base_model: LocalModel | str | os.PathLike[str] | None = None,
+    strength: float | None = None,
+) -> TrainedFiles:
+    """Train on labelled dump files and write the model files with their manifest (what ``spamguard train`` does).
+
+    ``files`` are read with :func:`spamguard.dumps.read_records` (``fmt`` forces a format);
+    rows that cannot be read are skipped, counted and passed to ``on_reject``. The other
+    options are :func:`train`'s. The manifest records each file with its rows, spam rows and
+    SHA-256, the options, the metrics and the estimator's settings (and the base model when
+    one was adapted), so the same files and seed give the same model files.
+    """
+    from ..dumps import read_records
+
+    paths = [os.fspath(f) for f in files]
+    rejected = 0
+
+    def rows() -> Iterator[Record]:
+        nonlocal rejected
+        for path in paths:
+            for item in read_records(path, fmt):
+                if isinstance(item, Record):
+                    yield item
+                else:
+                    rejected += 1
+                    if on_reject is not None:
+                        on_reject(item)
+
+    model, report = train(rows(), seed=seed, test_size=test_size, cv=cv, threshold=threshold,
+                          base_model=base_model, strength=strength)
+    training_data = []
+    for path in paths:
+        src = report.sources.get(path, {"rows": 0, "spam": 0})
+        training_data.append({"file": path, "rows": src["rows"], "spam": src["spam"], "sha256": sha256_file(path)})
+    extra: dict[str, Any] = {}
+    if base_model is not None:
+        base = resolve_base_model(base_model)
+        extra["base_model"] = {"model": report.base_model, "sha256": base.manifest.get("sha256"),
+                               "strength": strength}
+    manifest = model.save(
+        output, seed=seed, test_size=test_size, rejected_rows=rejected, training_data=training_data,
+        rows=report.n, spam_rows=report.n_spam,
+        metrics={"cross_validated": report.cv_metrics, "held_out": report.test_metrics},
+        estimator_params=_params(model.estimator.get_params()), **extra,
+    )
+    return TrainedFiles(model=model, report=report, manifest=manifest, rejected=rejected)
+
+
+def _params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
