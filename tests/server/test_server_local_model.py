@@ -19,13 +19,19 @@ COMMENTS = [
 
 
 def test_service_answers_match_the_model(serve, api_key):
-    """For each comment the service says true exactly when LocalModel.check says spam."""
+    """For each comment the service says true exactly when LocalModel.check says spam, or the
+    Policy makes it spam (a filled honeypot: the model weighs it as one bounded signal, the policy
+    never approves it); the discard tip exactly when the Policy discards."""
     model = spamguard.LocalModel.load()
+    policy = spamguard.Policy(discard_threshold=DEFAULT_DISCARD_THRESHOLD, hold_threshold=None)
     server = serve(classifier=model)
     for comment in COMMENTS:
         form = {"api_key": api_key, "blog": SITE, **comment.to_akismet()}
         answer = server.post("/1.1/comment-check", form)
         verdict = model.check(comment)
-        assert answer.text == ("true" if verdict.spam else "false"), comment
+        action = policy.decide(verdict, comment)
+        spam = verdict.spam or comment.honeypot_filled
+        assert answer.text == ("true" if spam else "false"), comment
+        assert (action in (spamguard.Action.SPAM, spamguard.Action.DISCARD)) == spam, comment
         discard = verdict.spam and verdict.score >= DEFAULT_DISCARD_THRESHOLD
-        assert ("X-akismet-pro-tip" in answer.headers) == discard, comment
+        assert ("X-akismet-pro-tip" in answer.headers) == discard == (action is spamguard.Action.DISCARD), comment
