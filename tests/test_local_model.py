@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import warnings
@@ -12,8 +13,19 @@ import pytest
 from _localdata import synthetic
 
 import spamguard
-from spamguard import HONEYPOT_REASON, Classifier, Comment, ConfigurationError, LocalModel, ModelIntegrityError, Verdict
+from spamguard import (
+    HONEYPOT_REASON,
+    Action,
+    Classifier,
+    Comment,
+    ConfigurationError,
+    LocalModel,
+    ModelIntegrityError,
+    Policy,
+    Verdict,
+)
 from spamguard.local import ModelVersionWarning, SpamClassifier, default_model_path
+from spamguard.local._estimator import PRIOR_CAP
 
 
 @pytest.fixture(scope="module")
@@ -117,15 +129,20 @@ def test_author_url_as_name_is_a_reason():
     assert "author name is a URL" in flagged.reasons
 
 
-def test_filled_honeypot_is_spam_whatever_the_words(small_model):
-    """A filled honeypot field weighs heavily in a model that saw it in training: the reason comes first, once.
+def test_filled_honeypot_adds_its_bounded_prior_and_is_named_once(small_model):
+    """A model that never saw a honeypot in training gives a filled one its prior: a push towards spam
+    of exactly PRIOR_CAP log-odds, so it cannot flip a confident verdict on its own (issue 12); the
+    reason comes first, once. The Policy, not the model, makes a filled honeypot decisive."""
+    plain = Comment(content="I love this song")
+    filled = plain.replace(honeypot_field_name="website2", honeypot_value="http://x")
+    before, after = small_model.check(plain), small_model.check(filled)
 
-    (No floor on the score: the Policy, not the model, makes a filled honeypot decisive.)
-    """
-    comment = Comment(content="I love this song", honeypot_field_name="website2", honeypot_value="http://x")
-    verdict = small_model.check(comment)
-    assert verdict.spam and verdict.score >= 0.99
-    assert verdict.reasons[0] == HONEYPOT_REASON and verdict.reasons.count(HONEYPOT_REASON) == 1
+    def logit(p: float) -> float:
+        return math.log(p / (1.0 - p))
+
+    assert logit(after.score) - logit(before.score) == pytest.approx(PRIOR_CAP)
+    assert after.reasons[0] == HONEYPOT_REASON and after.reasons.count(HONEYPOT_REASON) == 1
+    assert Policy().decide(after, filled) is Action.SPAM
 
 
 def test_threshold_decides_spam(small_model):
