@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import _settings
 from ..errors import ConfigurationError
-from ..server import DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH, KeyStore, UsageStore, current_month
+from ..server import DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH, KeyStore, current_month
 from ._args import non_negative_int, whole_number
 
 _EPILOG = """\
@@ -142,7 +142,7 @@ def _list(args: argparse.Namespace) -> int:
     store = _store(args)
     entries = store.entries()
     month = current_month()
-    usage = UsageStore(store.usage_path) if store.usage_path.exists() else None
+    usage = store.open_usage() if store.usage_path is None or store.usage_path.exists() else None
     try:
         calls = {e.id: usage.month_calls(e.id, month) if usage else 0 for e in entries}
     finally:
