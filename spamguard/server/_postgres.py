@@ -19,14 +19,16 @@ a schema of its own with ``?options=-csearch_path%3Dspamguard``):
   so that two servers never deadlock), and at shutdown: totals are exact.
 - ``spamguard_server_rate``: a token bucket per key (tokens, when last refilled), on the
   database's clock. A server does not ask it on every request: it takes a **lease** of tokens
-  (about 0.1 s of the key's rate, at least 1) in one statement, spends them from memory, and
-  asks again when they run out. Tokens only ever leave the bucket in an atomic statement, so
-  over any interval *t* all the servers together admit at most ``burst + rate * t`` requests
-  of a key: the limit holds exactly across servers, never exceeded. They may admit a little
-  less: a lease not spent within a second is dropped (each server may sit on up to 0.1 s of a
-  key's rate for that second). The hot path costs a lookup in memory; one request in a lease
-  (1 in 5 at the default 50 a second) pays a round trip. A key refused is refused from memory
-  until a token is due.
+  (about 0.1 s of the key's rate, at least 1) in one atomic statement, spends them from memory,
+  and takes the next lease when they run out or after a second, giving back in the same
+  statement what it did not spend. One thread at a time takes a server's lease for a key (the
+  others wait for that round trip), so a server holds at most one lease per key. What this
+  guarantees: tokens leave the bucket only in that statement, so over any stretch of time *t*
+  all the servers together admit at most ``burst + rate * t`` requests of a key, plus the
+  leases they held when it began: at most ``burst + rate * (t + 0.1 s * servers)``. They may
+  admit a little less while a server sits on a lease (until its next lease for that key). The
+  hot path costs a lookup in memory; one request in a lease (1 in 5 at the default 50 a
+  second) pays a round trip. A key refused is refused from memory until a token is due.
 - ``spamguard_server_key_failures``: failed key attempts, one row each, by a keyed hash of the
   client address (HMAC-SHA256 with the secret above; the address itself is not stored). A
   request with a key the server has not verified asks it (once), as it is about to pay a slow
@@ -318,10 +320,13 @@ class _Fallback:
 LEASE_SECONDS = 0.1
 """A lease of tokens is about this much of a key's rate (at least one token)."""
 LEASE_LIFE = 1.0
-"""Seconds a server may keep leased tokens before they are dropped."""
+"""Seconds a server spends from a lease; what is left then goes back to the bucket with the next lease."""
+_DOWN_FOR = 1.0  # seconds a server limits on its own after the database failed to answer, before asking again
 
-# The tokens in the bucket now: what was left, refilled at the rate since (the database's clock), at most burst.
-_AVAILABLE = "least(%(burst)s::float8, r.tokens + greatest(0, excluded.updated - r.updated) * %(rate)s::float8)"
+# The tokens in the bucket now: what was left, refilled at the rate since (the database's clock), plus what the
+# server gives back from its last lease, at most burst.
+_AVAILABLE = ("least(%(burst)s::float8, r.tokens + greatest(0, excluded.updated - r.updated) * %(rate)s::float8"
+              " + %(back)s::float8)")
 _GRANT = f"least(%(want)s::float8, floor({_AVAILABLE}))"
 _LEASE = (
     f"INSERT INTO {RATE} AS r (key_id, tokens, updated, granted) "  # noqa: S608 - names are constants
@@ -330,13 +335,16 @@ _LEASE = (
     "updated = greatest(r.updated, excluded.updated) "
     "RETURNING granted, tokens"
 )
-"""Take up to ``want`` whole tokens from a key's bucket (a new bucket starts full) in one atomic statement."""
+"""Give back what is left of a lease and take up to ``want`` whole tokens from a key's bucket (a new bucket starts
+full), in one atomic statement."""
 
 
 class SharedRateLimiter:
     """A token bucket per key in PostgreSQL, spent from leases held in memory (see the module docstring).
 
-    Every server on the store must be given the same ``rate`` and ``burst``.
+    Each server holds at most one lease per key, and one thread at a time takes it (the others
+    wait for that one round trip). Every server on the store must be given the same ``rate``
+    and ``burst``.
     """
 
     def __init__(self, store: ServerDatabase, rate: float, burst: float | None = None) -> None:
@@ -350,49 +358,64 @@ class SharedRateLimiter:
         self._store = store
         self._lock = threading.Lock()
         self._leases: dict[str, tuple[float, float, float]] = {}  # key -> (tokens, spend before, refused until)
+        self._taking: dict[str, threading.Event] = {}  # key -> set when the lease being taken is in
+        self._down_until = 0.0
         self._fallback = _Fallback("rate limits", store.location)
 
     def acquire(self, key: str) -> float:
         """Take one token for ``key``: 0.0 when allowed, else the seconds until one is free."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, good_until, refused_until = self._leases.get(key, (0.0, 0.0, 0.0))
-            if refused_until > now:
-                return refused_until - now
-            if tokens >= 1.0 and good_until > now:
-                self._leases[key] = (tokens - 1.0, good_until, 0.0)
-                return 0.0
-        try:
-            granted, left = self._take(key)
-        except KeyStoreError as exc:
-            self._fallback.failed(exc)
-            return self._local.acquire(key)
-        self._fallback.ok()
-        now = time.monotonic()
-        with self._lock:
-            if granted >= 1.0:
-                tokens, good_until, _ = self._leases.get(key, (0.0, 0.0, 0.0))
-                tokens = tokens if good_until > now else 0.0  # another thread's lease, taken at the same time
-                self._leases[key] = (tokens + granted - 1.0, now + LEASE_LIFE, 0.0)
-                if len(self._leases) > 10_000:
-                    self._prune(now)
-                return 0.0
-            wait = max(0.0, 1.0 - left) / self.rate
-            self._leases[key] = (0.0, 0.0, now + wait)
-            return wait
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                tokens, good_until, refused_until = self._leases.get(key, (0.0, 0.0, 0.0))
+                if refused_until > now:
+                    return refused_until - now
+                if tokens >= 1.0 and good_until > now:
+                    self._leases[key] = (tokens - 1.0, good_until, 0.0)
+                    return 0.0
+                if now < self._down_until:
+                    break
+                taking = self._taking.get(key)
+                if taking is None:  # this thread takes the next lease
+                    taking = self._taking[key] = threading.Event()
+                    self._leases[key] = (0.0, 0.0, 0.0)
+                    return self._take(key, math.floor(tokens), taking)
+            taking.wait(self._store.timeout + 1.0)  # another thread is taking it: one round trip
+        return self._local.acquire(key)
 
-    def _take(self, key: str) -> tuple[float, float]:
-        """One lease from the key's bucket: (tokens granted, tokens left in the bucket)."""
-        self.leases_taken += 1
-        first = min(self.lease, math.floor(self.burst))
-        (granted, left), = self._store.rows(
-            _LEASE, {"key": key, "want": self.lease, "first": first, "burst": self.burst, "rate": self.rate},
-        )
-        return float(granted), float(left)
+    def _take(self, key: str, back: int, taking: threading.Event) -> float:
+        """Take a lease (giving back ``back`` tokens left from the last): 0.0 and the lease spent by one, or the
+        wait until a token is due. Called holding the lock; releases it for the round trip."""
+        self._lock.release()
+        try:
+            self.leases_taken += 1
+            try:
+                (granted, left), = self._store.rows(_LEASE, {
+                    "key": key, "want": self.lease, "first": min(self.lease, math.floor(self.burst)),
+                    "burst": self.burst, "rate": self.rate, "back": back,
+                })
+            except KeyStoreError as exc:
+                self._fallback.failed(exc)
+                self._down_until = time.monotonic() + _DOWN_FOR
+                return self._local.acquire(key)
+            self._fallback.ok()
+        finally:
+            self._lock.acquire()
+            del self._taking[key]
+            taking.set()
+        now = time.monotonic()
+        if granted >= 1.0:
+            self._leases[key] = (float(granted) - 1.0, now + LEASE_LIFE, 0.0)
+            if len(self._leases) > 10_000:
+                self._prune(now)
+            return 0.0
+        wait = max(0.0, 1.0 - float(left)) / self.rate
+        self._leases[key] = (0.0, 0.0, now + wait)
+        return wait
 
     def _prune(self, now: float) -> None:
         for key in [k for k, (_, good_until, refused_until) in self._leases.items()
-                    if good_until <= now and refused_until <= now]:
+                    if good_until <= now and refused_until <= now and k not in self._taking]:
             del self._leases[key]
 
 
