@@ -196,8 +196,8 @@ class AkismetApp:
     """A WSGI application (PEP 3333) that answers the Akismet API with a local classifier.
 
     Build it with :func:`make_app`. Besides being callable, it has :attr:`metrics` and
-    :meth:`close` (writes pending usage counts and closes the request log; call it when the
-    server stops).
+    :meth:`close` (writes pending usage counts, closes the stores it opened and the request log;
+    call it when the server stops).
     """
 
     def __init__(
@@ -244,6 +244,7 @@ class AkismetApp:
                 max_batch=max_batch, on_batch=self.metrics.model_call,
             )
         self._feedback_lock = threading.Lock()
+        self._own_feedback: Any = None  # a feedback store make_app opened from a path or URL: closed with the app
         self._guid_prefix = secrets.token_hex(8)
         self._guid_counter = itertools.count()
         self._started = time.monotonic()
@@ -253,12 +254,15 @@ class AkismetApp:
         return f"AkismetApp(classifier={type(self.classifier).__name__}, keys={keys})"
 
     def close(self) -> None:
-        """Write pending usage counts; close the usage store, the key store's connections and the request log."""
+        """Write pending usage counts; close the usage store, the key store's connections, a feedback store
+        opened from its path or URL, and the request log."""
         try:
             self.usage.close()
         finally:
             if self.keys is not None:
                 self.keys.close()
+            if self._own_feedback is not None:
+                self._own_feedback.close()
             if self.access_log is not None:
                 self.access_log.close()
 
@@ -864,7 +868,7 @@ def make_app(
     if access_log is not None and not isinstance(access_log, AccessLog):
         access_log = AccessLog(access_log)
     assert classifier is not None
-    return AkismetApp(
+    app = AkismetApp(
         classifier=classifier,
         keys=store,
         usage=usage,
@@ -880,3 +884,6 @@ def make_app(
         notice_service=notice_service,
         privacy_url=privacy_url,
     )
+    if isinstance(feedback, (str, os.PathLike)):
+        app._own_feedback = recorder
+    return app

@@ -37,8 +37,9 @@ a schema of its own with ``?options=-csearch_path%3Dspamguard``):
 
 While the database does not answer, a running server keeps the keys it has, keeps its usage
 counts in memory and writes them once it answers again, and counts rate limits and failed
-attempts in its own memory (each server then allows the full rate on its own); the first
-failure and the recovery are logged. The password in the URL never appears in a repr, a log
+attempts in its own memory (each server then allows the full rate on its own; so does a request
+that waited a quarter of a second for another thread's lease); it asks again a second later. The
+first failure and the recovery are logged. The password in the URL never appears in a repr, a log
 line or an error.
 """
 
@@ -322,6 +323,7 @@ LEASE_SECONDS = 0.1
 LEASE_LIFE = 1.0
 """Seconds a server spends from a lease; what is left then goes back to the bucket with the next lease."""
 _DOWN_FOR = 1.0  # seconds a server limits on its own after the database failed to answer, before asking again
+_WAIT_FOR_LEASE = 0.25  # seconds a request waits for another thread's lease before it is limited in the process
 
 # The tokens in the bucket now: what was left, refilled at the rate since (the database's clock), plus what the
 # server gives back from its last lease, at most burst.
@@ -380,7 +382,8 @@ class SharedRateLimiter:
                     taking = self._taking[key] = threading.Event()
                     self._leases[key] = (0.0, 0.0, 0.0)
                     return self._take(key, math.floor(tokens), taking)
-            taking.wait(self._store.timeout + 1.0)  # another thread is taking it: one round trip
+            if not taking.wait(_WAIT_FOR_LEASE):  # another thread is taking it: one round trip, as a rule
+                break  # the database is slow to answer: this request is limited here
         return self._local.acquire(key)
 
     def _take(self, key: str, back: int, taking: threading.Event) -> float:
@@ -433,6 +436,7 @@ class SharedKeyFailures:
         self._lock = threading.Lock()
         self._blocked: dict[str, float] = {}  # address -> until when (monotonic) it is known to be refused
         self._purged = 0.0
+        self._down_until = 0.0
         self._fallback = _Fallback("failed key attempts", store.location)
 
     def _tag(self, address: str) -> str:
@@ -447,6 +451,8 @@ class SharedKeyFailures:
                 if until > now:
                     return until - now
                 del self._blocked[address]
+        if now < self._down_until:
+            return self._local.wait(address)
         try:
             rows = self._store.rows(
                 f"SELECT at + %(window)s - {_NOW} FROM {FAILURES} WHERE address = %(address)s "  # noqa: S608
@@ -455,6 +461,7 @@ class SharedKeyFailures:
             )
         except KeyStoreError as exc:
             self._fallback.failed(exc)
+            self._down_until = time.monotonic() + _DOWN_FOR
             return self._local.wait(address)
         self._fallback.ok()
         if not rows or rows[0][0] <= 0:
@@ -468,6 +475,8 @@ class SharedKeyFailures:
 
     def failed(self, address: str) -> bool:
         """Count one failed attempt; True when this one used up the address's allowance (worth a log line)."""
+        if time.monotonic() < self._down_until:
+            return self._local.failed(address)
         purge = time.monotonic() - self._purged >= _PURGE_EVERY
         try:
             with self._store.transaction() as conn:
@@ -481,6 +490,7 @@ class SharedKeyFailures:
                     conn.execute(f"DELETE FROM {FAILURES} WHERE at <= {_NOW} - %s", (self.window,))  # noqa: S608
         except KeyStoreError as exc:
             self._fallback.failed(exc)
+            self._down_until = time.monotonic() + _DOWN_FOR
             return self._local.failed(address)
         self._fallback.ok()
         if purge:
