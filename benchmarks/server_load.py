@@ -10,25 +10,38 @@ the server settings. Bounded in count and time; loopback only.
     python benchmarks/server_load.py --server-threads 8 --duration 5
     python benchmarks/server_load.py --log file           # the request log to a file (default: stderr)
 
-The clients share the machine with the server, so the figures are a floor for the server alone.
+Several servers on one PostgreSQL store, as behind a load balancer (the clients take turns:
+client n sends to server n mod SERVERS): --store URL makes a fresh schema in that database
+(dropped afterwards), starts SERVERS `spamguard serve --store` processes on it, and at the end,
+once the servers have stopped (SIGTERM: they write their last counts), reads the key's usage
+back from the store and compares it with the checks answered (warm-up included):
+
+    python benchmarks/server_load.py --servers 2 --store "$SPAMGUARD_TEST_POSTGRES_URL"
+    python benchmarks/server_load.py --servers 2 --store "$URL" --rate-limit 100000   # leases on the hot path
+
+The clients share the machine with the server (and PostgreSQL, if it runs here too), so the
+figures are a floor for the server alone. The load average is printed before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import multiprocessing
 import os
 import platform
 import re
+import secrets
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -45,13 +58,13 @@ COMMENTS = [
 ]
 
 
-def start_server(args: argparse.Namespace, keys_file: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(args: argparse.Namespace, store: str, folder: Path, n: int = 0) -> tuple[subprocess.Popen[str], str]:
     cmd = [
         sys.executable, "-m", "spamguard", "serve", "--host", "127.0.0.1", "--port", "0",
-        "--keys-file", str(keys_file), "--threads", str(args.server_threads), "--rate-limit", "0",
+        "--store", store, "--threads", str(args.server_threads), "--rate-limit", str(args.rate_limit),
     ]
     if args.log == "file":
-        cmd += ["--access-log", str(keys_file.with_name("requests.log"))]
+        cmd += ["--access-log", str(folder / f"requests{n}.log")]
     elif args.log == "none":
         cmd += ["--quiet"]
     if args.model:
@@ -96,15 +109,17 @@ class _RequestsClient:
 
 
 def client_process(
-    url: str, key: str, threads: int, deadline: float, quota: int, offset: int, kind: str = "requests"
-) -> list[float]:
-    """Run `threads` clients until the deadline or `quota` requests; return latencies in seconds."""
+    urls: list[str], key: str, threads: int, deadline: float, quota: int, offset: int, kind: str = "requests"
+) -> tuple[list[float], int]:
+    """Run `threads` clients until the deadline or `quota` requests; return latencies in seconds and how many
+    requests failed. Client n of the whole run (offset + n) sends to server n mod len(urls)."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     counter = [0]
 
     def worker(n: int) -> None:
+        url = urls[(offset // 1000 * threads + n) % len(urls)]
         session = _RawClient(url) if kind == "http.client" else _RequestsClient(url)
         i = offset + n
         mine: list[float] = []
@@ -135,7 +150,7 @@ def client_process(
         t.join()
     if errors:
         print(f"  {len(errors)} failed requests, e.g. {errors[0]}", file=sys.stderr)
-    return latencies
+    return latencies, len(errors)
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -153,11 +168,50 @@ def percentile(values: list[float], q: float) -> float:
     return values[index]
 
 
+@contextlib.contextmanager
+def fresh_store(url: str | None, folder: Path) -> Iterator[str]:
+    """A keys file in ``folder`` (no URL), or a fresh schema in the PostgreSQL database ``url`` names,
+    dropped afterwards."""
+    if url is None:
+        yield str(folder / "keys.json")
+        return
+    import psycopg
+    from psycopg import sql
+
+    schema = f"bench_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield url + ("&" if "?" in url else "?") + "options=" + quote(f"-csearch_path={schema}", safe="")
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def stop(procs: list[subprocess.Popen[str]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default: %(default)s)")
     parser.add_argument("--client-processes", type=int, default=4, help="processes the clients run in")
     parser.add_argument("--server-threads", type=int, default=8, help="waitress threads (default: %(default)s)")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="spamguard serve processes; more than one needs --store (default: %(default)s)")
+    parser.add_argument("--store", metavar="URL",
+                        help="a PostgreSQL database (postgresql://...) for the servers' shared store: a fresh "
+                        "schema in it, dropped afterwards (default: a keys file)")
+    parser.add_argument("--rate-limit", type=float, default=0, metavar="N",
+                        help="the servers' --rate-limit; 0 turns it off (default: %(default)s)")
     parser.add_argument("--duration", type=float, default=12.0, help="seconds of load at most (default: %(default)s)")
     parser.add_argument("--requests", type=int, default=20_000, help="checks at most (default: %(default)s)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
@@ -168,60 +222,101 @@ def main() -> int:
                         help="where the server's request log goes: stderr (its default, read here through a pipe), "
                         "a file (--access-log), or nowhere (--quiet) (default: %(default)s)")
     args = parser.parse_args()
+    if args.servers > 1 and not args.store:
+        parser.error("--servers 2 or more need a store they share: --store postgresql://...")
+    load_before = os.getloadavg()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        keys_file = Path(tmp) / "keys.json"
+    with tempfile.TemporaryDirectory() as tmp, fresh_store(args.store, Path(tmp)) as store:
         key = subprocess.run(
-            [sys.executable, "-m", "spamguard", "keys", "add", "--keys-file", str(keys_file), "--site", SITE],
+            [sys.executable, "-m", "spamguard", "keys", "add", "--store", store, "--site", SITE],
             check=True, capture_output=True, text=True,
         ).stdout.strip()
-        proc, url = start_server(args, keys_file)
+        servers = [start_server(args, store, Path(tmp), n) for n in range(args.servers)]
+        procs, urls = [p for p, _ in servers], [u for _, u in servers]
+        answered = failed = 0
         try:
-            procs = max(1, min(args.client_processes, args.clients))
-            per_proc = [args.clients // procs + (1 if i < args.clients % procs else 0) for i in range(procs)]
-            with multiprocessing.get_context("spawn").Pool(procs) as pool:
+            procs_n = max(1, min(args.client_processes, args.clients))
+            per_proc = [args.clients // procs_n + (1 if i < args.clients % procs_n else 0) for i in range(procs_n)]
+            with multiprocessing.get_context("spawn").Pool(procs_n) as pool:
                 if args.warmup > 0:
                     end = time.monotonic() + args.warmup
-                    warm = [(url, key, n, end, 10**9, 1000 * i, args.client) for i, n in enumerate(per_proc)]
-                    pool.starmap(client_process, warm)
-                cpu_before = cpu_seconds(proc.pid)
+                    warm = [(urls, key, n, end, 10**9, 1000 * i, args.client) for i, n in enumerate(per_proc)]
+                    for lat, errors in pool.starmap(client_process, warm):
+                        answered += len(lat)
+                        failed += errors
+                cpu_before = [cpu_seconds(p.pid) for p in procs]
                 started = time.monotonic()
                 deadline = started + args.duration
                 quotas = [args.requests * n // args.clients for n in per_proc]
                 results = pool.starmap(
                     client_process,
-                    [(url, key, n, deadline, quotas[i], 1000 * i, args.client) for i, n in enumerate(per_proc)],
+                    [(urls, key, n, deadline, quotas[i], 1000 * i, args.client) for i, n in enumerate(per_proc)],
                 )
                 wall = time.monotonic() - started
-                cpu_after = cpu_seconds(proc.pid)
-            metrics = requests.get(url + "/metrics", timeout=10).text
+                cpu_after = [cpu_seconds(p.pid) for p in procs]
+            metrics = [requests.get(u + "/metrics", timeout=10).text for u in urls]
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            stop(procs)
+        for lat, errors in results:
+            answered += len(lat)
+            failed += errors
+        stored = stored_usage(store)
+        where = "a keys file" if not args.store else f"{postgres_version(store)}, a fresh schema"
 
-    latencies = sorted(x for r in results for x in r)
+    latencies = sorted(x for r, _ in results for x in r)
     if not latencies:
         print("no successful checks", file=sys.stderr)
         return 1
-    spam = re.search(r'spamguard_verdicts_total\{verdict="spam"\} (\d+)', metrics)
+    spam = sum(int(n) for text in metrics
+               for n in re.findall(r'spamguard_verdicts_total\{verdict="(?:spam|discard)"\} (\d+)', text))
     print("spamguard serve load benchmark (loopback)")
     model = args.model or "shipped default"
-    print(f"  server: waitress, {args.server_threads} threads, rate limit off, request log: {args.log}, "
-          f"model: {model}")
+    rate = "off" if not args.rate_limit else f"{args.rate_limit:g}/s a key"
+    print(f"  servers: {args.servers} x waitress, {args.server_threads} threads, store: {where}, rate limit: {rate}, "
+          f"request log: {args.log}, model: {model}")
     client = "requests.Session" if args.client == "requests" else "http.client keep-alive"
-    print(f"  clients: {args.clients} concurrent ({client}, {procs} processes), "
-          f"bounds: {args.duration:g} s or {args.requests:,} checks, after {args.warmup:g} s warm-up")
+    print(f"  clients: {args.clients} concurrent ({client}, {procs_n} processes; client n to server n mod "
+          f"{args.servers}), bounds: {args.duration:g} s or {args.requests:,} checks, after {args.warmup:g} s warm-up")
     print(f"  machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}")
-    spam_answers = spam.group(1) if spam else "?"
-    print(f"  checks: {len(latencies):,} in {wall:.2f} s; spam answers (incl. warm-up): {spam_answers}")
+    load_after = os.getloadavg()
+    print(f"  load average (1, 5, 15 min): before {' '.join(f'{x:.2f}' for x in load_before)}, "
+          f"after {' '.join(f'{x:.2f}' for x in load_after)}")
+    print(f"  checks: {len(latencies):,} in {wall:.2f} s; spam answers, discard included (incl. warm-up): {spam:,}")
     print(f"  throughput: {len(latencies) / wall:,.0f} checks/s")
     print(f"  latency: p50 {1000 * percentile(latencies, 50):.1f} ms, p90 {1000 * percentile(latencies, 90):.1f} ms, "
           f"p99 {1000 * percentile(latencies, 99):.1f} ms, max {1000 * latencies[-1]:.1f} ms")
-    if cpu_before is not None and cpu_after is not None:
-        cpu = cpu_after - cpu_before
-        print(f"  server CPU: {1000 * cpu / len(latencies):.2f} ms per check, {100 * cpu / wall:.0f}% of one core")
+    if None not in cpu_before and None not in cpu_after:
+        cpu = sum(a - b for a, b in zip(cpu_after, cpu_before, strict=True))  # type: ignore[operator]
+        print(f"  server CPU: {1000 * cpu / len(latencies):.2f} ms per check, {100 * cpu / wall:.0f}% of one core "
+              f"({args.servers} server{'s' if args.servers > 1 else ''})")
+    verdict = "exact" if stored == answered else f"OFF BY {stored - answered:+,}"
+    print(f"  usage: {answered:,} checks answered (warm-up included; {failed:,} failed), {stored:,} counted in "
+          f"the store after the servers stopped: {verdict}")
     print("  targets: >= 800 checks/s with p99 <= 25 ms on 2 cores")
-    return 0
+    return 0 if stored == answered else 1
+
+
+def stored_usage(store: str) -> int:
+    """The month's API calls of the one key in the store, as the servers wrote them."""
+    from spamguard.server import KeyStore
+
+    keys = KeyStore(store)
+    try:
+        (entry,) = keys.entries()
+        usage = keys.open_usage()
+        try:
+            return usage.month_calls(entry.id)
+        finally:
+            usage.close()
+    finally:
+        keys.close()
+
+
+def postgres_version(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return "PostgreSQL " + str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
 
 
 if __name__ == "__main__":

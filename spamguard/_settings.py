@@ -56,6 +56,7 @@ FEEDBACK_DB = "SPAMGUARD_FEEDBACK_DB"
 FEEDBACK_SECRET = "SPAMGUARD_FEEDBACK_SECRET"  # noqa: S105 - the variable's name, not a secret
 FEEDBACK_RETENTION_DAYS = "SPAMGUARD_FEEDBACK_RETENTION_DAYS"
 KEYS_FILE = "SPAMGUARD_KEYS_FILE"
+SERVER_STORE = "SPAMGUARD_SERVER_STORE"
 MODEL = "SPAMGUARD_MODEL"
 TRUSTED_PROXIES = "SPAMGUARD_TRUSTED_PROXIES"
 NOTICE_DISPLAY = "SPAMGUARD_NOTICE_DISPLAY"
@@ -63,7 +64,7 @@ NOTICE_DISPLAY = "SPAMGUARD_NOTICE_DISPLAY"
 VARIABLES = (
     *AKISMET_KEY, *BLOG_URL, AKISMET_URL, AKISMET_TIMEOUT, MAX_CONTENT_CHARS, GUARD_MODE, LATENCY_BUDGET, STRICT,
     DISCARD_THRESHOLD, HOLD_THRESHOLD, HOLD_FALLBACK_HAMS, FEEDBACK_DB, FEEDBACK_SECRET, FEEDBACK_RETENTION_DAYS,
-    KEYS_FILE, MODEL, TRUSTED_PROXIES, NOTICE_DISPLAY,
+    KEYS_FILE, SERVER_STORE, MODEL, TRUSTED_PROXIES, NOTICE_DISPLAY,
 )
 """Every environment variable spamguard reads (the README's configuration table lists them all)."""
 
@@ -217,9 +218,16 @@ def data_home() -> Path:
     return Path(text("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 
 
-def keys_file() -> str | None:
-    """The keys file of ``spamguard serve`` / ``spamguard keys``, when set."""
-    return text(KEYS_FILE)
+def server_store() -> str | None:
+    """Where ``spamguard serve`` / ``spamguard keys`` keep keys, usage and limits, when set:
+    ``SPAMGUARD_SERVER_STORE`` (a ``postgresql://`` URL, or a keys file's path), else
+    ``SPAMGUARD_KEYS_FILE`` (a keys file). Both set is a :class:`~spamguard.ConfigurationError`."""
+    store, keys = text(SERVER_STORE), text(KEYS_FILE)
+    if store is not None and keys is not None:
+        raise ConfigurationError(
+            f"{SERVER_STORE} and {KEYS_FILE} are both set; unset one ({SERVER_STORE} takes a keys file's path too)"
+        )
+    return store if store is not None else keys
 
 
 def model_path() -> str | None:

@@ -47,13 +47,14 @@ def _imports(module: str) -> list[tuple[str, str | None]]:
 
 def test_import_spamguard_is_light() -> None:
     """`import spamguard` in a fresh process loads neither scikit-learn, defusedxml, the WXR reader nor psycopg
-    (the PostgreSQL store's driver, imported only for a postgresql:// store)."""
+    (the PostgreSQL stores' driver, imported only for a postgresql:// store)."""
     script = (
         "import json, sys\n"
         "import spamguard\n"
         "print(json.dumps(sorted(m for m in sys.modules\n"
         "                        if m.split('.')[0] in ('sklearn', 'defusedxml', 'psycopg', 'psycopg_pool')\n"
-        "                        or m in ('spamguard.dumps.wxr', 'spamguard.feedback._postgres'))))\n"
+        "                        or m in ('spamguard.dumps.wxr', 'spamguard.feedback._postgres', 'spamguard._pg',\n"
+        "                                 'spamguard.server._postgres'))))\n"
     )
     done = subprocess.run(  # noqa: S603 - our own interpreter
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)

@@ -1,15 +1,17 @@
-"""``spamguard keys``: create, list and revoke the API keys ``spamguard serve`` accepts."""
+"""``spamguard keys``: create, list and revoke the API keys ``spamguard serve`` accepts (a keys file or PostgreSQL)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from .. import _settings
 from ..errors import ConfigurationError
-from ..server import DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH, KeyStore, UsageStore, current_month
+from ..server import DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH, KeyStore, current_month
 from ._args import non_negative_int, whole_number
 
 _EPILOG = """\
@@ -17,9 +19,12 @@ examples:
   spamguard keys add --keys-file /etc/spamguard/keys.json --site https://blog.example
   spamguard keys list --keys-file /etc/spamguard/keys.json
   spamguard keys revoke --keys-file /etc/spamguard/keys.json k_1a2b3c4d
+  spamguard keys add --store postgresql://db/spamguard --site https://blog.example
 
-The key is printed once, alone on stdout; the file keeps only a slow, salted hash of it.
-SPAMGUARD_KEYS_FILE stands in for --keys-file."""
+The key is printed once, alone on stdout; the store keeps only a slow, salted hash of it.
+--store postgresql://... keeps the keys in PostgreSQL, where every `spamguard serve --store`
+given the same URL sees them. SPAMGUARD_KEYS_FILE stands in for --keys-file,
+SPAMGUARD_SERVER_STORE for --store."""
 
 _ADD_EPILOG = """\
 examples:
@@ -27,32 +32,38 @@ examples:
   spamguard keys add --keys-file keys.json --site https://a.example --site https://b.example
   spamguard keys add --keys-file keys.json --site https://forum.example --limit 50000
   spamguard keys add --keys-file keys.json --site https://shop.example --length 32 > shop.key
+  spamguard keys add --store postgresql://db/spamguard --site https://blog.example
 
 The key is printed once, alone on stdout (redirect it to a file, as above, or copy it now);
-the keys file keeps only a scrypt hash of it. 12 characters (48 bits) is the length the
+the store keeps only a scrypt hash of it. 12 characters (48 bits) is the length the
 WordPress Akismet plugin accepts; the service limits failed key attempts per client address
 (`spamguard serve --key-failures`) so that 48 bits cannot be guessed. Clients that take any
 key can have longer ones (--length 32: 128 bits). The folder of the keys file must exist.
-SPAMGUARD_KEYS_FILE stands in for --keys-file."""
+SPAMGUARD_KEYS_FILE stands in for --keys-file, SPAMGUARD_SERVER_STORE for --store."""
 
 _LIST_EPILOG = """\
 examples:
   spamguard keys list --keys-file /etc/spamguard/keys.json
   spamguard keys list --keys-file keys.json --json | jq -r 'select(.revoked | not) | .id'
 
+  spamguard keys list --store postgresql://db/spamguard
+
 One row per key, revoked ones included: its id, status, when it was made, this month's
-API calls (from the usage file beside the keys file), its monthly limit and its sites.
-The keys themselves are never shown: the file does not hold them.
-SPAMGUARD_KEYS_FILE stands in for --keys-file."""
+API calls (from the usage file beside the keys file, or the store's usage table: every
+server's calls, written once a second), its monthly limit and its sites.
+The keys themselves are never shown: the store does not hold them.
+SPAMGUARD_KEYS_FILE stands in for --keys-file, SPAMGUARD_SERVER_STORE for --store."""
 
 _REVOKE_EPILOG = """\
 examples:
   spamguard keys list --keys-file /etc/spamguard/keys.json        # find the key's id
   spamguard keys revoke --keys-file /etc/spamguard/keys.json k_1a2b3c4d
+  spamguard keys revoke --store postgresql://db/spamguard k_1a2b3c4d
 
-The key stays in the file, marked revoked, so that its usage keeps a name; every request
-with it is answered `invalid` from then on. A running `spamguard serve` notices within a
-second, without a restart. SPAMGUARD_KEYS_FILE stands in for --keys-file."""
+The key stays in the store, marked revoked, so that its usage keeps a name; every request
+with it is answered `invalid` from then on. Every running `spamguard serve` on that keys
+file or store notices within a second, without a restart. SPAMGUARD_KEYS_FILE stands in
+for --keys-file, SPAMGUARD_SERVER_STORE for --store."""
 
 
 def register(subparsers: Any) -> None:
@@ -111,8 +122,11 @@ def _key_length(text: str) -> int:
 
 
 def _keys_file_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--keys-file", metavar="FILE", default=_settings.keys_file(),
-                        help="the JSON keys file (default: $SPAMGUARD_KEYS_FILE)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--keys-file", metavar="FILE", help="the JSON keys file (default: $SPAMGUARD_KEYS_FILE)")
+    where.add_argument("--store", metavar="URL",
+                       help="the keys in PostgreSQL (postgresql://USER:PASSWORD@HOST/DB), as `spamguard serve --store` "
+                       "uses them; a path here is a keys file (default: $SPAMGUARD_SERVER_STORE)")
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -120,29 +134,40 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def _store(args: argparse.Namespace) -> KeyStore:
-    if not args.keys_file:
-        raise ConfigurationError("name the keys file with --keys-file FILE (or set SPAMGUARD_KEYS_FILE)")
-    return KeyStore(args.keys_file)
+@contextlib.contextmanager
+def _store(args: argparse.Namespace) -> Iterator[KeyStore]:
+    location = args.store or args.keys_file or _settings.server_store()
+    if not location:
+        raise ConfigurationError("name the keys file with --keys-file FILE, or a PostgreSQL store with --store URL "
+                                 "(or set SPAMGUARD_KEYS_FILE or SPAMGUARD_SERVER_STORE)")
+    store = KeyStore(location)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _add(args: argparse.Namespace) -> int:
-    store = _store(args)
-    key, entry = store.add(args.site, limit=args.limit, length=args.length)
+    with _store(args) as store:
+        key, entry = store.add(args.site, limit=args.limit, length=args.length)
     print(key)
     print(
         f"spamguard: created key {entry.id} ({len(key)} characters, {4 * len(key)} bits) for "
-        f"{', '.join(entry.sites)} in {store.path}; copy it now: the file keeps only a hash of it",
+        f"{', '.join(entry.sites)} in {store.location}; copy it now: the store keeps only a hash of it",
         file=sys.stderr,
     )
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = _store(args)
+    with _store(args) as store:
+        return _list_keys(store, args)
+
+
+def _list_keys(store: KeyStore, args: argparse.Namespace) -> int:
     entries = store.entries()
     month = current_month()
-    usage = UsageStore(store.usage_path) if store.usage_path.exists() else None
+    usage = store.open_usage() if store.usage_path is None or store.usage_path.exists() else None
     try:
         calls = {e.id: usage.month_calls(e.id, month) if usage else 0 for e in entries}
     finally:
@@ -156,7 +181,7 @@ def _list(args: argparse.Namespace) -> int:
             }))
         return 0
     if not entries:
-        print(f"spamguard: no keys in {store.path}; create one with `spamguard keys add`", file=sys.stderr)
+        print(f"spamguard: no keys in {store.location}; create one with `spamguard keys add`", file=sys.stderr)
         return 0
     print(f"{'ID':<12} {'STATUS':<8} {'CREATED':<21} {'CALLS ' + month:>14} {'LIMIT':>8}  SITES")
     for e in entries:
@@ -167,6 +192,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    entry = _store(args).revoke(args.id)
+    with _store(args) as store:
+        entry = store.revoke(args.id)
     print(f"spamguard: revoked key {entry.id} ({', '.join(entry.sites)})", file=sys.stderr)
     return 0

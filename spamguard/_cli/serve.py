@@ -33,10 +33,14 @@ examples:
   spamguard serve --keys-file keys.json --feedback feedback.sqlite --port 8080
   spamguard serve --keys-file keys.json --access-log /var/log/spamguard/requests.log
   spamguard serve --keys-file keys.json --notice-name Hoster --privacy-url https://host.example/p
+  spamguard serve --store postgresql://db/spamguard --feedback postgresql://db/spamguard
 
 Then point any Akismet client at http://127.0.0.1:8080 instead of https://rest.akismet.com
-(WordPress: see examples/wordpress/README.md). Without --keys-file (or SPAMGUARD_KEYS_FILE)
-the server refuses to start, unless --open says to accept any key.
+(WordPress: see examples/wordpress/README.md). Without --keys-file or --store (or
+SPAMGUARD_KEYS_FILE, SPAMGUARD_SERVER_STORE) the server refuses to start, unless --open says
+to accept any key. Several servers behind a load balancer share one --store postgresql://...:
+the same keys (added or revoked anywhere, seen everywhere within a second), exact usage
+counts, and each key's rate limit across all of them (give them all the same --rate-limit).
 
 Each request is logged on stderr (or --access-log FILE; --quiet for none): time, client,
 method, path, the key as *** and its last 4 characters, status, answer, time taken.
@@ -61,16 +65,21 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--port", type=int, default=8080,
                         help="port to listen on; 0 picks a free one (default: %(default)s)")
     access = parser.add_mutually_exclusive_group()
-    access.add_argument("--keys-file", metavar="FILE", default=_settings.keys_file(),
-                        help="the API keys to accept, made with `spamguard keys add` (default: $SPAMGUARD_KEYS_FILE)")
+    access.add_argument("--keys-file", metavar="FILE",
+                        help="the API keys to accept, made with `spamguard keys add`; usage is counted in "
+                        "FILE.usage.sqlite beside it, limits in this process (default: $SPAMGUARD_KEYS_FILE)")
+    access.add_argument("--store", metavar="URL",
+                        help="keep keys, usage and rate-limit counts in PostgreSQL "
+                        "(postgresql://USER:PASSWORD@HOST/DB; needs spamguard[postgres]), shared by every server "
+                        "given the same URL; a path here is a keys file (default: $SPAMGUARD_SERVER_STORE)")
     access.add_argument("--open", action="store_true",
                         help="accept any non-empty key from any site (only behind a firewall or on loopback)")
     parser.add_argument("--threads", type=positive_int, default=8,
                         help="worker threads; more let more checks share a model call (default: %(default)s)")
     parser.add_argument("--feedback", metavar="DB", default=_settings.feedback_db(),
-                        help="SQLite feedback store that submit-spam/submit-ham record into "
-                        "(for `spamguard train --feedback`; default: $SPAMGUARD_FEEDBACK_DB); "
-                        "without it reports are only counted")
+                        help="feedback store that submit-spam/submit-ham record into: an SQLite file, or a "
+                        "postgresql:// URL that several servers share (for `spamguard train --feedback`; "
+                        "default: $SPAMGUARD_FEEDBACK_DB); without it reports are only counted")
     parser.add_argument("--model", metavar="PATH", help="model to serve (default: the model shipped with spamguard)")
     parser.add_argument("--discard-threshold", type=_threshold, metavar="P",
                         help="spam score from which X-akismet-pro-tip: discard is sent, or 'off' "
@@ -127,18 +136,17 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    if args.open:
-        args.keys_file = None  # --open wins over $SPAMGUARD_KEYS_FILE
-    if not args.keys_file and not args.open:
+    # --open wins over $SPAMGUARD_KEYS_FILE and $SPAMGUARD_SERVER_STORE
+    location = None if args.open else args.store or args.keys_file or _settings.server_store()
+    if not location and not args.open:
         print(
             "spamguard: error: give --keys-file FILE (create keys with `spamguard keys add`), "
-            "or --open to accept any key",
+            "--store postgresql://... (keys shared by several servers), or --open to accept any key",
             file=sys.stderr,
         )
         return 2
     if args.open and not _is_loopback(args.host):
         _log.warning("--open on %s: anyone who can reach this address can use the service", args.host)
-    keys = _keys(args.keys_file) if args.keys_file else None
 
     if args.discard_threshold is None:
         discard_threshold = Policy.from_env().discard_threshold  # SPAMGUARD_DISCARD_THRESHOLD, else 0.98
@@ -162,6 +170,9 @@ def _serve(args: argparse.Namespace) -> int:
 
         classifier = LocalModel.load(args.model)
     with contextlib.ExitStack() as cleanup:
+        keys = _keys(location) if location else None
+        if keys is not None:
+            cleanup.callback(keys.close)  # also when make_app fails; app.close (last in, first out) flushes first
         access_log = None if args.quiet else AccessLog(sys.stderr)
         if args.access_log:
             access_log = AccessLog(_open_log(args.access_log), close=True)
@@ -212,7 +223,12 @@ def _serve(args: argparse.Namespace) -> int:
             # minute under load, and their cost shows in profiles. -vv brings them back.
             logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         signal.signal(signal.SIGTERM, _stop)
-        accepting = f"keys from {args.keys_file}" if args.keys_file else "any key (--open)"
+        if keys is None:
+            accepting = "any key (--open)"
+        elif keys.shared:
+            accepting = f"keys, usage and limits shared in {keys.location}"
+        else:
+            accepting = f"keys from {keys.location}"
         requests_to = "no request log" if access_log is None else f"request log to {args.access_log or 'stderr'}"
         print(
             f"spamguard: serving the Akismet API on http://{host}:{port} "
@@ -228,9 +244,15 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keys(path: str) -> KeyStore:
-    """The keys file, which must exist: a server that accepts no key is a mistake, not a start."""
-    file = Path(path)
+def _keys(location: str) -> KeyStore:
+    """The key store; a keys file must exist: a server that accepts no key is a mistake, not a start."""
+    if "://" in location:
+        store = KeyStore(location)
+        if not store.entries():
+            _log.warning("the store %s holds no key yet: every request is refused until `spamguard keys add "
+                         "--store URL`", store.location)
+        return store
+    file = Path(location)
     if not file.exists():
         raise KeyStoreError(
             f"the keys file {file} does not exist; create it with "

@@ -6,12 +6,13 @@ version: PostgreSQL's stand-in for SQLite's ``PRAGMA user_version``). Prefixed n
 PostgreSQL database is usually shared with the web application's own tables; a schema of the
 store's own is one URL parameter away (``?options=-csearch_path%3Dspamguard``).
 
-Connections: each process keeps a pool of 1 to 10 (``psycopg_pool.ConnectionPool``), made on
-first use and made again after a fork (the parent's connections stay the parent's: psycopg
-never closes them from a child). Statements run in autocommit; each write is one statement,
-so concurrent writers never wait for each other. The store is checked, created and migrated in
-one transaction on a connection of its own, under an advisory lock, so two processes opening a
-new store at once do not race (PostgreSQL's DDL is transactional).
+Connections (``spamguard/_pg.py``, shared with ``spamguard serve``'s store): each process keeps a
+pool of 1 to 10 (``psycopg_pool.ConnectionPool``), made on first use and made again after a fork
+(the parent's connections stay the parent's: psycopg never closes them from a child). Statements
+run in autocommit; each write is one statement, so concurrent writers never wait for each other.
+The store is checked, created and migrated in one transaction on a connection of its own, under
+an advisory lock, so two processes opening a new store at once do not race (PostgreSQL's DDL is
+transactional).
 
 Deleted rows: PostgreSQL keeps a deleted row as a dead row version until ``VACUUM`` prunes it,
 and ``VACUUM`` cannot prune one that a transaction older than the delete may still see.
@@ -19,7 +20,7 @@ and ``VACUUM`` cannot prune one that a transaction older than the delete may sti
 transaction) holds a snapshot from before the delete, then runs ``VACUUM`` on the table.
 
 Needs PostgreSQL 13 or newer (``pg_current_xact_id_if_assigned``). The URL's password never
-leaves this module: :attr:`PostgresBackend.location` masks it, and every message taken from
+leaves ``_pg.Database``: :attr:`PostgresBackend.location` masks it, and every message taken from
 psycopg has it replaced by ``***``.
 """
 
@@ -27,21 +28,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
-import os
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool import ConnectionPool
 
-from .. import _settings
+from .._pg import Database
 from ..errors import FeedbackStoreError
 from ._backend import Params, Row
 
@@ -50,7 +46,6 @@ log = logging.getLogger("spamguard.feedback")
 FEEDBACK = "spamguard_feedback"
 SETTINGS = "spamguard_feedback_settings"
 _NAMES = {"feedback": FEEDBACK, "settings": SETTINGS, "comment_has": "strpos(comment, ?) > 0"}
-POOL_MIN, POOL_MAX = 1, 10
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS {settings} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -96,70 +91,18 @@ class PostgresBackend:
 
     def __init__(self, url: str, *, timeout: float) -> None:
         self.path: Path | None = None
-        self.location = _settings.masked_url(url)
+        self._db = Database(url, timeout=timeout, what="feedback store", error=FeedbackStoreError,
+                            name="spamguard-feedback")
+        self.location = self._db.location
         self.timeout = timeout
-        self._passwords = _password_forms(url)
-        try:
-            params = conninfo_to_dict(url)
-        except psycopg.Error as exc:
-            raise FeedbackStoreError(f"{self.location} is not a PostgreSQL URL: {self._redact(exc)}") from None
-        if params.get("password"):
-            self._passwords.add(str(params["password"]))
-        self._url = url
-        self._kwargs: dict[str, Any] = {"autocommit": True}
-        if "connect_timeout" not in params:
-            self._kwargs["connect_timeout"] = max(2, math.ceil(timeout))
-        if "application_name" not in params:
-            self._kwargs["application_name"] = "spamguard"
-        self._pool: ConnectionPool[Any] | None = None
-        self._pid = os.getpid()
-        self._lock = threading.Lock()
+        self._redact = self._db.redact
+        self._connection = self._db.connection
         self._local = threading.local()
         self._sql: dict[str, str] = {}
 
-    def _redact(self, exc: BaseException | str) -> str:
-        """psycopg's message on one line, with the password masked."""
-        text = " ".join(str(exc).split())
-        for secret in sorted(self._passwords, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
-
-    # --- connections --------------------------------------------------------------------
-
-    def _configure(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(self.timeout * 1000)}ms",))
-
-    def _pool_here(self) -> ConnectionPool[Any]:
-        with self._lock:
-            if self._pool is None or self._pid != os.getpid():
-                # After a fork the parent's pool is left alone: its connections are the parent's.
-                self._pid = os.getpid()
-                self._pool = ConnectionPool(
-                    self._url, min_size=POOL_MIN, max_size=POOL_MAX, timeout=self.timeout, open=False,
-                    kwargs=self._kwargs, configure=self._configure, name="spamguard-feedback",
-                )
-                self._pool.open(wait=False)
-            return self._pool
-
-    @contextlib.contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection; losing the server becomes a FeedbackStoreError naming the store."""
-        try:
-            with self._pool_here().connection() as conn:
-                yield conn
-        except psycopg.OperationalError as exc:
-            if exc.sqlstate is not None:  # the server answered (a lock timeout, say): the caller decides
-                raise
-            raise FeedbackStoreError(
-                f"the feedback store {self.location} did not answer within {self.timeout:g} s: {self._redact(exc)}"
-            ) from None
-
     def close(self) -> None:
         """Close the pool of this process (a forked child leaves its parent's alone)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None and self._pid == os.getpid():
-            pool.close()
+        self._db.close()
 
     # --- statements ---------------------------------------------------------------------
 
@@ -173,27 +116,8 @@ class PostgresBackend:
     @contextlib.contextmanager
     def setup(self) -> Iterator[_Setup]:
         """One transaction on a connection of its own, under an advisory lock; psycopg's errors as sentences."""
-        try:
-            conn = psycopg.connect(self._url, **self._kwargs)
-        except psycopg.Error as exc:
-            raise FeedbackStoreError(f"cannot connect to the feedback store {self.location}: {self._redact(exc)}") \
-                from None
-        with conn:
-            try:
-                with conn.transaction():
-                    conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(self.timeout * 1000)}ms",))
-                    schema = conn.execute("SELECT current_schema()").fetchone()
-                    if schema is None or schema[0] is None:
-                        raise FeedbackStoreError(
-                            f"{self.location}: the connection has no schema to keep the feedback store in (none of "
-                            "its search_path exists); create one, or name one with ?options=-csearch_path%3DNAME"
-                        )
-                    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{schema[0]}.{FEEDBACK}",))
-                    yield _Setup(self, conn, schema[0])
-            except psycopg.Error as exc:
-                raise FeedbackStoreError(
-                    f"cannot use {self.location} as a feedback store: {self._redact(exc)}"
-                ) from None
+        with self._db.setup(FEEDBACK) as (conn, schema):
+            yield _Setup(self, conn, schema)
 
     def schema_version(self) -> int:
         rows = self.read("SELECT value FROM {settings} WHERE key = 'schema_version'")
@@ -312,11 +236,3 @@ class _Setup:
         for statement in _SCHEMA:
             self.execute(statement)
 
-
-def _password_forms(url: str) -> set[str]:
-    """The password of a URL as written and percent-decoded (both are masked in messages)."""
-    try:
-        raw = urlsplit(url).password
-    except ValueError:
-        raw = None
-    return {form for form in (raw, unquote(raw) if raw else None) if form}

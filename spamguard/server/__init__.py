@@ -6,11 +6,13 @@ so it runs under any WSGI server); :class:`KeyStore` holds the API keys it accep
 
 A package rather than one module, so that each part reads in one sitting: the endpoints and
 the one place errors become answers (``_app``), request parsing (``_form``), keys
-(``_keys``), usage counts (``_usage``), recent answers for reports (``_verdicts``), limits
-(``_limits``), the request log (``_access``), metrics (``_metrics``), and how the model is
-asked (``_model``, ``_batch``). What the protocol says (paths, answers,
-headers, test values, key-sites) comes from :mod:`spamguard.akismet.protocol`, which the
-client speaks too; what a verdict means (spam, discard) from :class:`spamguard.Policy`.
+(``_keys``; where they are kept: ``_keys_file``, the default, or ``_postgres``, shared by
+several servers), usage counts (``_usage``),
+recent answers for reports (``_verdicts``), limits (``_limits``), the request log
+(``_access``), metrics (``_metrics``), and how the model is asked (``_model``, ``_batch``).
+What the protocol says (paths, answers, headers, test values, key-sites) comes from
+:mod:`spamguard.akismet.protocol`, which the client speaks too; what a verdict means (spam,
+discard) from :class:`spamguard.Policy`.
 
 Example::
 

@@ -53,7 +53,7 @@ from ._access import AccessLog
 from ._batch import CheckBatcher
 from ._form import Invalid, is_true, parse_form, single, whole
 from ._keys import ApiKey, KeyStore, normalize_site
-from ._limits import BodyTooLarge, KeyFailures, RateLimiter
+from ._limits import BodyTooLarge, FailureLimit, KeyFailures, Limiter, RateLimiter, retry_after
 from ._metrics import Metrics
 from ._model import describe, fast_judge
 from ._usage import UsageStore, current_month
@@ -103,7 +103,7 @@ class _HttpError(Exception):
 
 class _RateLimited(Exception):
     def __init__(self, wait: float) -> None:
-        self.retry_after = RateLimiter.retry_after(wait)
+        self.retry_after = retry_after(wait)
         super().__init__(f"retry after {self.retry_after} s")
 
 
@@ -196,8 +196,8 @@ class AkismetApp:
     """A WSGI application (PEP 3333) that answers the Akismet API with a local classifier.
 
     Build it with :func:`make_app`. Besides being callable, it has :attr:`metrics` and
-    :meth:`close` (writes pending usage counts and closes the request log; call it when the
-    server stops).
+    :meth:`close` (writes pending usage counts, closes the stores it opened and the request log;
+    call it when the server stops).
     """
 
     def __init__(
@@ -209,11 +209,11 @@ class AkismetApp:
         feedback: FeedbackRecorder | None,
         discard_threshold: float | None,
         max_body_bytes: int,
-        limiter: RateLimiter | None,
+        limiter: Limiter | None,
         max_content_chars: int,
         max_batch: int = 1,
         access_log: AccessLog | None = None,
-        key_failures: KeyFailures | None = None,
+        key_failures: FailureLimit | None = None,
         trusted_proxies: TrustedProxies | None = None,
         notice_service: ServiceSpec = "local",
         privacy_url: str | None = None,
@@ -244,6 +244,7 @@ class AkismetApp:
                 max_batch=max_batch, on_batch=self.metrics.model_call,
             )
         self._feedback_lock = threading.Lock()
+        self._own_feedback: Any = None  # a feedback store make_app opened from a path or URL: closed with the app
         self._guid_prefix = secrets.token_hex(8)
         self._guid_counter = itertools.count()
         self._started = time.monotonic()
@@ -253,10 +254,17 @@ class AkismetApp:
         return f"AkismetApp(classifier={type(self.classifier).__name__}, keys={keys})"
 
     def close(self) -> None:
-        """Write pending usage counts, close the usage file and the request log."""
-        self.usage.close()
-        if self.access_log is not None:
-            self.access_log.close()
+        """Write pending usage counts; close the usage store, the key store's connections, a feedback store
+        opened from its path or URL, and the request log."""
+        try:
+            self.usage.close()
+        finally:
+            if self.keys is not None:
+                self.keys.close()
+            if self._own_feedback is not None:
+                self._own_feedback.close()
+            if self.access_log is not None:
+                self.access_log.close()
 
     # --- WSGI -----------------------------------------------------------------------
 
@@ -784,16 +792,19 @@ def make_app(
     """Build the Akismet-compatible WSGI application.
 
     ``classifier`` judges comments (default: the shipped local model, ``LocalModel.load()``).
-    ``keys`` is a :class:`KeyStore` or the path of a keys file; without one, pass
+    ``keys`` is a :class:`KeyStore`, the path of a keys file, or a ``postgresql://`` URL
+    (keys, usage and limits shared by every server using that database); without one, pass
     ``allow_any_key=True`` to accept any non-empty key (for a server only your own sites
     can reach). ``feedback`` receives submit-spam/submit-ham reports (a
     :class:`spamguard.FeedbackStore` or its path); without it they are acknowledged and
-    only counted. ``usage`` counts calls per key and month (default: a SQLite file beside
-    the keys file, or memory in open mode). Limits: ``max_body_bytes`` (413 beyond it),
+    only counted. ``usage`` counts calls per key and month (default: where the key store
+    says, :meth:`KeyStore.open_usage`: a SQLite file beside the keys file, or the database's
+    table; memory in open mode). Limits: ``max_body_bytes`` (413 beyond it),
     ``rate_limit`` requests a second per key with bursts of ``burst`` (429; ``None``
     turns it off), ``key_failures`` failed key attempts a minute per client address (429
-    beyond; ``None`` turns it off), ``max_content_chars`` for comment text (longer text is
-    cut; default: the process-wide limit). Comment-checks in flight at the same time are
+    beyond; ``None`` turns it off): both counted in this process, or shared by every server
+    on a PostgreSQL key store (see :meth:`KeyStore.rate_limiter`); ``max_content_chars`` for
+    comment text (longer text is cut; default: the process-wide limit). Comment-checks in flight at the same time are
     judged together, up to ``max_batch`` per ``check_many`` call (1: one by one).
 
     ``access_log`` is an :class:`AccessLog` or a text stream (``sys.stderr``, an open file)
@@ -830,13 +841,13 @@ def make_app(
     limiter = None
     if rate_limit is not None:
         try:
-            limiter = RateLimiter(rate_limit, burst)
+            limiter = store.rate_limiter(rate_limit, burst) if store is not None else RateLimiter(rate_limit, burst)
         except ValueError as exc:
             raise ConfigurationError(f"rate limit: {exc}") from None
     failures = None
     if key_failures is not None:
         try:
-            failures = KeyFailures(key_failures)
+            failures = store.key_failures(key_failures) if store is not None else KeyFailures(key_failures)
         except ValueError as exc:
             raise ConfigurationError(f"key_failures: {exc}") from None
     if classifier is None:
@@ -851,13 +862,13 @@ def make_app(
     else:
         recorder = feedback
     if usage is None:
-        usage = UsageStore(store.usage_path if store is not None else None)
+        usage = store.open_usage() if store is not None else UsageStore(None)
     if recorder is None:
         _log.warning("no feedback store: submit-spam and submit-ham are acknowledged and counted but not stored")
     if access_log is not None and not isinstance(access_log, AccessLog):
         access_log = AccessLog(access_log)
     assert classifier is not None
-    return AkismetApp(
+    app = AkismetApp(
         classifier=classifier,
         keys=store,
         usage=usage,
@@ -873,3 +884,6 @@ def make_app(
         notice_service=notice_service,
         privacy_url=privacy_url,
     )
+    if isinstance(feedback, (str, os.PathLike)):
+        app._own_feedback = recorder
+    return app

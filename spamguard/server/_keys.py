@@ -19,48 +19,45 @@ process, never the key itself) and costs a dictionary look-up from then on; a ke
 failed is remembered as unknown for a minute. Guessing through the service is what the
 server's limit on failed key attempts per client address is for.
 
-The file is rewritten whole and atomically (a temporary file with mode 0600 in the same
-folder, then :func:`os.replace`), under an advisory lock so two ``spamguard keys`` runs do
-not lose each other's changes. A running server notices a changed file (checked at most
-once a second) and reloads it, so ``spamguard keys revoke`` takes effect without a restart.
+Where the keys are kept is the store's backend, chosen by location: a JSON keys file
+(``_keys_file.py``, the default) or a PostgreSQL database (``_postgres.py``, for a
+``postgresql://`` URL), which also decides where usage is counted and whether rate limits and
+failed key attempts are shared between servers. A running server asks its backend at most
+once a second whether the keys changed and reloads them, so ``spamguard keys revoke`` takes
+effect without a restart.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import hmac
-import json
 import logging
 import os
 import secrets
-import stat
-import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import attrs
 
+from .. import _settings
 from ..errors import KeyStoreError
 
-try:  # POSIX advisory locks; elsewhere the file is still replaced atomically
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+if TYPE_CHECKING:
+    from ._limits import FailureLimit, Limiter
+    from ._usage import UsageStore
 
 __all__ = ["ApiKey", "KeyStore", "normalize_site", "DEFAULT_KEY_LENGTH", "MIN_KEY_LENGTH", "MAX_KEY_LENGTH"]
 
 _log = logging.getLogger("spamguard.server")
 
-_FORMAT = "spamguard-keys/2"
-_OLD_FORMATS = ("spamguard-keys/1",)  # entries with a "sha256" field instead of "hash"
-_RELOAD_EVERY = 1.0  # seconds between checks for a changed keys file
+_RELOAD_EVERY = 1.0  # seconds between checks for changed keys
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 DEFAULT_KEY_LENGTH = 12
 """Hex characters in a new key: 48 bits, the length the WordPress Akismet plugin requires."""
@@ -105,15 +102,15 @@ def matches(key: str, stored: str) -> bool:
     raise ValueError(f"unknown key hash kind {kind!r}")
 
 
-def _check_hash(stored: str) -> str:
+def check_hash(stored: str) -> str:
     """A stored hash as read from the file, or ValueError saying what is wrong with it."""
     kind, _, rest = stored.partition("$")
-    if kind == "sha256" and len(rest) == 64 and _is_hex(rest):
+    if kind == "sha256" and len(rest) == 64 and is_hex(rest):
         return stored.lower()
     if kind == "scrypt":
         parts = rest.split("$")
-        if len(parts) == 5 and all(p.isdigit() and len(p) < 10 for p in parts[:3]) and _is_hex(parts[3]) \
-                and len(parts[4]) == 64 and _is_hex(parts[4]) and _sane_cost(*(int(p) for p in parts[:3])):
+        if len(parts) == 5 and all(p.isdigit() and len(p) < 10 for p in parts[:3]) and is_hex(parts[3]) \
+                and len(parts[4]) == 64 and is_hex(parts[4]) and _sane_cost(*(int(p) for p in parts[:3])):
             return stored.lower()
     raise ValueError('"hash" must be "scrypt$N$r$p$SALT$HASH" or "sha256$HEX" (as `spamguard keys add` writes)')
 
@@ -123,7 +120,7 @@ def _sane_cost(n: int, r: int, p: int) -> bool:
     return n > 1 and n & (n - 1) == 0 and r >= 1 and 1 <= p <= 16 and 2 * 128 * n * r <= _SCRYPT_MAXMEM
 
 
-def _is_hex(text: str) -> bool:
+def is_hex(text: str) -> bool:
     return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
@@ -180,7 +177,7 @@ class ApiKey:
         return any(_same_site(site, wanted) for site in self.sites)
 
     def to_json(self) -> dict[str, Any]:
-        """The key's entry in the keys file."""
+        """The key's entry in a keys file."""
         return {
             "id": self.id,
             "hash": self.key_hash,
@@ -198,43 +195,141 @@ def _same_site(site: str, normalized: str) -> bool:
         return False
 
 
-class KeyStore:
-    """The API keys the server accepts, kept in a JSON file (see the module docstring).
+class KeysBackend(Protocol):
+    """Where a :class:`KeyStore` keeps its keys, and what goes with them (see the module docstring)."""
 
-    ``KeyStore(path)`` opens the file (a missing file is an empty store, created on the first
-    :meth:`add`). :meth:`authenticate` is what the server calls on every request; it is
-    thread-safe and reloads the file when another process changed it.
+    location: str
+    """Where the keys are, fit for messages: the file's path, or the URL with its password masked."""
+    path: Path | None
+    """The keys file; None for a database."""
+    shared: bool
+    """True when usage, rate limits and failed key attempts are shared by every server using this store."""
+
+    def stamp(self) -> Hashable | None:
+        """Something that changes whenever the keys do (cheap to ask once a second); KeyStoreError if unreadable."""
+        ...
+
+    def read(self) -> list[ApiKey]:
+        """Every key, revoked ones included, oldest first; KeyStoreError if they cannot be read."""
+        ...
+
+    def add(self, entry: ApiKey) -> bool:
+        """Store a new key; False when its id is taken (nothing stored)."""
+        ...
+
+    def revoke(self, key_id: str) -> ApiKey | None:
+        """Mark a key revoked; the changed entry, or None when there is no key with that id."""
+        ...
+
+    def open_usage(self) -> UsageStore:
+        """Where the calls made with these keys are counted."""
+        ...
+
+    def rate_limiter(self, rate: float, burst: float | None) -> Limiter:
+        """The per-key rate limit (``rate`` a second, bursts of ``burst``) of a server using these keys."""
+        ...
+
+    def key_failures(self, limit: int) -> FailureLimit:
+        """The limit of ``limit`` failed key attempts a minute per client address of a server using these keys."""
+        ...
+
+    def close(self) -> None:
+        """Close the connections this process opened (the next use opens them again)."""
+        ...
+
+
+def open_keys(location: str | os.PathLike[str], *, timeout: float) -> KeysBackend:
+    """The backend for a keys file path or a ``postgresql://`` URL."""
+    if isinstance(location, str) and "://" in location:
+        scheme = location.split("://", 1)[0].lower()
+        if scheme in _POSTGRES_SCHEMES:
+            try:  # psycopg is an extra: imported only for a PostgreSQL store
+                from ._postgres import PostgresKeys
+            except ImportError as exc:
+                raise KeyStoreError(
+                    f"a PostgreSQL store ({_settings.masked_url(location)}) needs psycopg 3 and its pool, which did "
+                    f"not import ({exc}): pip install 'spamguard[postgres]' (with libpq installed, or add "
+                    "psycopg[binary])"
+                ) from None
+            return PostgresKeys(location, timeout=timeout)
+        raise KeyStoreError(
+            f"{_settings.masked_url(location)} is not a place for keys: give a keys file's path or a "
+            "postgresql:// URL"
+        )
+    from ._keys_file import KeysFile
+
+    return KeysFile(Path(location))
+
+
+class KeyStore:
+    """The API keys the server accepts: in a JSON file, or in PostgreSQL (see the module docstring).
+
+    ``KeyStore(path)`` opens a keys file (a missing file is an empty store, created on the first
+    :meth:`add`); ``KeyStore("postgresql://user:password@host/db")`` keeps the keys in that
+    database (its tables are created on first use; needs ``spamguard[postgres]``), where every
+    server pointed at it shares them, and shares usage counts and limits too. :meth:`authenticate`
+    is what the server calls on every request; it is thread-safe and picks up keys another process
+    added or revoked within a second. ``timeout`` is how long to wait for the database.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+    def __init__(self, location: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+        self._backend = open_keys(location, timeout=timeout)
+        self.path: Path | None = self._backend.path
+        """The keys file; None for a PostgreSQL store (see :attr:`location`)."""
+        self.location: str = self._backend.location
+        """Where the keys are, fit for messages: the file's path, or the URL with its password masked."""
+        self.shared: bool = self._backend.shared
+        """True when usage, rate limits and failed key attempts are shared by every server on this store."""
         self._lock = threading.Lock()
         self._slow_lock = threading.Lock()  # one slow hash at a time
         self._keys: list[ApiKey] = []
         self._by_id: dict[str, ApiKey] = {}
         self._by_sha256: dict[str, ApiKey] = {}
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: Hashable | None = None
         self._checked = 0.0
+        self._failing: str | None = None  # the last problem logged while reloading
         self._secret = secrets.token_bytes(32)  # for the caches' tags; lives and dies with the process
         self._verified: OrderedDict[bytes, tuple[str, str]] = OrderedDict()  # tag -> (id, key_hash)
         self._unknown: OrderedDict[bytes, float] = OrderedDict()  # tag -> when it stops being known unknown
         self.slow_checks = 0
         """Keys compared with the file by their slow hash so far (one per key in the file at most, for each
         key the process has not seen): what a flood of new or wrong keys costs, for operators and tests."""
-        self._load()
+        try:
+            self._load()
+        except BaseException:
+            self._backend.close()
+            raise
 
     def __repr__(self) -> str:
-        return f"KeyStore({str(self.path)!r}, keys={len(self._keys)})"
+        return f"KeyStore({self.location!r}, keys={len(self._keys)})"
 
     @property
-    def usage_path(self) -> Path:
-        """The SQLite file beside the keys file where per-key monthly usage is counted."""
-        return self.path.with_name(self.path.name + ".usage.sqlite")
+    def usage_path(self) -> Path | None:
+        """The SQLite file beside the keys file where per-key monthly usage is counted (None for PostgreSQL)."""
+        return self.path.with_name(self.path.name + ".usage.sqlite") if self.path is not None else None
+
+    def open_usage(self) -> UsageStore:
+        """The usage counts that go with these keys: the SQLite file beside the keys file, or the database's table."""
+        return self._backend.open_usage()
+
+    def rate_limiter(self, rate: float, burst: float | None = None) -> Limiter:
+        """A per-key rate limit for a server using these keys: counted in this process for a keys file,
+        shared by every server for PostgreSQL. ValueError for a rate or burst that is not positive."""
+        return self._backend.rate_limiter(rate, burst)
+
+    def key_failures(self, limit: int) -> FailureLimit:
+        """A limit of ``limit`` failed key attempts a minute per client address, for a server using these keys:
+        counted in this process for a keys file, shared by every server for PostgreSQL."""
+        return self._backend.key_failures(limit)
+
+    def close(self) -> None:
+        """Close the connections this store opened in this process (a keys file keeps none open)."""
+        self._backend.close()
 
     # --- reading --------------------------------------------------------------------
 
     def entries(self) -> list[ApiKey]:
-        """Every key in the file, revoked ones included, oldest first."""
+        """Every key in the store, revoked ones included, oldest first."""
         self._maybe_reload()
         return list(self._keys)
 
@@ -243,14 +338,17 @@ class KeyStore:
         for key in self.entries():
             if key.id == key_id:
                 return key
-        known = ", ".join(k.id for k in self._keys) or "none"
-        raise KeyStoreError(f"{self.path}: there is no key with id {key_id!r} (ids: {known})")
+        raise self._no_such_key(key_id, self._keys)
+
+    def _no_such_key(self, key_id: str, keys: list[ApiKey]) -> KeyStoreError:
+        known = ", ".join(k.id for k in keys) or "none"
+        return KeyStoreError(f"{self.location}: there is no key with id {key_id!r} (ids: {known})")
 
     def authenticate(self, key: str) -> ApiKey | None:
-        """The entry for this API key, or ``None`` when the file does not hold it.
+        """The entry for this API key, or ``None`` when the store does not hold it.
 
         Fast for a key seen before (verified or unknown); otherwise one slow hash per key in
-        the file at most, one caller at a time.
+        the store at most, one caller at a time.
         """
         found, known = self._cached(key)
         if known:
@@ -291,7 +389,7 @@ class KeyStore:
                 entry = self._by_id.get(seen[0])
                 if entry is not None and entry.key_hash == seen[1]:
                     return entry, True
-                del self._verified[tag]  # the key was removed from the file, or its hash changed
+                del self._verified[tag]  # the key was removed from the store, or its hash changed
             until = self._unknown.get(tag)
             if until is not None:
                 if until > time.monotonic():
@@ -314,6 +412,8 @@ class KeyStore:
             cache.popitem(last=False)
 
     def _maybe_reload(self) -> None:
+        """Reload the keys when the backend says they changed: asked at most once a second, by one thread while
+        the others go on with the keys they have (a database slow to answer holds up one request, not all)."""
         now = time.monotonic()
         if now - self._checked < _RELOAD_EVERY:
             return
@@ -321,77 +421,43 @@ class KeyStore:
             if now - self._checked < _RELOAD_EVERY:
                 return
             self._checked = now
-            try:
-                stamp = self._file_stamp()
-                if stamp != self._stamp:
-                    self._load_locked()
-            except KeyStoreError as exc:
-                # A running server keeps the keys it has rather than refusing everyone; the
-                # operator sees this once per change of the file.
-                _log.error("%s; still using the keys loaded before", exc)
-                with contextlib.suppress(KeyStoreError):
-                    self._stamp = self._file_stamp()
-
-    def _file_stamp(self) -> tuple[int, int, int] | None:
+            known = self._stamp
+        # A running server keeps the keys it has rather than refusing everyone; the operator sees
+        # each problem once (once per change of a broken file, once per outage of a database).
         try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise KeyStoreError(f"cannot read the keys file {self.path}: {exc.strerror}") from exc
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+            stamp = self._backend.stamp()
+            if stamp == known:
+                self._failing = None
+                return
+        except KeyStoreError as exc:
+            if self._failing != str(exc):
+                self._failing = str(exc)
+                _log.error("%s; still using the keys loaded before", exc)
+            return
+        try:
+            keys = self._backend.read()
+        except KeyStoreError as exc:
+            with self._lock:
+                self._stamp = stamp  # not read again until it changes
+            _log.error("%s; still using the keys loaded before", exc)
+            return
+        with self._lock:
+            self._install(keys, stamp)
+        self._failing = None
 
     def _load(self) -> None:
+        stamp = self._backend.stamp()
+        keys = self._backend.read() if stamp is not None else []
         with self._lock:
             self._checked = time.monotonic()
-            self._load_locked()
+            self._install(keys, stamp)
 
-    def _load_locked(self) -> None:
-        stamp = self._file_stamp()
-        keys = self._read() if stamp is not None else []
+    def _install(self, keys: list[ApiKey], stamp: Hashable | None) -> None:
         self._keys = keys
         self._by_id = {k.id: k for k in keys}
         self._by_sha256 = {k.key_hash.partition("$")[2]: k for k in keys if k.key_hash.startswith("sha256$")}
         self._unknown.clear()  # a key added since may be one that failed before
         self._stamp = stamp
-
-    def _read(self) -> list[ApiKey]:
-        try:
-            st = self.path.stat()
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise KeyStoreError(f"cannot read the keys file {self.path}: {exc.strerror}") from exc
-        except UnicodeDecodeError as exc:
-            raise KeyStoreError(
-                f"{self.path}: not a spamguard keys file (it is not UTF-8 text: byte {exc.start} is "
-                f"{exc.object[exc.start:exc.start + 1]!r}); give the JSON file `spamguard keys add` writes"
-            ) from None
-        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            _log.warning(
-                "the keys file %s can be read by other users (mode %o); run: chmod 600 %s",
-                self.path, stat.S_IMODE(st.st_mode), self.path,
-            )
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise KeyStoreError(
-                f"{self.path}:{exc.lineno}: the keys file is not valid JSON ({exc.msg})"
-            ) from None
-        if not isinstance(data, dict) or data.get("format") not in (_FORMAT, *_OLD_FORMATS) \
-                or not isinstance(data.get("keys"), list):
-            raise KeyStoreError(
-                f"{self.path}: not a spamguard keys file (expected a JSON object with "
-                f'"format": "{_FORMAT}" and a "keys" list); create one with `spamguard keys add`'
-            )
-        keys = []
-        for n, entry in enumerate(data["keys"]):
-            try:
-                keys.append(_key_from_json(entry))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise KeyStoreError(f"{self.path}: key entry #{n + 1} is malformed ({exc})") from None
-        return keys
 
     # --- changing -------------------------------------------------------------------
 
@@ -418,113 +484,28 @@ class KeyStore:
                 f"a key has {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} characters (12 for WordPress), got {length!r}"
             )
         key = new_key(length)
-        key_hash = hash_key(key)  # slow on purpose: before taking the file's lock
-        with self._locked_file() as keys:
-            taken = {k.id for k in keys}
-            key_id = "k_" + secrets.token_hex(4)
-            while key_id in taken:  # pragma: no cover - 1 in 4 billion
-                key_id = "k_" + secrets.token_hex(4)
-            entry = ApiKey(
-                id=key_id,
-                key_hash=key_hash,
-                sites=tuple(site_list),
-                created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                limit=limit,
-            )
-            keys.append(entry)
+        key_hash = hash_key(key)  # slow on purpose: before taking any lock
+        created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        while True:
+            entry = ApiKey(id="k_" + secrets.token_hex(4), key_hash=key_hash, sites=tuple(site_list),
+                           created=created, limit=limit)
+            if self._backend.add(entry):
+                break
+        self._load()
         return key, entry
 
     def revoke(self, key_id: str) -> ApiKey:
-        """Mark a key revoked (kept in the file so its usage history still has a name)."""
-        with self._locked_file() as keys:
-            for n, key in enumerate(keys):
-                if key.id == key_id:
-                    keys[n] = attrs.evolve(key, revoked=True)
-                    return keys[n]
-            known = ", ".join(k.id for k in keys) or "none"
-            raise KeyStoreError(f"{self.path}: there is no key with id {key_id!r} (ids: {known})")
-
-    @contextlib.contextmanager
-    def _locked_file(self) -> Iterator[list[ApiKey]]:
-        """Read, let the caller change, and atomically rewrite the file, under a lock."""
-        folder = self.path.parent
-        if not folder.is_dir():  # never made silently: a typo in the path should not become a new tree
-            what = "is not a folder" if folder.exists() else "does not exist"
-            raise KeyStoreError(f"cannot write the keys file {self.path}: {folder} {what}; create it first "
-                                f"(mkdir -p {folder})")
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise KeyStoreError(f"cannot write the keys file {self.path}: {lock_path}: {exc.strerror}") from None
-        try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            keys = self._read()
-            yield keys
-            try:
-                self._write(keys)
-            except OSError as exc:
-                raise KeyStoreError(f"cannot write the keys file {self.path}: {exc.strerror}") from None
-        finally:
-            os.close(fd)  # closing releases the lock
+        """Mark a key revoked (kept in the store so its usage history still has a name)."""
+        entry = self._backend.revoke(key_id)
+        if entry is None:
+            raise self._no_such_key(key_id, self._backend.read())
         self._load()
-
-    def _write(self, keys: list[ApiKey]) -> None:
-        data = {"format": _FORMAT, "keys": [k.to_json() for k in keys]}
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2)
-                fh.write("\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        with contextlib.suppress(OSError):  # make the rename itself durable
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-
-
-def _key_from_json(entry: Any) -> ApiKey:
-    if not isinstance(entry, dict):
-        raise TypeError("expected an object")
-    sites = entry["sites"]
-    if not isinstance(sites, list) or not all(isinstance(s, str) for s in sites):
-        raise ValueError('"sites" must be a list of URLs')
-    if "hash" in entry:
-        key_hash = entry["hash"]
-        if not isinstance(key_hash, str):
-            raise ValueError('"hash" must be text')
-        key_hash = _check_hash(key_hash)
-    else:  # the first format
-        digest = entry["sha256"]
-        if not isinstance(digest, str) or len(digest) != 64 or not _is_hex(digest):
-            raise ValueError('"sha256" must be 64 hex characters')
-        key_hash = "sha256$" + digest.lower()
-    limit = entry.get("limit")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
-        raise ValueError('"limit" must be a whole number or null')
-    return ApiKey(
-        id=str(entry["id"]),
-        key_hash=key_hash,
-        sites=tuple(str(s) for s in sites),
-        created=str(entry.get("created", "")),
-        revoked=bool(entry.get("revoked", False)),
-        limit=limit,
-    )
+        return entry
 
 
 def _matches_entry(key: str, entry: ApiKey) -> bool:
     try:
         return matches(key, entry.key_hash)
-    except (ValueError, MemoryError) as exc:  # pragma: no cover - _check_hash refused such entries on reading
+    except (ValueError, MemoryError) as exc:  # pragma: no cover - check_hash refused such entries on reading
         _log.error("key %s: cannot check its hash: %s", entry.id, exc)
         return False

@@ -1,4 +1,9 @@
-"""Request limits: the body size, a per-key token bucket, and failed key attempts per client address."""
+"""Request limits: the body size, a per-key token bucket, and failed key attempts per client address.
+
+The two counted limits have an interface each (:class:`Limiter`, :class:`FailureLimit`) and two
+implementations: here, counted in this process's memory (the keys file's store); in
+``_postgres.py``, shared by every server on one PostgreSQL store.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,40 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["BodyTooLarge", "RateLimiter", "KeyFailures", "read_body"]
+__all__ = ["BodyTooLarge", "FailureLimit", "Limiter", "RateLimiter", "KeyFailures", "read_body", "retry_after"]
+
+
+class Limiter(Protocol):
+    """A per-key rate limit."""
+
+    rate: float
+    burst: float
+
+    def acquire(self, key: str) -> float:
+        """Take one request's allowance for ``key``: 0.0 when allowed, else the seconds until one is free."""
+        ...
+
+
+class FailureLimit(Protocol):
+    """At most ``limit`` failed key attempts per client address in any ``window`` seconds."""
+
+    limit: int
+    window: float
+
+    def wait(self, address: str) -> float:
+        """Seconds until ``address`` may try a key again (0.0 when it may now)."""
+        ...
+
+    def failed(self, address: str) -> bool:
+        """Count one failed attempt; True when this one used up the address's allowance (worth a log line)."""
+        ...
+
+
+def retry_after(wait: float) -> int:
+    """A wait in seconds as a ``Retry-After`` value (whole seconds, at least 1)."""
+    return max(1, math.ceil(wait))
 
 
 class BodyTooLarge(Exception):
@@ -77,11 +113,6 @@ class RateLimiter:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
-
-    @staticmethod
-    def retry_after(wait: float) -> int:
-        """A wait in seconds as a ``Retry-After`` value (whole seconds, at least 1)."""
-        return max(1, math.ceil(wait))
 
     def _prune(self, now: float) -> None:
         """Forget buckets that have refilled (idle keys), so open mode cannot grow this without bound."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+from _postgres import fresh_schema
 
 from spamguard import BackendUnavailableError, Comment, Verdict
 from spamguard.server import KeyStore, make_app
@@ -81,8 +82,26 @@ def keys_file(tmp_path):
 
 
 @pytest.fixture
-def key_store(keys_file) -> KeyStore:
-    return KeyStore(keys_file)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Where the server keeps keys, usage and limits: "file" unless a test runs on both (``@both_stores``)."""
+    return str(getattr(request, "param", "file"))
+
+
+@pytest.fixture
+def store_location(store_kind: str, keys_file) -> Iterator[str]:
+    """The key store of the test: the keys file's path, or the URL of a fresh PostgreSQL schema (dropped after)."""
+    if store_kind == "file":
+        yield str(keys_file)
+        return
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def key_store(store_location) -> Iterator[KeyStore]:
+    store = KeyStore(store_location)
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -9,9 +9,12 @@ import signal
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
+from _postgres import all_text
+from _server_stores import both_stores
 
 from spamguard.cli import main
 from spamguard.server import KeyStore
@@ -25,62 +28,89 @@ def run(capsys, *argv):
     return status, out, err
 
 
-def test_keys_add_prints_only_the_key(capsys, tmp_path):
-    """keys add prints the new key alone on stdout; the file keeps its hash, mode 0600."""
-    keys_file = tmp_path / "keys.json"
-    status, out, err = run(capsys, "keys", "add", "--keys-file", str(keys_file), "--site", SITE,
+def where(location: str) -> list[str]:
+    """The option naming a key store: --store for a PostgreSQL URL, --keys-file for a file."""
+    return ["--store", location] if "://" in location else ["--keys-file", location]
+
+
+def entries(location: str) -> list:
+    store = KeyStore(location)
+    try:
+        return store.entries()
+    finally:
+        store.close()
+
+
+def authenticate(location: str, key: str):
+    store = KeyStore(location)
+    try:
+        return store.authenticate(key)
+    finally:
+        store.close()
+
+
+@both_stores
+def test_keys_add_prints_only_the_key(capsys, store_location):
+    """keys add prints the new key alone on stdout; the store keeps its hash (a file: mode 0600), never the key."""
+    status, out, err = run(capsys, "keys", "add", *where(store_location), "--site", SITE,
                            "--site", "https://shop.example", "--limit", "5000")
     assert status == 0
     assert re.fullmatch(r"[0-9a-f]{12}\n", out)
     key = out.strip()
     assert "created key k_" in err and key not in err
-    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
-    assert key not in keys_file.read_text()
-    (entry,) = KeyStore(keys_file).entries()
+    if "://" in store_location:
+        assert key not in all_text(store_location)
+        assert ":***@" in err  # the store is named with its password masked
+    else:
+        assert stat.S_IMODE(os.stat(store_location).st_mode) == 0o600
+        assert key not in Path(store_location).read_text()
+    (entry,) = entries(store_location)
     assert (entry.sites, entry.limit, entry.revoked) == ((SITE, "https://shop.example"), 5000, False)
-    assert KeyStore(keys_file).authenticate(key) == entry
+    assert authenticate(store_location, key) == entry
 
 
-def test_keys_list_shows_ids_sites_and_usage_but_never_the_key(capsys, tmp_path):
+@both_stores
+def test_keys_list_shows_ids_sites_and_usage_but_never_the_key(capsys, store_location):
     """keys list --json gives one line per key with its id, sites and this month's usage."""
-    keys_file = tmp_path / "keys.json"
-    _, key, _ = run(capsys, "keys", "add", "--keys-file", str(keys_file), "--site", SITE)
-    status, out, err = run(capsys, "keys", "list", "--keys-file", str(keys_file), "--json")
+    _, key, _ = run(capsys, "keys", "add", *where(store_location), "--site", SITE)
+    status, out, err = run(capsys, "keys", "list", *where(store_location), "--json")
     assert status == 0 and err == ""
     (line,) = out.splitlines()
     data = json.loads(line)
     assert (data["sites"], data["usage"], data["revoked"], data["limit"]) == ([SITE], 0, False, None)
     assert key.strip() not in out
-    status, out, _ = run(capsys, "keys", "list", "--keys-file", str(keys_file))
+    status, out, _ = run(capsys, "keys", "list", *where(store_location))
     assert status == 0 and data["id"] in out and "active" in out and key.strip() not in out
 
 
-def test_keys_revoke_marks_the_key_revoked(capsys, tmp_path):
+@both_stores
+def test_keys_revoke_marks_the_key_revoked(capsys, store_location):
     """keys revoke ID keeps the entry but refuses the key from then on."""
-    keys_file = tmp_path / "keys.json"
-    _, key, _ = run(capsys, "keys", "add", "--keys-file", str(keys_file), "--site", SITE)
-    key_id = KeyStore(keys_file).entries()[0].id
-    status, out, err = run(capsys, "keys", "revoke", "--keys-file", str(keys_file), key_id)
+    _, key, _ = run(capsys, "keys", "add", *where(store_location), "--site", SITE)
+    key_id = entries(store_location)[0].id
+    status, out, err = run(capsys, "keys", "revoke", *where(store_location), key_id)
     assert (status, out) == (0, "")
     assert f"revoked key {key_id}" in err
-    assert KeyStore(keys_file).authenticate(key.strip()).revoked is True
+    assert authenticate(store_location, key.strip()).revoked is True
 
 
+@both_stores
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["keys", "revoke", "--keys-file", "{f}", "k_nothere"], "no key with id 'k_nothere'"),
-        (["keys", "add", "--keys-file", "{f}", "--site", "blog.example"], "not a full http:// or https:// site URL"),
-        (["keys", "list"], "--keys-file FILE"),
+        (["keys", "revoke", "STORE", "k_nothere"], "no key with id 'k_nothere'"),
+        (["keys", "add", "STORE", "--site", "blog.example"], "not a full http:// or https:// site URL"),
+        (["keys", "list"], "--keys-file FILE, or a PostgreSQL store with --store URL"),
     ],
 )
-def test_keys_errors_are_messages_and_exit_1(capsys, tmp_path, monkeypatch, argv, message):
-    """Bad ids, bad sites and a missing keys file are one-line errors with exit status 1."""
+def test_keys_errors_are_messages_and_exit_1(capsys, store_location, monkeypatch, argv, message):
+    """Bad ids, bad sites and no store named are one-line errors with exit status 1."""
     monkeypatch.delenv("SPAMGUARD_KEYS_FILE", raising=False)
-    argv = [a.replace("{f}", str(tmp_path / "keys.json")) for a in argv]
+    monkeypatch.delenv("SPAMGUARD_SERVER_STORE", raising=False)
+    argv = [part for a in argv for part in (where(store_location) if a == "STORE" else [a])]
     status, out, err = run(capsys, *argv)
     assert (status, out) == (1, "")
-    assert message in err
+    assert message in err and len(err.strip().splitlines()) == 1
 
 
 def test_corrupt_keys_file_is_named_with_its_line(capsys, tmp_path):
@@ -93,11 +123,12 @@ def test_corrupt_keys_file_is_named_with_its_line(capsys, tmp_path):
 
 
 def test_serve_refuses_to_start_without_keys(capsys, monkeypatch):
-    """Without --keys-file or --open, serve explains and exits 2."""
+    """Without --keys-file, --store or --open, serve explains and exits 2."""
     monkeypatch.delenv("SPAMGUARD_KEYS_FILE", raising=False)
+    monkeypatch.delenv("SPAMGUARD_SERVER_STORE", raising=False)
     status, out, err = run(capsys, "serve")
     assert (status, out) == (2, "")
-    assert "give --keys-file FILE" in err and "--open" in err
+    assert "give --keys-file FILE" in err and "--store postgresql://" in err and "--open" in err
 
 
 def test_serve_without_waitress_says_how_to_install_it():
@@ -121,19 +152,21 @@ def test_every_command_has_help_with_an_example(capsys, command):
 
 
 @pytest.mark.slow
-def test_spamguard_serve_answers_akismet_requests(tmp_path, capsys):
-    """A real `spamguard serve` process: verify-key, comment-check, submit-spam into --feedback, health;
-    on SIGTERM it stops cleanly and has written the month's usage."""
+@both_stores
+def test_spamguard_serve_answers_akismet_requests(tmp_path, capsys, store_location):
+    """A real `spamguard serve` process: verify-key, comment-check, submit-spam into --feedback (on PostgreSQL
+    too: the same database), health; on SIGTERM it stops cleanly and has written the month's usage."""
     pytest.importorskip("waitress")
     import spamguard
 
-    keys_file = tmp_path / "keys.json"
-    feedback = tmp_path / "feedback.sqlite"
-    key, entry = KeyStore(keys_file).add([SITE])
+    feedback = store_location if "://" in store_location else str(tmp_path / "feedback.sqlite")
+    store = KeyStore(store_location)
+    key, entry = store.add([SITE])
+    store.close()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "spamguard", "serve", "--port", "0", "--keys-file", str(keys_file), "--threads", "2",
-         "--feedback", str(feedback)],
+        [sys.executable, "-m", "spamguard", "serve", "--port", "0", *where(store_location), "--threads", "2",
+         "--feedback", feedback],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
     )
     try:
@@ -164,7 +197,8 @@ def test_spamguard_serve_answers_akismet_requests(tmp_path, capsys):
     assert proc.returncode == 0, err
     assert out == ""
     assert "stopped" in err
-    assert main(["keys", "list", "--keys-file", str(keys_file), "--json"]) == 0
+    assert "***" in err or "://" not in store_location  # the store named with its password masked
+    assert main(["keys", "list", *where(store_location), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["usage"] == 2
     with spamguard.FeedbackStore(feedback) as store:
         records = list(store.records(sources=[f"api:{entry.id}"]))
@@ -180,17 +214,17 @@ def test_serve_refuses_a_bad_discard_threshold(capsys, value):
     assert "--discard-threshold" in capsys.readouterr().err
 
 
+@both_stores
 @pytest.mark.parametrize(("length", "bits"), [([], 48), (["--length", "32"], 128), (["--length", "13"], 52)])
-def test_keys_add_makes_keys_of_the_length_asked_for(capsys, tmp_path, length, bits):
+def test_keys_add_makes_keys_of_the_length_asked_for(capsys, store_location, length, bits):
     """12 hex characters by default (48 bits: what the WordPress plugin accepts), more with --length;
     stderr says how many bits."""
-    keys_file = tmp_path / "keys.json"
-    status, out, err = run(capsys, "keys", "add", "--keys-file", str(keys_file), "--site", SITE, *length)
+    status, out, err = run(capsys, "keys", "add", *where(store_location), "--site", SITE, *length)
     assert status == 0
     key = out.strip()
     assert re.fullmatch(r"[0-9a-f]+", key) and len(key) * 4 == bits
     assert f"{len(key)} characters, {bits} bits" in err
-    assert KeyStore(keys_file).authenticate(key) is not None
+    assert authenticate(store_location, key) is not None
 
 
 @pytest.mark.parametrize("value", ["11", "65", "twelve"])
@@ -260,6 +294,41 @@ def test_serve_with_an_unusable_keys_file_says_so_in_one_line(capsys, tmp_path, 
     assert (status, out) == (1, "")
     assert err.startswith("spamguard: error: ") and message.format(p=path) in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--store", "mysql://spamguard:hunter2@db.example/spamguard"],
+     "mysql://spamguard:***@db.example/spamguard is not a place for keys: give a keys file's path or a postgresql:// "
+     "URL"),
+    (["--store", "postgresql://spamguard:hunter2@127.0.0.1:1/spamguard"],
+     "cannot connect to the server store postgresql://spamguard:***@127.0.0.1:1/spamguard: "),
+], ids=["other-database", "nothing-listening"])
+def test_serve_on_a_store_it_cannot_use_says_so_in_one_line_without_the_password(capsys, argv, message):
+    """A URL of another database, or a PostgreSQL that does not answer: one line naming it, password masked."""
+    pytest.importorskip("psycopg")
+    status, out, err = run(capsys, "serve", *argv, "--port", "0", "--quiet")
+    assert (status, out) == (1, "")
+    assert err.startswith("spamguard: error: " + message) and len(err.strip().splitlines()) == 1
+    assert "hunter2" not in err
+
+
+def test_serve_takes_a_keys_file_or_a_store_not_both(capsys, tmp_path):
+    """--keys-file and --store are two answers to one question: a usage error."""
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--keys-file", str(tmp_path / "keys.json"), "--store", "postgresql://db/spamguard"])
+    assert exc.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_both_store_variables_set_is_an_error_naming_them(capsys, monkeypatch, tmp_path):
+    """SPAMGUARD_SERVER_STORE and SPAMGUARD_KEYS_FILE both set: which one is meant is not guessed."""
+    monkeypatch.setenv("SPAMGUARD_KEYS_FILE", str(tmp_path / "keys.json"))
+    monkeypatch.setenv("SPAMGUARD_SERVER_STORE", "postgresql://spamguard:hunter2@db/spamguard")
+    for argv in (["keys", "list"], ["serve", "--quiet"]):
+        status, out, err = run(capsys, *argv)
+        assert (status, out) == (1, "")
+        assert err == ("spamguard: error: SPAMGUARD_SERVER_STORE and SPAMGUARD_KEYS_FILE are both set; unset one "
+                       "(SPAMGUARD_SERVER_STORE takes a keys file's path too)\n")
 
 
 def test_serve_refuses_a_notice_name_without_its_privacy_page(capsys, tmp_path):

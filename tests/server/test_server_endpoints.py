@@ -10,6 +10,7 @@ import time
 
 import pytest
 import requests
+from _server_stores import both_stores
 
 from spamguard.notice import Service, disclosure
 from spamguard.server import AccessLog, KeyStore
@@ -27,6 +28,7 @@ def form(key, **fields):
 # --- get-subscription, get-stats, deactivate, activate, test -------------------------------------
 
 
+@both_stores
 def test_get_subscription_says_the_key_is_active(server, api_key, key_store):
     """The plugin's settings page asks for the key's account: active, self-hosted, named by the key's id."""
     response = server.post("/1.1/get-subscription", form(api_key))
@@ -38,15 +40,17 @@ def test_get_subscription_says_the_key_is_active(server, api_key, key_store):
     }
 
 
+@both_stores
 def test_get_subscription_of_a_revoked_key_is_invalid(server, api_key, key_store):
     """A revoked key gets `invalid`, which the plugin shows as "Your API key is no longer valid"."""
     key_store.revoke(key_store.entries()[0].id)
-    time.sleep(1.1)  # the running server looks at the keys file once a second
+    time.sleep(1.1)  # the running server looks at the key store once a second
     response = server.post("/1.1/get-subscription", form(api_key))
     assert response.text == "invalid"
     assert "revoked" in response.headers["X-akismet-debug-help"]
 
 
+@both_stores
 def test_get_stats_counts_answers_and_reports_on_this_site(serve, api_key):
     """spam and ham are the answers given; a report against an answer is a missed spam or a false
     positive (known from the answer the service gave, as WordPress does not send it back); a report
@@ -116,6 +120,7 @@ def test_new_endpoints_are_counted_under_their_own_names(server, api_key):
 # --- usage alerts ---------------------------------------------------------------------------------
 
 
+@both_stores
 def test_a_key_over_its_monthly_limit_gets_the_usage_alert_on_every_answer(key_store, serve):
     """Beyond --limit, answers carry X-akismet-alert-code 10501 (over the limit this month) with the calls
     and the limit, which the plugin shows; the key still works (nothing is refused)."""
@@ -132,6 +137,7 @@ def test_a_key_over_its_monthly_limit_gets_the_usage_alert_on_every_answer(key_s
     )
 
 
+@both_stores
 def test_a_key_within_its_limit_or_without_one_gets_no_alert(server, api_key, key_store):
     """No alert header at all, so the plugin clears any alert it kept."""
     unlimited, _ = key_store.add([SITE])
@@ -231,6 +237,7 @@ def test_a_wrong_key_in_the_host_name_says_where_it_was_found(server, api_key):
 # --- failed key attempts ----------------------------------------------------------------------------
 
 
+@both_stores
 def test_failed_key_attempts_are_limited_per_client_address(serve, api_key, caplog):
     """After N failures in a minute the address gets 429 with Retry-After for unknown keys, logged once;
     a key already verified from that address still works, so one broken site does not stop the others."""
@@ -246,6 +253,7 @@ def test_failed_key_attempts_are_limited_per_client_address(serve, api_key, capl
     assert warnings == ["127.0.0.1 made 3 failed key attempts within 60 s; its next attempts get 429 for a while"]
 
 
+@both_stores
 def test_a_new_good_key_from_a_blocked_address_waits_too(serve, api_key, key_store):
     """While blocked, an address cannot have any key checked: a guess that happens to be right would
     otherwise tell the guesser so."""
@@ -255,6 +263,7 @@ def test_a_new_good_key_from_a_blocked_address_waits_too(serve, api_key, key_sto
     assert server.post("/1.1/verify-key", form(other)).status_code == 429
 
 
+@both_stores
 def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(serve, api_key):
     """Behind a reverse proxy every request comes from the proxy: the address it forwards is the one limited.
     (waitress must leave the proxy's headers to the app, as `spamguard serve` tells it to.)"""
@@ -267,6 +276,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(serve, api_key)
     assert server.post("/1.1/verify-key", form("1" * 12), headers=second).status_code == 200
 
 
+@both_stores
 def test_an_absurdly_long_key_is_refused_without_hashing(server, key_store):
     """A 'key' of 100,000 characters is an invalid key, refused before any slow hash."""
     response = server.post("/1.1/verify-key", form("a" * 100_000))
@@ -376,12 +386,13 @@ def test_keys_files_of_the_first_format_keep_working(keys_file):
     assert fresh.authenticate(new_key) is not None
 
 
-def test_a_key_verified_once_is_not_hashed_slowly_again(key_store, keys_file):
-    """The first check of a key costs a slow hash per key in the file (at most); later ones a dictionary
+@both_stores
+def test_a_key_verified_once_is_not_hashed_slowly_again(key_store, store_location):
+    """The first check of a key costs a slow hash per key in the store (at most); later ones a dictionary
     look-up, and so does a key known to be wrong."""
     first, _ = key_store.add([SITE])
     second, _ = key_store.add([SITE])
-    store = KeyStore(keys_file)
+    store = KeyStore(store_location)
     assert store.cached(second) is None
     assert store.authenticate(second) is not None
     assert store.slow_checks == 2  # the first key's hash, then the second's
@@ -393,6 +404,7 @@ def test_a_key_verified_once_is_not_hashed_slowly_again(key_store, keys_file):
         assert store.authenticate("f" * 12) is None
     assert store.authenticate(first) is not None
     assert store.slow_checks == 5
+    store.close()
 
 
 @pytest.mark.parametrize("entry", [

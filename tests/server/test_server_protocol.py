@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from _server_stores import both_stores
 
 from spamguard import ConfigurationError
 from spamguard.server import THANKS, KeyStore, make_app
@@ -24,6 +25,7 @@ def check(server, key, **fields):
     return server.post("/1.1/comment-check", {"api_key": key, "blog": SITE, **fields})
 
 
+@both_stores
 @pytest.mark.parametrize("name", ["key", "api_key"])
 def test_verify_key_accepts_a_known_key_under_either_name(server, api_key, name):
     """verify-key says `valid` for a key from the keys file, sent as `key` (old) or `api_key` (new)."""
@@ -57,11 +59,13 @@ def test_site_match_ignores_scheme_and_trailing_slash(server, api_key):
     assert response.text == "valid"
 
 
-def test_revoked_key_is_refused_without_a_restart(server, api_key, keys_file):
-    """`keys revoke` from another process takes effect in a running server (the file is reloaded)."""
+@both_stores
+def test_revoked_key_is_refused_without_a_restart(server, api_key, store_location):
+    """`keys revoke` from another process takes effect in a running server (the store is reloaded)."""
     assert server.post("/1.1/verify-key", {"key": api_key, "blog": SITE}).text == "valid"
-    other = KeyStore(keys_file)
+    other = KeyStore(store_location)
     other.revoke(other.entries()[0].id)
+    other.close()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         response = server.post("/1.1/verify-key", {"key": api_key, "blog": SITE})
@@ -241,6 +245,7 @@ class Recorder:
         self.records.append((comment.content, spam, source, verdict.spam if verdict else None))
 
 
+@both_stores
 @pytest.mark.parametrize(("path", "spam"), [("/1.1/submit-spam", True), ("/1.1/submit-ham", False)])
 def test_submit_thanks_and_records_the_report(serve, api_key, key_store, path, spam):
     """submit-spam/ham answer with Akismet's thanks and record the report under the key's id."""
@@ -262,6 +267,7 @@ def test_test_submissions_are_not_recorded(serve, api_key):
     assert recorder.records == []
 
 
+@both_stores
 def test_usage_limit_counts_this_months_calls(server, api_key):
     """usage-limit reports the calls of this month against the key's limit (GET or POST)."""
     for fields in (HAM, SPAM, HAM):
@@ -273,6 +279,7 @@ def test_usage_limit_counts_this_months_calls(server, api_key):
     assert server.post("/1.2/usage-limit", {"api_key": api_key}).json()["usage"] == 3
 
 
+@both_stores
 def test_usage_limit_of_a_key_without_limit_says_none(key_store, serve):
     """A key made without --limit has limit "none"."""
     key, _ = key_store.add([SITE])
@@ -282,6 +289,7 @@ def test_usage_limit_of_a_key_without_limit_says_none(key_store, serve):
     }
 
 
+@both_stores
 def test_key_sites_reports_each_site_by_month(key_store, serve):
     """key-sites lists each site's calls, spam, ham and reports for the month, as JSON or CSV."""
     key, entry = key_store.add([SITE, "https://shop.example"])
@@ -340,6 +348,7 @@ def test_body_is_also_limited_while_reading():
     assert read_body(environ, 1000) == b"a=b"
 
 
+@both_stores
 def test_key_over_its_rate_gets_429_with_retry_after(serve, api_key, key_store):
     """The token bucket lets a burst through, then answers 429 with Retry-After, per key."""
     server = serve(rate_limit=0.01, burst=2)  # one token every 100 s
@@ -501,23 +510,28 @@ def test_http_1_0_client_gets_a_plain_answer(server, api_key):
     assert payload == b"true"
 
 
-def test_keys_added_at_the_same_time_are_all_kept(keys_file):
-    """Concurrent `keys add` runs do not lose each other's keys (the file is locked and replaced atomically)."""
+@both_stores
+def test_keys_added_at_the_same_time_are_all_kept(store_location):
+    """Concurrent `keys add` runs do not lose each other's keys (the file is locked and replaced atomically;
+    PostgreSQL's rows are inserted each in its own transaction)."""
     import threading
 
     made = []
 
     def add(n):
-        made.append(KeyStore(keys_file).add([f"https://site{n}.example"])[0])
+        store = KeyStore(store_location)
+        made.append(store.add([f"https://site{n}.example"])[0])
+        store.close()
 
     threads = [threading.Thread(target=add, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    store = KeyStore(keys_file)
+    store = KeyStore(store_location)
     assert len(store.entries()) == 8
     assert all(store.authenticate(key) is not None for key in made)
+    store.close()
 
 
 class ScoringModel:
