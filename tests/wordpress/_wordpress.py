@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+import _docblocks
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -215,12 +216,10 @@ class MariaDB:
 
 # --- the page's shell blocks -----------------------------------------------------------------
 
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.M | re.S)
-
-
 def page_blocks(path: Path = PAGE) -> list[tuple[str, str]]:
-    """The fenced code blocks of a Markdown page: (language, text), in order."""
-    return [(m.group(1), m.group(2)) for m in _FENCE.finditer(path.read_text(encoding="utf-8"))]
+    """The fenced code blocks of a Markdown page: (language, text), in order (the parser the docs
+    runner uses too, ``tests/_docblocks.py``)."""
+    return _docblocks.page_blocks(path)
 
 
 def classify(lang: str, text: str) -> str:
