@@ -226,8 +226,8 @@ def classify(lang: str, text: str) -> str:
     """What the end-to-end fixture does with a block of the WordPress page.
 
     ``settings``: the site owner's values (run first, then the test's own values over them);
-    ``install``: ``pip install`` (not run: it would fetch spamguard from PyPI; the test runs
-    the checkout); ``serve``: started in the background; ``config``: the PHP lines appended
+    ``install``: ``pip install`` (not run: the test runs the checkout it is part of; the docs
+    runner, tests/docs/, checks the line); ``serve``: started in the background; ``config``: the PHP lines appended
     to the WordPress configuration with the test's service address and key; ``check``: run
     once the owner's settings are saved; ``run``: run as it is, in page order.
     """
