@@ -35,10 +35,6 @@ BLOG_URL = "https://blog.example/"
 DEAD_PROXY = "http://127.0.0.1:9"  # the discard port: any request that tries to leave the machine fails at once
 COMMAND_TIMEOUT = 240.0
 SERVER_TIMEOUT = 90.0
-
-# --- running --------------------------------------------------------------------------------------------
-
-
 _DATA = Path(os.environ.get("SPAMGUARD_DATA_DIR") or REPO.parent / "shared" / "data")  # read before a session clears it
 
 
