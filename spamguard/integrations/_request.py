@@ -299,8 +299,12 @@ def comment_from_wsgi(
     data.update(fields)
     if extra:
         data["extra"] = extra
-    if data.get("content") is None:
-        names = "', '".join(form_fields.get("content", ()))
+    content = data.get("content")
+    if content is None or not str(content).strip():
+        candidates = form_fields.get("content", ())
+        if content is not None or any(name in form for name in candidates):
+            raise InvalidCommentError("content", "is empty: there is no text to judge")
+        names = "', '".join(candidates)
         raise InvalidCommentError("content", f"is missing: the form has none of the fields '{names}'")
     return Comment(**{key: value for key, value in data.items() if value is not None})
 

@@ -175,6 +175,20 @@ def test_invalid_input_comes_back_to_the_form(local_client: Any, blog_db: Path) 
     assert ">Hello</textarea>" in text
 
 
+@pytest.mark.parametrize("content", ["", "   \n  "])
+def test_an_empty_comment_comes_back_to_the_form(local_client: Any, blog_db: Path, content: str) -> None:
+    """A comment with no text (or only spaces) is refused next to the form, not published."""
+    page = local_client.get("/posts/1").get_data(as_text=True)
+    response = local_client.post(
+        "/posts/1/comments", data={"csrf_token": csrf_token(page), "author": "Ana", "content": content},
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    assert "Your comment was not sent: content: is empty" in response.get_data(as_text=True)
+    assert not blog_db.exists() or statuses(blog_db) == {}
+
+
 def test_with_a_key_akismet_decides_and_gets_the_request_data(akismet_client: tuple[Any, Any], blog_db: Path) -> None:
     """With SPAMGUARD_AKISMET_KEY set the blog asks Akismet, sending IP, headers and the honeypot."""
     client, server = akismet_client

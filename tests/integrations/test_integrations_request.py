@@ -224,6 +224,14 @@ def test_bad_visitor_input_is_an_error_naming_the_field() -> None:
         comment_from_wsgi(environ(), {"name": "Ana"})
 
 
+@pytest.mark.parametrize("form", [{"content": ""}, {"content": "   "}, {"comment": "\n\t "}, {"content": ["  "]}])
+def test_an_empty_or_blank_comment_is_an_error_saying_so(form: dict[str, object]) -> None:
+    """A comment form sent with nothing but spaces in its text is refused as empty (not judged and
+    published, and not reported as a form without the field)."""
+    with pytest.raises(InvalidCommentError, match=r"^content: is empty: there is no text to judge$"):
+        comment_from_wsgi(environ(), form)
+
+
 def test_a_urlencoded_body_is_read_and_put_back() -> None:
     """With no form given the WSGI body is parsed, and the app can still read it afterwards."""
     body = urlencode({"comment": "Hello there", "name": "Ana", "spamguard_hp": ""}).encode()

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+import _docblocks
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -215,20 +216,18 @@ class MariaDB:
 
 # --- the page's shell blocks -----------------------------------------------------------------
 
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.M | re.S)
-
-
 def page_blocks(path: Path = PAGE) -> list[tuple[str, str]]:
-    """The fenced code blocks of a Markdown page: (language, text), in order."""
-    return [(m.group(1), m.group(2)) for m in _FENCE.finditer(path.read_text(encoding="utf-8"))]
+    """The fenced code blocks of a Markdown page: (language, text), in order (the parser the docs
+    runner uses too, ``tests/_docblocks.py``)."""
+    return _docblocks.page_blocks(path)
 
 
 def classify(lang: str, text: str) -> str:
     """What the end-to-end fixture does with a block of the WordPress page.
 
     ``settings``: the site owner's values (run first, then the test's own values over them);
-    ``install``: ``pip install`` (not run: it would fetch spamguard from PyPI; the test runs
-    the checkout); ``serve``: started in the background; ``config``: the PHP lines appended
+    ``install``: ``pip install`` (not run: the test runs the checkout it is part of; the docs
+    runner, tests/docs/, checks the line); ``serve``: started in the background; ``config``: the PHP lines appended
     to the WordPress configuration with the test's service address and key; ``check``: run
     once the owner's settings are saved; ``run``: run as it is, in page order.
     """

@@ -39,8 +39,8 @@ def test_settings_block_names_every_value_the_commands_use():
 
 
 def test_install_line_names_the_extra_that_brings_the_server():
-    """The one command the test does not run (it would install spamguard from PyPI, not this
-    checkout) installs the `server` extra, and that extra brings waitress."""
+    """The one command the test does not run (the test runs the checkout it is part of; the docs
+    runner checks the line) installs the checkout with the `server` extra, which brings waitress."""
     (install,) = [text for lang, text in page_blocks(PAGE) if classify(lang, text) == "install"]
-    assert install.strip() == "python3 -m pip install 'spamguard[server]'"
+    assert install.strip() == "python3 -m pip install '.[server]'"
     assert any(r.startswith("waitress") and 'extra == "server"' in r for r in requires("spamguard") or [])
