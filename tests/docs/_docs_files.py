@@ -38,6 +38,7 @@ SAMPLE_FILES: dict[str, Callable[[Path], None]] = {
     "export.xml.gz": lambda p: _make_dump(p, 40, fmt="wxr"),
     "big.jsonl.gz": lambda p: _make_dump(p, 1200),  # three chunks: one alone would be judged in the parent
     "held-out.jsonl": lambda p: _make_dump(p, 60, seed=1),
+    "site-comments.jsonl": lambda p: _make_dump(p, 200, seed=2),
     "feedback.sqlite3": lambda p: fill_feedback(str(p), p.parent.parent / "scratch"),
 }
 """The files ``files NAME`` puts in the folder: synthetic dumps from benchmarks/make_dump.py
