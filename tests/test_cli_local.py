@@ -143,4 +143,4 @@ def test_help_has_an_example(command):
         [sys.executable, "-m", "spamguard", command, "-h"], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0
-    assert "example:" in proc.stdout and proc.stderr == ""
+    assert "examples:\n  spamguard " + command in proc.stdout and proc.stderr == ""

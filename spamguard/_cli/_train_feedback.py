@@ -12,15 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-FEEDBACK_EPILOG = """
-retrain from the feedback store (moderators' spam/ham decisions) plus base data:
-  spamguard train --feedback ~/.local/share/spamguard/feedback.sqlite3 ../shared/data/sms-spam \\
-      -o models/site/model.joblib
-or adapt the shipped model to the feedback alone:
-  spamguard train --feedback ~/.local/share/spamguard/feedback.sqlite3 --base-model default \\
-      -o models/site/model.joblib
-"""
-
 
 def add_feedback_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``--feedback`` options of ``spamguard train``."""

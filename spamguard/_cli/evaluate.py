@@ -9,12 +9,12 @@ from typing import Any
 
 from ..dumps import DumpFormatError
 from ._data import LabelledRecords, add_data_arguments, expand
+from ._help import HelpFormatter, examples
 
-EPILOG = """\
-example:
-  spamguard evaluate held-out.jsonl --json
-  spamguard evaluate ../shared/data/youtube-spam/Youtube04-Eminem.csv --model my-model.joblib
-"""
+EPILOG = examples(
+    "spamguard evaluate held-out.jsonl --json",
+    "spamguard evaluate ../shared/data/youtube-spam/Youtube04-Eminem.csv --model my-model.joblib",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
         "evaluate", help="measure the local model on labelled comment dumps",
         description="Score labelled dumps with a local model; print n, accuracy, precision, recall, F1, MCC, "
                     "ROC-AUC, the confusion matrix and a per-file breakdown.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG, formatter_class=HelpFormatter,
     )
     add_data_arguments(parser)
     parser.add_argument("--model", metavar="PATH", default=None,

@@ -13,6 +13,7 @@ from .. import _settings
 from ..errors import ConfigurationError
 from ..server import DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH, KeyStore, current_month
 from ._args import non_negative_int, whole_number
+from ._help import HelpFormatter
 
 _EPILOG = """\
 examples:
@@ -73,7 +74,7 @@ def register(subparsers: Any) -> None:
         help="manage the API keys of the self-hosted service (add, list, revoke)",
         description="Manage the API keys that `spamguard serve` accepts.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.set_defaults(handler=lambda args: _usage(parser))
     actions = parser.add_subparsers(dest="keys_command", metavar="ACTION")
@@ -81,7 +82,7 @@ def register(subparsers: Any) -> None:
     add = actions.add_parser(
         "add", help="create a key for one or more sites and print it",
         description="Create an API key for one or more sites, add it to the keys file, print it.",
-        epilog=_ADD_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_ADD_EPILOG, formatter_class=HelpFormatter,
     )
     _keys_file_option(add)
     add.add_argument("--site", action="append", required=True, metavar="URL",
@@ -97,7 +98,7 @@ def register(subparsers: Any) -> None:
     list_ = actions.add_parser(
         "list", help="list keys: ids, sites, this month's usage (never the keys)",
         description="List the keys: ids, status, this month's calls, limits and sites.",
-        epilog=_LIST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_LIST_EPILOG, formatter_class=HelpFormatter,
     )
     _keys_file_option(list_)
     list_.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
@@ -106,7 +107,7 @@ def register(subparsers: Any) -> None:
     revoke = actions.add_parser(
         "revoke", help="revoke a key by its id",
         description="Revoke a key: requests with it are refused from then on (the entry stays).",
-        epilog=_REVOKE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_REVOKE_EPILOG, formatter_class=HelpFormatter,
     )
     _keys_file_option(revoke)
     revoke.add_argument("id", help="the key's id, as `spamguard keys list` shows it (k_...)")

@@ -19,6 +19,7 @@ from ..notice import Service
 from ..policy import Policy
 from ..server import DEFAULT_KEY_FAILURES, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT, AccessLog, KeyStore, make_app
 from ._args import non_negative_int, positive_float, positive_int
+from ._help import HelpFormatter
 
 DEFAULT_CONNECTION_LIMIT = 1000
 """Connections open at once (waitress's own default, 100, let 101 idle connections lock everyone out)."""
@@ -38,7 +39,7 @@ examples:
 Then point any Akismet client at http://127.0.0.1:8080 instead of https://rest.akismet.com
 (WordPress: see examples/wordpress/README.md). Without --keys-file or --store (or
 SPAMGUARD_KEYS_FILE, SPAMGUARD_SERVER_STORE) the server refuses to start, unless --open says
-to accept any key. Several servers behind a load balancer share one --store postgresql://...:
+to accept any key. Several servers behind a load balancer share one --store postgresql://... and so
 the same keys (added or revoked anywhere, seen everywhere within a second), exact usage
 counts, and each key's rate limit across all of them (give them all the same --rate-limit).
 
@@ -59,7 +60,7 @@ def register(subparsers: Any) -> None:
         "WordPress plugin calls besides (get-subscription, get-stats, deactivate, activate,\n"
         "GET /1.1/test).",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8080,

@@ -10,18 +10,22 @@ from typing import Any
 from ..dumps import DumpFormatError
 from ._args import cut_off_or_auto, positive_float
 from ._data import add_data_arguments, expand
-from ._train_feedback import FEEDBACK_EPILOG, add_feedback_arguments, run_feedback
+from ._help import HelpFormatter, examples
+from ._train_feedback import add_feedback_arguments, run_feedback
 
-EPILOG = """\
-example:
-  # the default model, from the repository root with the data beside it
-  spamguard train ../shared/data/youtube-spam/*.csv ../shared/data/sms-spam/sms-dev.tsv \\
-      ../shared/data/tg-spam ../shared/data/instagram-scamspot/instagram-dev.jsonl \\
-      -o models/default/model.joblib --seed 0 --threshold 0.4
-
-adapt the shipped model to a site's moderated comments alone (no training corpus needed):
-  spamguard train site-comments.jsonl --base-model default -o site/model.joblib
-"""
+EPILOG = examples(
+    "spamguard train ../shared/data/youtube-spam/*.csv ../shared/data/sms-spam/sms-dev.tsv ../shared/data/tg-spam "
+    "../shared/data/instagram-scamspot/instagram-dev.jsonl -o models/default/model.joblib --seed 0 --threshold 0.4",
+    "spamguard train site-comments.jsonl --base-model default -o site/model.joblib",
+    "spamguard train --feedback ~/.local/share/spamguard/feedback.sqlite3 ../shared/data/sms-spam "
+    "-o models/site/model.joblib",
+    "spamguard train --feedback ~/.local/share/spamguard/feedback.sqlite3 --base-model default "
+    "-o models/site/model.joblib",
+    notes="The first makes the default model, from the repository root with the data beside it. The second "
+          "adapts the shipped model to a site's labelled comments alone (no training corpus needed). The last two "
+          "retrain from the feedback store (moderators' spam/ham decisions): with base data, or by adapting the "
+          "shipped model to the feedback alone.",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +34,7 @@ def register(subparsers: Any) -> None:
         "train", help="train the local model on labelled comment dumps",
         description="Train the local model on labelled dumps, or adapt a trained one to them (--base-model); "
                     "write the model file and its manifest; print cross-validated metrics.",
-        epilog=EPILOG + FEEDBACK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG, formatter_class=HelpFormatter,
     )
     add_data_arguments(parser, required=False)
     parser.add_argument("-o", "--output", required=True, metavar="PATH",
