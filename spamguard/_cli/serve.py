@@ -127,6 +127,60 @@ def _threshold(text: str) -> float | str:
     return value
 
 
+def _discard_threshold(args: argparse.Namespace) -> float | None:
+    """--discard-threshold, else SPAMGUARD_DISCARD_THRESHOLD, else the Policy's default (0.98); None is off."""
+    if args.discard_threshold is None:
+        return Policy.from_env().discard_threshold
+    return None if args.discard_threshold == "off" else float(args.discard_threshold)
+
+
+def _notice_service(args: argparse.Namespace) -> Service | str:
+    """What GET /notice names: the service run for the site (--notice-name) or the site itself."""
+    if args.notice_name is None:
+        return "local"
+    if args.privacy_url is None:
+        raise ConfigurationError(
+            "--notice-name needs --privacy-url: the notice names the service and links to its privacy page"
+        )
+    return Service(args.notice_name, args.privacy_url)
+
+
+def _trusted_proxies(args: argparse.Namespace) -> TrustedProxies:
+    """--trusted-proxies, else SPAMGUARD_TRUSTED_PROXIES."""
+    if args.trusted_proxies is None:
+        return TrustedProxies.from_env()
+    try:
+        return TrustedProxies.parse(args.trusted_proxies, where="--trusted-proxies")
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _listen(waitress: Any, app: Any, args: argparse.Namespace, connection_limit: int, proxies: TrustedProxies) -> Any:
+    """The waitress server on --host/--port; a port in use or refused is one ConfigurationError line."""
+    try:
+        return waitress.create_server(
+            app,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            ident="spamguard",
+            # waitress refuses far larger bodies itself; the app answers 413 with its own message
+            max_request_body_size=2 * args.max_body_bytes,
+            connection_limit=connection_limit,
+            channel_timeout=args.channel_timeout,
+            cleanup_interval=max(1.0, min(30.0, args.channel_timeout / 2)),
+            asyncore_use_poll=True,  # select() cannot watch more than 1024 connections
+            # the app believes X-Forwarded-For from its trusted proxies only; waitress must pass it on
+            clear_untrusted_proxy_headers=not proxies.networks,
+        )
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+            + (" (another program, perhaps another spamguard serve, uses that port; choose another with --port)"
+               if exc.errno == errno.EADDRINUSE else "")
+        ) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         import waitress
@@ -149,22 +203,9 @@ def _serve(args: argparse.Namespace) -> int:
     if args.open and not _is_loopback(args.host):
         _log.warning("--open on %s: anyone who can reach this address can use the service", args.host)
 
-    if args.discard_threshold is None:
-        discard_threshold = Policy.from_env().discard_threshold  # SPAMGUARD_DISCARD_THRESHOLD, else 0.98
-    else:
-        discard_threshold = None if args.discard_threshold == "off" else float(args.discard_threshold)
-    if args.notice_name is not None and args.privacy_url is None:
-        raise ConfigurationError(
-            "--notice-name needs --privacy-url: the notice names the service and links to its privacy page"
-        )
-    notice = Service(args.notice_name, args.privacy_url) if args.notice_name is not None else "local"
-    if args.trusted_proxies is None:
-        proxies = TrustedProxies.from_env()
-    else:
-        try:
-            proxies = TrustedProxies.parse(args.trusted_proxies, where="--trusted-proxies")
-        except ValueError as exc:
-            raise ConfigurationError(str(exc)) from None
+    discard_threshold = _discard_threshold(args)
+    notice = _notice_service(args)
+    proxies = _trusted_proxies(args)
     classifier = None
     if args.model:
         from .. import LocalModel
@@ -195,28 +236,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         cleanup.callback(app.close)
         connection_limit = _allow_open_files(args.connection_limit)
-        try:
-            server = waitress.create_server(
-                app,
-                host=args.host,
-                port=args.port,
-                threads=args.threads,
-                ident="spamguard",
-                # waitress refuses far larger bodies itself; the app answers 413 with its own message
-                max_request_body_size=2 * args.max_body_bytes,
-                connection_limit=connection_limit,
-                channel_timeout=args.channel_timeout,
-                cleanup_interval=max(1.0, min(30.0, args.channel_timeout / 2)),
-                asyncore_use_poll=True,  # select() cannot watch more than 1024 connections
-                # the app believes X-Forwarded-For from its trusted proxies only; waitress must pass it on
-                clear_untrusted_proxy_headers=not proxies.networks,
-            )
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-                + (" (another program, perhaps another spamguard serve, uses that port; choose another with --port)"
-                   if exc.errno == errno.EADDRINUSE else "")
-            ) from None
+        server = _listen(waitress, app, args, connection_limit, proxies)
         host = getattr(server, "effective_host", args.host)
         port = getattr(server, "effective_port", args.port)
         if not _log.isEnabledFor(logging.DEBUG):

@@ -816,19 +816,7 @@ def make_app(
     by the site's owner does) or a :class:`spamguard.notice.Service` naming whoever runs
     this service for the site; ``privacy_url`` is the page the notice links to.
     """
-    if keys is None and not allow_any_key:
-        raise ConfigurationError(
-            "the server needs API keys: pass keys=KeyStore(path) (create keys with `spamguard keys add`), "
-            "or allow_any_key=True to accept any key"
-        )
-    if keys is not None and allow_any_key:
-        raise ConfigurationError("give keys or allow_any_key=True, not both")
-    if discard_threshold is not None and not 0.0 < discard_threshold <= 1.0:
-        raise ConfigurationError(f"discard_threshold must be in (0, 1] or None (off), got {discard_threshold!r}")
-    if max_body_bytes <= 0:
-        raise ConfigurationError(f"max_body_bytes must be positive, got {max_body_bytes!r}")
-    if max_content_chars is not None and max_content_chars <= 0:
-        raise ConfigurationError(f"max_content_chars must be positive, got {max_content_chars!r}")
+    _check_settings(keys, allow_any_key, discard_threshold, max_body_bytes, max_content_chars)
     try:
         disclosure("en", service=notice_service, privacy_url=privacy_url, display="display")
     except InvalidNoticeSettingError as exc:
@@ -838,33 +826,14 @@ def make_app(
     except ValueError as exc:
         raise ConfigurationError(f"trusted_proxies: {exc}") from None
     store = keys if isinstance(keys, KeyStore) or keys is None else KeyStore(keys)
-    limiter = None
-    if rate_limit is not None:
-        try:
-            limiter = store.rate_limiter(rate_limit, burst) if store is not None else RateLimiter(rate_limit, burst)
-        except ValueError as exc:
-            raise ConfigurationError(f"rate limit: {exc}") from None
-    failures = None
-    if key_failures is not None:
-        try:
-            failures = store.key_failures(key_failures) if store is not None else KeyFailures(key_failures)
-        except ValueError as exc:
-            raise ConfigurationError(f"key_failures: {exc}") from None
+    limiter, failures = _limits(store, rate_limit, burst, key_failures)
     if classifier is None:
         from .. import LocalModel  # the local model ships with spamguard
 
         classifier = LocalModel.load()
-    recorder: FeedbackRecorder | None
-    if isinstance(feedback, (str, os.PathLike)):
-        from .. import FeedbackStore
-
-        recorder = FeedbackStore(feedback)
-    else:
-        recorder = feedback
+    recorder = _recorder(feedback)
     if usage is None:
         usage = store.open_usage() if store is not None else UsageStore(None)
-    if recorder is None:
-        _log.warning("no feedback store: submit-spam and submit-ham are acknowledged and counted but not stored")
     if access_log is not None and not isinstance(access_log, AccessLog):
         access_log = AccessLog(access_log)
     assert classifier is not None
@@ -887,3 +856,50 @@ def make_app(
     if isinstance(feedback, (str, os.PathLike)):
         app._own_feedback = recorder
     return app
+
+
+def _check_settings(keys: Any, allow_any_key: bool, discard_threshold: float | None, max_body_bytes: int,
+                    max_content_chars: int | None) -> None:
+    """make_app's plain settings, each refused with a ConfigurationError that says what would do."""
+    if keys is None and not allow_any_key:
+        raise ConfigurationError(
+            "the server needs API keys: pass keys=KeyStore(path) (create keys with `spamguard keys add`), "
+            "or allow_any_key=True to accept any key"
+        )
+    if keys is not None and allow_any_key:
+        raise ConfigurationError("give keys or allow_any_key=True, not both")
+    if discard_threshold is not None and not 0.0 < discard_threshold <= 1.0:
+        raise ConfigurationError(f"discard_threshold must be in (0, 1] or None (off), got {discard_threshold!r}")
+    if max_body_bytes <= 0:
+        raise ConfigurationError(f"max_body_bytes must be positive, got {max_body_bytes!r}")
+    if max_content_chars is not None and max_content_chars <= 0:
+        raise ConfigurationError(f"max_content_chars must be positive, got {max_content_chars!r}")
+
+
+def _limits(store: KeyStore | None, rate_limit: float | None, burst: float | None,
+            key_failures: int | None) -> tuple[Any, Any]:
+    """The rate limiter and the failed-key limit: the key store's (shared by every server on a
+    PostgreSQL store), or this process's own in open mode; ``None`` for one that is off."""
+    limiter = failures = None
+    if rate_limit is not None:
+        try:
+            limiter = store.rate_limiter(rate_limit, burst) if store is not None else RateLimiter(rate_limit, burst)
+        except ValueError as exc:
+            raise ConfigurationError(f"rate limit: {exc}") from None
+    if key_failures is not None:
+        try:
+            failures = store.key_failures(key_failures) if store is not None else KeyFailures(key_failures)
+        except ValueError as exc:
+            raise ConfigurationError(f"key_failures: {exc}") from None
+    return limiter, failures
+
+
+def _recorder(feedback: FeedbackRecorder | str | os.PathLike[str] | None) -> FeedbackRecorder | None:
+    """Where submit-spam and submit-ham are recorded: a FeedbackStore opened from a path or URL, or as given."""
+    if isinstance(feedback, (str, os.PathLike)):
+        from .. import FeedbackStore
+
+        return FeedbackStore(feedback)
+    if feedback is None:
+        _log.warning("no feedback store: submit-spam and submit-ham are acknowledged and counted but not stored")
+    return feedback
