@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from ._cli._help import ArgumentParser, HelpFormatter, SubcommandParser, examples
+from ._spelling import command_line
 from .errors import SpamGuardError
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_SPAM"]
@@ -84,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(handler(args))
+        with command_line():  # library messages name the flags the user typed, not Python arguments
+            return int(handler(args))
     except SpamGuardError as exc:
         print(f"spamguard: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

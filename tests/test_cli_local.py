@@ -130,6 +130,43 @@ def test_evaluate_tampered_model_fails_cleanly(data, tmp_path, capsys):
     assert "does not match its manifest" in err and "Traceback" not in err
 
 
+def test_train_on_a_handful_of_rows_says_the_model_is_close_to_guessing(tmp_path):
+    """Two rows make a model (exit 0), but not without a word: stderr says how few, and what to do instead."""
+    path = tmp_path / "two.jsonl"
+    path.write_text('{"content": "buy pills now", "label": "spam"}\n{"content": "nice post", "label": "ham"}\n')
+    proc = subprocess.run(  # noqa: S603 - our own interpreter running our own package
+        [sys.executable, "-m", "spamguard", "train", str(path), "-o", str(tmp_path / "m.joblib")],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0 and (tmp_path / "m.joblib").exists()
+    assert "only 2 labelled comment(s) to learn from (1 spam, 1 ham)" in proc.stderr
+    assert "--base-model default" in proc.stderr and "base_model=" not in proc.stderr
+    assert "no cross-validated figures were measured" in proc.stderr
+
+
+def test_evaluate_on_one_class_says_which_figures_are_undefined(tmp_path, capsys):
+    """Only spam in the data, none caught: precision, MCC and ROC-AUC are undefined (n/a, null), not 0."""
+    path = tmp_path / "spam.tsv"
+    path.write_text("spam\tI like this song\nspam\tThanks for the video\n")
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "precision n/a  recall 0.0000" in out
+    assert "(the data holds only spam: MCC and ROC-AUC are undefined; nothing was judged spam: " \
+           "precision is undefined)" in out
+    assert main(["evaluate", str(path), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert (figures["precision"], figures["recall"], figures["f1"], figures["roc_auc"]) == (None, 0.0, 0.0, None)
+
+
+def test_evaluate_on_unlabelled_data_says_evaluating_needs_labels(tmp_path, capsys):
+    """The message is about evaluating, not training."""
+    path = tmp_path / "unlabelled.jsonl"
+    path.write_text('{"content": "hello"}\n')
+    assert main(["evaluate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "unlabelled.jsonl:1: the record has no label; evaluating needs spam or ham" in err
+
+
 def test_evaluate_unreadable_file_fails(tmp_path, capsys):
     """A missing data file: exit 1 with its name."""
     assert main(["evaluate", str(tmp_path / "nope.jsonl")]) == 1

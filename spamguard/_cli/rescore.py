@@ -7,7 +7,6 @@ import json
 import sys
 from typing import Any
 
-from .._spelling import command_line
 from ..batch import BACKENDS, rescore
 from ..errors import InvalidOptionError
 from ._args import non_negative_int, positive_float, positive_int
@@ -80,14 +79,13 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        with command_line():  # messages name --resume, --format, ..., not Python arguments
-            summary = rescore(
-                args.input, args.output, format=args.format, output_format=args.output_format, backend=args.backend,
-                model=args.model, resume=args.resume, workers=args.workers, executor=args.executor,
-                dask_scheduler=args.dask_scheduler, rejects=args.rejects, max_rejects=args.max_rejects,
-                only_changed=args.only_changed, rate=args.rate, chunk_size=args.chunk_size,
-                progress=False if args.no_progress else None,
-            )
+        summary = rescore(
+            args.input, args.output, format=args.format, output_format=args.output_format, backend=args.backend,
+            model=args.model, resume=args.resume, workers=args.workers, executor=args.executor,
+            dask_scheduler=args.dask_scheduler, rejects=args.rejects, max_rejects=args.max_rejects,
+            only_changed=args.only_changed, rate=args.rate, chunk_size=args.chunk_size,
+            progress=False if args.no_progress else None,
+        )
     except InvalidOptionError as exc:  # options that cannot work together; other errors are not usage errors
         print(f"spamguard rescore: error: {exc}", file=sys.stderr)
         return 2

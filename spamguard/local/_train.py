@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections import Counter
@@ -21,11 +22,17 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from .._spelling import option
 from ..comment import Comment
 from ..dumps import Record, Reject
 from ._estimator import SpamClassifier
 from ._files import sha256_file
 from ._model import LocalModel, default_model_path
+
+log = logging.getLogger("spamguard.local")
+
+#: Below this many labelled comments of either class, a model trained from scratch is close to guessing.
+FEW_PER_CLASS = 20
 
 __all__ = [
     "TrainedFiles",
@@ -44,7 +51,9 @@ __all__ = [
 class TrainingReport:
     """What training did: rows used, per-source counts, cross-validated and held-out metrics.
 
-    ``base_model`` names the model that was adapted (None: trained from scratch).
+    ``base_model`` names the model that was adapted (None: trained from scratch). ``warnings``
+    says what makes the model doubtful (too little data, no cross-validation); they are also
+    logged on the ``spamguard.local`` logger, which ``spamguard train`` shows on stderr.
     """
 
     n: int
@@ -57,6 +66,7 @@ class TrainingReport:
     calibration: tuple[float, float]
     seed: int
     base_model: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -67,7 +77,9 @@ def metrics(labels: Sequence[bool] | np.ndarray, scores: Sequence[float] | np.nd
             threshold: float = 0.5) -> dict[str, Any]:
     """n, accuracy, precision, recall, F1, MCC, ROC-AUC and the confusion matrix of scores against labels.
 
-    ROC-AUC is ``None`` when only one class is present (it is undefined then).
+    A figure that would divide by zero is ``None`` (undefined), not 0: precision when nothing
+    was judged spam, recall when the labels hold no spam, F1 when neither holds any, MCC and
+    ROC-AUC when only one class is present.
     """
     y = np.asarray(labels, dtype=bool)
     p = np.asarray(scores, dtype=np.float64)
@@ -81,9 +93,10 @@ def metrics(labels: Sequence[bool] | np.ndarray, scores: Sequence[float] | np.nd
     return {
         "n": n,
         "accuracy": float(accuracy_score(y, pred)),
-        "precision": float(precision_score(y, pred, zero_division=0.0)),
-        "recall": float(recall_score(y, pred, zero_division=0.0)),
-        "f1": float(f1_score(y, pred, zero_division=0.0)),
+        # undefined (None) where it would divide by zero: nothing judged spam, no spam in the data
+        "precision": float(precision_score(y, pred, zero_division=0.0)) if tp + fp else None,
+        "recall": float(recall_score(y, pred, zero_division=0.0)) if tp + fn else None,
+        "f1": float(f1_score(y, pred, zero_division=0.0)) if tp + fp + fn else None,
         "mcc": float(matthews_corrcoef(y, pred)) if both else None,
         "roc_auc": float(roc_auc_score(y, p)) if both else None,
         "confusion": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
@@ -100,19 +113,36 @@ def format_metrics(m: dict[str, Any] | None, *, indent: str = "  ") -> str:
         return "n/a" if value is None else f"{value:.4f}"
 
     c = m["confusion"]
-    return (
+    text = (
         f"{indent}n {m['n']:,}  accuracy {f(m['accuracy'])}  precision {f(m['precision'])}  recall {f(m['recall'])}\n"
         f"{indent}f1 {f(m['f1'])}  mcc {f(m['mcc'])}  roc_auc {f(m['roc_auc'])}\n"
         f"{indent}confusion: tn {c['tn']}  fp {c['fp']}  fn {c['fn']}  tp {c['tp']}"
     )
+    why = _undefined(m)
+    return f"{text}\n{indent}({why})" if why else text
 
 
-def _labelled(records: Iterable[Record]) -> tuple[list[Comment], np.ndarray, list[str]]:
+def _undefined(m: dict[str, Any]) -> str:
+    """Why the figures shown as n/a are undefined, in words (empty when all are defined)."""
+    if not m["n"]:
+        return ""
+    c = m["confusion"]
+    spam, ham = c["tp"] + c["fn"], c["tn"] + c["fp"]
+    notes = []
+    if not spam or not ham:
+        notes.append(f"the data holds only {'ham' if not spam else 'spam'}: MCC and ROC-AUC are undefined"
+                     + (", and so are recall" + (" and F1" if m["f1"] is None else "") if not spam else ""))
+    if m["precision"] is None:
+        notes.append("nothing was judged spam: precision is undefined")
+    return "; ".join(notes)
+
+
+def _labelled(records: Iterable[Record], purpose: str = "training") -> tuple[list[Comment], np.ndarray, list[str]]:
     comments, labels, sources = [], [], []
     for record in records:
         if record.label is None:
             raise ValueError(
-                f"{record.source or 'input'}:{record.line}: the record has no label; training needs spam or ham "
+                f"{record.source or 'input'}:{record.line}: the record has no label; {purpose} needs spam or ham "
                 "for every comment"
             )
         comments.append(record.comment)
@@ -271,13 +301,33 @@ def train(
     test_metrics = None
     if test_index is not None:
         test_metrics = metrics(y[test_index], model.scores([comments[i] for i in test_index]), model.threshold)
+    doubts = _doubts(y_train, from_scratch=base_model is None, cv=cv, cv_measured=fitted.cv_metrics is not None)
+    for doubt in doubts:
+        log.warning("%s", doubt)
     report = TrainingReport(
         n=len(y_train), n_spam=int(y_train.sum()), sources=_per_source(sources, y), cv_folds=fitted.folds,
         cv_metrics=fitted.cv_metrics, test_metrics=test_metrics, threshold=model.threshold,
         calibration=model.calibration, seed=seed,
-        base_model=None if base_model is None else _describe(base_model),
+        base_model=None if base_model is None else _describe(base_model), warnings=doubts,
     )
     return model, report
+
+
+def _doubts(y: np.ndarray, *, from_scratch: bool, cv: int, cv_measured: bool) -> tuple[str, ...]:
+    """What makes a freshly trained model doubtful, in words a user can act on."""
+    n_spam = int(y.sum())
+    n_ham = len(y) - n_spam
+    doubts = []
+    if from_scratch and min(n_spam, n_ham) < FEW_PER_CLASS:
+        doubts.append(
+            f"only {len(y)} labelled comment(s) to learn from ({n_spam} spam, {n_ham} ham): a model trained from "
+            f"scratch on fewer than {FEW_PER_CLASS} of each is close to guessing; label a few hundred of each, or "
+            f"adapt the shipped model to them ({option('base_model', 'default')})"
+        )
+    if cv and not cv_measured:
+        doubts.append("too few of each class for cross-validation: no cross-validated figures were measured, and "
+                      "the cut-off was not chosen from data")
+    return tuple(doubts)
 
 
 def _describe(base_model: LocalModel | str | os.PathLike[str]) -> str:
@@ -309,7 +359,7 @@ def _clone(estimator: SpamClassifier) -> SpamClassifier:
 
 def evaluate(model: LocalModel, records: Iterable[Record]) -> dict[str, Any]:
     """Score labelled records with ``model``: overall metrics plus a ``files`` breakdown by source."""
-    comments, y, sources = _labelled(records)
+    comments, y, sources = _labelled(records, "evaluating")
     scores = model.scores(comments) if comments else np.zeros(0)
     result = metrics(y, scores, model.threshold)
     files = {}
