@@ -57,6 +57,23 @@ def test_default_model_compiled_scorer_agrees_with_its_pipeline():
     np.testing.assert_allclose(compiled, pipeline, rtol=0, atol=1e-9)
 
 
+def test_one_comment_alone_scores_as_it_does_in_a_batch():
+    """check() takes plain-Python paths for one comment (words, concepts, character counts):
+    the shipped model gives it the very score it gets in a batch."""
+    model = LocalModel.load()
+    comments = VARIED + [
+        Comment(content="Great video, thanks", author="Cheap Viagra Online Pharmacy"),
+        Comment(content="earn $500 daily with bitcoin trading, contact @coach_anna on telegram"),
+        Comment(content="Ünïcödé ÀÉÎ 123 000 0000000 gewinnen Sie jetzt", author="Müller"),
+        Comment(content="14"),
+        Comment(content=" ".join(["recovery expert helped me"] * 30)),  # more words than the Python path takes
+    ]
+    batch, _ = model._scorer.decision(comments)
+    alone = np.array([model._scorer.decision([c])[0][0] for c in comments])
+    np.testing.assert_array_equal(alone, batch)
+    assert [model.check(c).score for c in comments] == model.scores(comments).tolist()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(max_size=300), min_size=1, max_size=8))
 def test_agreement_on_arbitrary_text(model, texts):

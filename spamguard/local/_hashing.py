@@ -108,6 +108,7 @@ del _BMP
 
 SMALL_BATCH = 2
 """Batches this small take plain-Python paths where numpy's per-call cost would dominate (same results)."""
+_FEW_WORDS = 60  # words up to which a small batch's word n-grams are hashed in plain Python
 
 
 @functools.cache
@@ -117,6 +118,34 @@ def _word_pattern() -> re.Pattern[str]:
     starts, ends = edges[::2].tolist(), edges[1::2].tolist()
     ranges = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b - 1))}" for a, b in zip(starts, ends, strict=True))
     return re.compile(f"[{ranges}]+")
+
+
+def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """P**i and P**-i modulo 2**64 for i < ``size``, read only."""
+    tables = []
+    with np.errstate(over="ignore"):
+        for base in (_P, _P_INV):
+            steps = np.full(size, base, dtype=np.uint64)
+            steps[0] = 1
+            table = np.cumprod(steps, dtype=np.uint64)
+            table.flags.writeable = False
+            tables.append(table)
+    return tables[0], tables[1]
+
+
+_POWERS = _power_tables(1 << 16)
+_KEPT_POWERS = 1 << 21  # tables up to this long are kept (2 x 16 MiB); longer ones are made per batch
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_power_tables` of at least ``n``: kept between batches, grown by doubling."""
+    global _POWERS
+    if _POWERS[0].shape[0] < n:
+        size = max(n, 2 * _POWERS[0].shape[0])
+        if size > _KEPT_POWERS:
+            return _power_tables(n)
+        _POWERS = _power_tables(size)
+    return _POWERS
 
 
 def _salt(size: int) -> np.uint64:
@@ -196,18 +225,16 @@ class TextBatch:
         self.doc = self.seps[:-1]  # the text each position belongs to (separators: the one before)
         with np.errstate(over="ignore"):
             n = codes.shape[0]
-            inv = np.full(n, _P_INV, dtype=np.uint64)
-            inv[0] = 1
-            pw = np.full(n, _P, dtype=np.uint64)
-            pw[0] = 1
-            self.pw = np.cumprod(pw, dtype=np.uint64)
-            g = np.cumsum(codes.astype(np.uint64) * np.cumprod(inv, dtype=np.uint64), dtype=np.uint64)
+            powers, inverses = _powers(n)
+            self.pw = powers[:n]
+            g = np.cumsum(codes.astype(np.uint64) * inverses[:n], dtype=np.uint64)
         self.g = np.concatenate((np.zeros(1, dtype=np.uint64), g))
         self._words: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._starts: np.ndarray | None = None
         self._ngrams: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._runs: dict[int, np.ndarray] = {}
         self._ends: list[int] | None = None
+        self._word_strings: list[list[str]] | None = None
 
     @property
     def joined(self) -> str:
@@ -280,6 +307,8 @@ class TextBatch:
 
     def word_ngrams(self, ngram_range: tuple[int, int], bits: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every word n-gram occurrence inside one text."""
+        if self.n <= SMALL_BATCH and sum(map(len, self.word_strings())) <= _FEW_WORDS:
+            return self._word_ngrams_small(ngram_range, bits)
         rows, cols = [], []
         for size in range(ngram_range[0], ngram_range[1] + 1):
             h, doc = self.ngram_hashes(size)
@@ -287,9 +316,26 @@ class TextBatch:
             cols.append(_column(h, size, bits))
         return _concat(rows), _concat(cols)
 
+    def _word_ngrams_small(self, ngram_range: tuple[int, int], bits: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`word_ngrams` in plain Python (the same rows and columns, in the same order)."""
+        hashes = [[_hash_str(word) ^ _WORD_SALT for word in words] for words in self.word_strings()]
+        rows: list[int] = []
+        cols: list[int] = []
+        for size in range(ngram_range[0], ngram_range[1] + 1):
+            for row, text_hashes in enumerate(hashes):
+                for start in range(len(text_hashes) - size + 1):
+                    h = text_hashes[start]
+                    for following in text_hashes[start + 1:start + size]:
+                        h = (h * _BIGRAM + following) & _MASK
+                    rows.append(row)
+                    cols.append(_column_int(h, size, bits))
+        return np.array(rows, dtype=np.intp), np.array(cols, dtype=np.intp)
+
     def word_strings(self) -> list[list[str]]:
         """The words of :meth:`words` as strings, text by text (for small batches, where Python is quicker)."""
-        return [_word_pattern().findall(self.text(i)) for i in range(self.n)]
+        if self._word_strings is None:
+            self._word_strings = [_word_pattern().findall(self.text(i)) for i in range(self.n)]
+        return self._word_strings
 
     def repetition(self) -> np.ndarray:
         """Per text: 1 - distinct words / words (0 for texts under 3 words)."""

@@ -16,6 +16,8 @@ operations per batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ._hashing import _BIGRAM, _MASK, _SPREAD, _WORD_SALT, SMALL_BATCH, TextBatch, _hash_str, normalize_text
@@ -196,26 +198,36 @@ def matched_entries(words: list[str]) -> dict[str, list[str]]:
         for k in _STEM_LENGTHS:
             if len(word) >= k and word[:k] in _STEMS_OF:
                 found.setdefault(_STEMS_OF[word[:k]], []).append(word)
+        if word not in _PHRASE_STARTS:
+            continue
         for size in range(2, _LONGEST + 1):
             phrase = " ".join(words[i:i + size])
             if i + size <= len(words) and phrase in _WHOLE:
                 found.setdefault(_WHOLE[phrase], []).append(phrase)
     return found
+
+
+_PHRASE_STARTS = frozenset(entry.split(" ")[0] for entry in _WHOLE if " " in entry)
 _STEMS = np.array(_STEM_LENGTHS, dtype=np.intp)
 _FILTER_SHIFT = np.uint64(64 - 16)
 _FILTER = np.zeros(1 << 16, dtype=bool)  # a first, cheap look-up that rules out nearly every word
 _FILTER[(_KEYS * np.uint64(_SPREAD)) >> _FILTER_SHIFT] = True
 
 
+def concept_counts_of_words(texts_words: Sequence[list[str]]) -> np.ndarray:
+    """:func:`concept_counts` of texts given as their normalised words (plain Python, for a text or two)."""
+    counts = np.zeros((len(texts_words), len(CONCEPTS)))
+    for i, words in enumerate(texts_words):
+        for concept, found in matched_entries(words).items():
+            counts[i, _INDEX[concept]] = len(found)
+    return counts
+
+
 def concept_counts(batch: TextBatch) -> np.ndarray:
     """How many entries of each concept (columns in :data:`CONCEPTS` order) each text holds."""
     n_concepts = len(CONCEPTS)
     if batch.n <= SMALL_BATCH:
-        counts = np.zeros((batch.n, n_concepts))
-        for i, words in enumerate(batch.word_strings()):
-            for concept, found in matched_entries(words).items():
-                counts[i, _INDEX[concept]] = len(found)
-        return counts
+        return concept_counts_of_words(batch.word_strings())
     word_hash, word_doc, word_len = batch.words()
     if not word_hash.shape[0]:
         return np.zeros((batch.n, n_concepts))

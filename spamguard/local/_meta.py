@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from ..comment import Comment
-from ._hashing import _ALPHA, _UPPER, TextBatch, _classes, _code_array
-from ._lexicon import CONCEPTS, concept_counts
+from ._hashing import _ALPHA, _UPPER, SMALL_BATCH, TextBatch, _classes, _code_array, _word_pattern, normalize_text
+from ._lexicon import CONCEPTS, concept_counts, concept_counts_of_words
 from ._normalize import clean_texts
 
 __all__ = [
@@ -264,15 +264,13 @@ def _text_columns(p: Prepared, out: np.ndarray) -> None:
     counts[:, 4:-1] = concept_counts(batch)
     authors = [c.author or "" for c in p.comments]
     if any(authors):  # the author name's words count as the text's: bots put their pitch in the name
-        counts[:, 4:-1] += concept_counts(TextBatch(authors))
+        if n <= SMALL_BATCH:
+            counts[:, 4:-1] += concept_counts_of_words([_word_pattern().findall(normalize_text(a)) for a in authors])
+        else:
+            counts[:, 4:-1] += concept_counts(TextBatch(authors))
     counts[:, -1] = p.disguised
     out[:, _COUNTED] = np.log1p(counts)
-    raw = _code_array(p.texts)
-    where = np.concatenate(([0], np.cumsum(raw == 0)))[:-1]
-    letters = np.bincount(where, weights=_classes(raw, _ALPHA), minlength=n + 1)[:n]
-    upper = np.bincount(where, weights=_classes(raw, _UPPER), minlength=n + 1)[:n]
-    digits = np.bincount(doc, weights=batch.codes == _ZERO, minlength=n + 1)[:n]
-    length = np.bincount(where, minlength=n + 1)[:n] - 1.0  # minus the separator
+    letters, upper, digits, length = _character_counts(p)
     out[:, col["uppercase_ratio"]] = np.where(letters >= 5, upper / np.maximum(letters, 1), 0.0)
     out[:, col["repetition_ratio"]] = batch.repetition()
     # Length up to 200 characters: past that a comment is not more likely spam for being longer (error
@@ -282,6 +280,26 @@ def _text_columns(p: Prepared, out: np.ndarray) -> None:
     out[:, col["no_letters"]] = (letters == 0) & (length > 0)
 
 
+def _character_counts(p: Prepared) -> tuple[np.ndarray, ...]:
+    """Per text: letters and capital letters (in the BMP) and characters of the cleaned text, and
+    digits of the normalised one."""
+    n, batch = len(p.texts), p.batch
+    if n <= SMALL_BATCH and all(not text or max(text) <= _LAST_BMP for text in p.texts):
+        # A text or two: str methods beat numpy's cost per call (the same counts).
+        return (np.array([float(sum(map(str.isalpha, text))) for text in p.texts]),
+                np.array([float(sum(map(str.isupper, text))) for text in p.texts]),
+                np.array([float(batch.text(i).count("0")) for i in range(n)]),
+                np.array([float(len(text)) for text in p.texts]))
+    raw = _code_array(p.texts)
+    where = np.concatenate(([0], np.cumsum(raw == 0)))[:-1]
+    letters = np.bincount(where, weights=_classes(raw, _ALPHA), minlength=n + 1)[:n]
+    upper = np.bincount(where, weights=_classes(raw, _UPPER), minlength=n + 1)[:n]
+    digits = np.bincount(batch.doc, weights=batch.codes == _ZERO, minlength=n + 1)[:n]
+    length = np.bincount(where, minlength=n + 1)[:n] - 1.0  # minus the separator
+    return letters, upper, digits, length
+
+
+_LAST_BMP = "\uffff"
 _ZERO = ord("0")
 _LONG = 200
 _COUNTED = [_COLUMN[name] for name in ("handles", "hashtags", "phone_numbers", "money_amounts")] + _CONCEPT_COLUMNS + [

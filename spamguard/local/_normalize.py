@@ -129,6 +129,7 @@ def _fold_tables() -> tuple[dict[int, str], ...]:
     return tuple(tables)
 
 
+@functools.lru_cache(maxsize=4096)  # the same few mixed words recur (e.g. "\\nВ" exported as "nВ")
 def _fold_word(word: str, preferred: tuple[int, ...]) -> str | None:
     """A word that mixes Latin, Cyrillic and Greek letters as a disguise, folded into one script; else None.
 

@@ -25,6 +25,9 @@ from ._meta import META_FEATURES, SHORTENERS, meta_matrix, prepare, without_link
 
 __all__ = ["CompiledScorer"]
 
+_FEW = 200  # n-gram occurrences up to which plain Python groups them faster than numpy
+# 1 + ln(count) for counts 1..64, as numpy computes it (the table _sublinear indexes).
+_TF = (1.0 + np.log(np.arange(1, 65, dtype=np.float64))).tolist()
 _REASON_MIN = 0.25  # log-odds a feature must move the score by to be named
 _MAX_REASONS = 4
 _NUMBER = re.compile(r"\b0+\b")
@@ -114,6 +117,8 @@ class CompiledScorer:
 
         ``pair`` holds ``idf2`` and ``w`` as its two columns.
         """
+        if self.sublinear and rows.shape[0] <= _FEW:
+            return self._sublinear_few(rows, cols, pair, n)
         if self.sublinear:
             key_type = _key_type(n, self.bits)
             keys = (rows.astype(key_type) << key_type(self.bits)) | cols.astype(key_type)
@@ -147,6 +152,27 @@ class CompiledScorer:
         norms = np.sqrt(np.bincount(rows, weights=tf * both[:, 0], minlength=n))
         norms[norms == 0.0] = 1.0
         return np.bincount(rows, weights=tf * both[:, 1], minlength=n) / norms, norms
+
+    def _sublinear_few(self, rows: np.ndarray, cols: np.ndarray, pair: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+        """:meth:`_sublinear` for a few occurrences (one comment's words), in plain Python.
+
+        The same floating-point operations in the same order (distinct (text, column) pairs
+        ascending, tf from the same table), so the same results to the last bit, without
+        numpy's cost per call.
+        """
+        counts: dict[tuple[int, int], int] = {}
+        for key in zip(rows.tolist(), cols.tolist()):
+            counts[key] = counts.get(key, 0) + 1
+        squares = [0.0] * n
+        dots = [0.0] * n
+        for (row, col), count in sorted(counts.items()):
+            tf = _TF[count - 1] if count <= len(_TF) else 1.0 + float(np.log(float(count)))
+            idf2, w = pair[col].tolist()
+            squares[row] += tf * idf2
+            dots[row] += tf * w
+        norms = np.sqrt(np.array(squares))
+        norms[norms == 0.0] = 1.0
+        return np.array(dots) / norms, norms
 
     def _char_part(self, batch: TextBatch, n: int) -> np.ndarray:
         """The character n-grams' share of the log-odds (what :meth:`_part` gives for
