@@ -350,6 +350,31 @@ def test_request_log_survives_a_broken_stream(serve, api_key):
     assert server.post("/1.1/verify-key", form(api_key)).text == "valid"
 
 
+def test_request_log_lines_from_many_threads_land_whole(tmp_path):
+    """A log file written by many request threads at once (one system call a line, no lock) holds
+    every line, each whole."""
+    import threading
+
+    path = tmp_path / "requests.log"
+    log = AccessLog(path.open("a", encoding="utf-8"), close=True)
+
+    def answer_many(thread: int) -> None:
+        for i in range(300):
+            log.write(client=f"10.0.0.{thread}", method="POST", path="/1.1/comment-check", key="***3456",
+                      status=200, answer="ham", seconds=0.001, ignored="x" * (i % 50) or None)
+
+    threads = [threading.Thread(target=answer_many, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    log.close()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 8 * 300
+    assert all(LINE.fullmatch(line) for line in lines)
+    assert sorted({line.split()[1] for line in lines}) == [f"10.0.0.{n}" for n in range(8)]
+
+
 # --- keys in the file -------------------------------------------------------------------------------
 
 
