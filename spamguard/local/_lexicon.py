@@ -195,9 +195,10 @@ def matched_entries(words: list[str]) -> dict[str, list[str]]:
     for i, word in enumerate(words):
         if word in _WHOLE:
             found.setdefault(_WHOLE[word], []).append(word)
-        for k in _STEM_LENGTHS:
-            if len(word) >= k and word[:k] in _STEMS_OF:
-                found.setdefault(_STEMS_OF[word[:k]], []).append(word)
+        if word[:_SHORTEST_STEM] in _STEM_STARTS:  # else no stem can match (nearly every word)
+            for k in _STEM_LENGTHS:
+                if len(word) >= k and word[:k] in _STEMS_OF:
+                    found.setdefault(_STEMS_OF[word[:k]], []).append(word)
         if word not in _PHRASE_STARTS:
             continue
         for size in range(2, _LONGEST + 1):
@@ -208,6 +209,8 @@ def matched_entries(words: list[str]) -> dict[str, list[str]]:
 
 
 _PHRASE_STARTS = frozenset(entry.split(" ")[0] for entry in _WHOLE if " " in entry)
+_SHORTEST_STEM = min(_STEM_LENGTHS, default=1)
+_STEM_STARTS = frozenset(stem[:_SHORTEST_STEM] for stem in _STEMS_OF)
 _STEMS = np.array(_STEM_LENGTHS, dtype=np.intp)
 _FILTER_SHIFT = np.uint64(64 - 16)
 _FILTER = np.zeros(1 << 16, dtype=bool)  # a first, cheap look-up that rules out nearly every word
