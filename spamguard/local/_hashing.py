@@ -108,7 +108,7 @@ del _BMP
 
 SMALL_BATCH = 2
 """Batches this small take plain-Python paths where numpy's per-call cost would dominate (same results)."""
-_FEW_WORDS = 60  # words up to which a small batch's word n-grams are hashed in plain Python
+_FEW_WORDS = 20  # words up to which a small batch's word n-grams are hashed in plain Python
 
 
 @functools.cache

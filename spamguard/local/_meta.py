@@ -270,6 +270,9 @@ def _text_columns(p: Prepared, out: np.ndarray) -> None:
             counts[:, 4:-1] += concept_counts(TextBatch(authors))
     counts[:, -1] = p.disguised
     out[:, _COUNTED] = np.log1p(counts)
+    if n <= SMALL_BATCH and all(not text or max(text) <= _LAST_BMP for text in p.texts):
+        _ratio_columns_few(p, out)
+        return
     letters, upper, digits, length = _character_counts(p)
     out[:, col["uppercase_ratio"]] = np.where(letters >= 5, upper / np.maximum(letters, 1), 0.0)
     out[:, col["repetition_ratio"]] = batch.repetition()
@@ -284,12 +287,6 @@ def _character_counts(p: Prepared) -> tuple[np.ndarray, ...]:
     """Per text: letters and capital letters (in the BMP) and characters of the cleaned text, and
     digits of the normalised one."""
     n, batch = len(p.texts), p.batch
-    if n <= SMALL_BATCH and all(not text or max(text) <= _LAST_BMP for text in p.texts):
-        # A text or two: str methods beat numpy's cost per call (the same counts).
-        return (np.array([float(sum(map(str.isalpha, text))) for text in p.texts]),
-                np.array([float(sum(map(str.isupper, text))) for text in p.texts]),
-                np.array([float(batch.text(i).count("0")) for i in range(n)]),
-                np.array([float(len(text)) for text in p.texts]))
     raw = _code_array(p.texts)
     where = np.concatenate(([0], np.cumsum(raw == 0)))[:-1]
     letters = np.bincount(where, weights=_classes(raw, _ALPHA), minlength=n + 1)[:n]
@@ -299,9 +296,26 @@ def _character_counts(p: Prepared) -> tuple[np.ndarray, ...]:
     return letters, upper, digits, length
 
 
+def _ratio_columns_few(p: Prepared, out: np.ndarray) -> None:
+    """The case, repetition, length and digit columns of a text or two (all in the BMP) with str
+    methods and plain floats: the values the vectorised path gives, without numpy's cost per call."""
+    repetition = p.batch.repetition().tolist()
+    col = _COLUMN
+    for i, text in enumerate(p.texts):
+        letters, upper, length = sum(map(str.isalpha, text)), sum(map(str.isupper, text)), len(text)
+        digits = p.batch.text(i).count("0")
+        row = out[i]
+        row[col["uppercase_ratio"]] = upper / max(letters, 1) if letters >= 5 else 0.0
+        row[col["repetition_ratio"]] = repetition[i]
+        row[col["length"]] = _LENGTH_COLUMN[min(length, _LONG)]
+        row[col["digit_ratio"]] = digits / max(length, 1) if letters >= 10 else 0.0
+        row[col["no_letters"]] = 1.0 if letters == 0 and length > 0 else 0.0
+
+
 _LAST_BMP = "\uffff"
 _ZERO = ord("0")
 _LONG = 200
+_LENGTH_COLUMN = (np.log1p(np.arange(_LONG + 1, dtype=np.float64)) / 10.0).tolist()  # by length, as computed
 _COUNTED = [_COLUMN[name] for name in ("handles", "hashtags", "phone_numbers", "money_amounts")] + _CONCEPT_COLUMNS + [
     _COLUMN["disguised"]]
 

@@ -25,7 +25,7 @@ from ._meta import META_FEATURES, SHORTENERS, meta_matrix, prepare, without_link
 
 __all__ = ["CompiledScorer"]
 
-_FEW = 200  # n-gram occurrences up to which plain Python groups them faster than numpy
+_FEW = 60  # n-gram occurrences up to which plain Python groups them faster than numpy
 # 1 + ln(count) for counts 1..64, as numpy computes it (the table _sublinear indexes).
 _TF = (1.0 + np.log(np.arange(1, 65, dtype=np.float64))).tolist()
 _REASON_MIN = 0.25  # log-odds a feature must move the score by to be named
