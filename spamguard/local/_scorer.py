@@ -27,7 +27,8 @@ __all__ = ["CompiledScorer"]
 
 _FEW = 60  # n-gram occurrences up to which plain Python groups them faster than numpy
 # 1 + ln(count) for counts 1..64, as numpy computes it (the table _sublinear indexes).
-_TF = (1.0 + np.log(np.arange(1, 65, dtype=np.float64))).tolist()
+_TF_TABLE = 1.0 + np.log(np.arange(1, 65, dtype=np.float64))
+_TF = _TF_TABLE.tolist()
 _REASON_MIN = 0.25  # log-odds a feature must move the score by to be named
 _MAX_REASONS = 4
 _NUMBER = re.compile(r"\b0+\b")
@@ -147,7 +148,9 @@ class CompiledScorer:
         rows = (keys >> bits).astype(np.intp)
         cols = (keys & keys.dtype.type((1 << self.bits) - 1)).astype(np.intp)
         # 1 + ln(count) looked up by count (the same floats as computing it per entry, faster)
-        tf = (1.0 + np.log(np.arange(1, int(counts.max(initial=1)) + 1, dtype=np.float64)))[counts - 1]
+        most = int(counts.max(initial=1))
+        table = _TF_TABLE if most <= _TF_TABLE.shape[0] else 1.0 + np.log(np.arange(1, most + 1, dtype=np.float64))
+        tf = table[counts - 1]
         both = np.take(pair, cols, axis=0)
         norms = np.sqrt(np.bincount(rows, weights=tf * both[:, 0], minlength=n))
         norms[norms == 0.0] = 1.0
@@ -305,7 +308,10 @@ def _group_sorted(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first[:1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    return ordered[starts], np.diff(starts, append=n)
+    counts = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1:] = n - starts[-1:]
+    return ordered[starts], counts
 
 
 def _dedupe(texts: list[str]) -> tuple[str, ...]:
