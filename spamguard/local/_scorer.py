@@ -4,7 +4,7 @@
 vectors, the scaler and the logistic regression's coefficients out of a fitted
 :class:`~spamguard.local.SpamClassifier`; :meth:`to_arrays` / :meth:`from_arrays` keep them
 in a plain ``.npz`` file (no pickle), so judging comments needs neither scikit-learn nor
-unpickling. ``tests/test_local_scorer.py`` checks it agrees with
+unpickling. ``tests/local/test_local_scorer.py`` checks it agrees with
 ``pipeline_.decision_function`` to 1e-9.
 """
 
