@@ -164,7 +164,7 @@ class CompiledScorer:
         numpy's cost per call.
         """
         counts: dict[tuple[int, int], int] = {}
-        for key in zip(rows.tolist(), cols.tolist()):
+        for key in zip(rows.tolist(), cols.tolist(), strict=True):
             counts[key] = counts.get(key, 0) + 1
         squares = [0.0] * n
         dots = [0.0] * n
