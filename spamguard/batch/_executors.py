@@ -9,9 +9,12 @@ pending=...)`` drops the work still in flight the way each kind allows, and retu
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import logging
 import os
 import pickle  # noqa: S403 - pickles our own classifier for our own worker processes
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .._spelling import option
@@ -25,6 +28,8 @@ from ._throttle import Throttled
 from ._worker import classifier_for, init_worker, score_chunk
 
 __all__ = ["make_executor", "in_process_classifier", "Submit", "Close"]
+
+log = logging.getLogger(__name__)
 
 Submit = Callable[[Task], Any]
 Close = Callable[[bool, Sequence[Any]], None]
@@ -100,9 +105,34 @@ def _loky(workers: int, given: Classifier | None) -> tuple[Submit, Close]:
             # Kill the workers and let loky fail the futures in flight itself. Cancelling them first
             # made loky's manager thread die on InvalidStateError (it sets an exception on each),
             # before it killed the workers, and the process then waited 60-90 s at exit for them.
-            pool.shutdown(wait=True, kill_workers=True)
+            with _quiet_manager_keyerror():
+                pool.shutdown(wait=True, kill_workers=True)
 
     return (lambda task: pool.submit(score_chunk, task)), close
+
+
+@contextlib.contextmanager
+def _quiet_manager_keyerror() -> Iterator[None]:
+    """Keep loky's manager thread from printing a traceback over an abort's one-line error.
+
+    With ``kill_workers=True`` loky empties its pending work, kills the workers, and then looks
+    up the ids of work still queued for the workers: a KeyError that ends its manager thread
+    (seen when a run aborts with more chunks submitted than the workers' queue holds). The
+    workers are dead by then and the futures failed, as asked; only the traceback is dropped.
+    """
+    previous = threading.excepthook
+
+    def hook(args: Any) -> None:
+        if args.exc_type is KeyError and args.thread is not None and args.thread.name == "ExecutorManagerThread":
+            log.debug("loky's manager thread stopped on %r while shutting down", args.exc_value)
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
 
 
 def _dask(workers: int, given: Classifier | None, scheduler: Any) -> tuple[Submit, Close]:

@@ -73,3 +73,27 @@ def test_aborting_worker_processes_with_chunks_queued_ends_at_once_and_leaves_no
     _, alive = psutil.wait_procs(loky_workers(psutil), timeout=5)
     assert (died, alive) == ([], [])
     assert took < 5, f"aborting took {took:.1f} s"
+
+
+def test_an_abort_keeps_lokys_manager_thread_traceback_off_the_terminal():
+    """loky's manager thread may die on a KeyError while an abort kills the workers: that traceback
+    is dropped (the run reports its own one-line error); any other thread's still shows."""
+    from spamguard.batch._executors import _quiet_manager_keyerror
+
+    seen: list[str] = []
+    previous = threading.excepthook
+    def ours(args):
+        seen.append(f"{args.thread.name}: {args.exc_type.__name__}")
+
+    threading.excepthook = ours
+    try:
+        with _quiet_manager_keyerror():
+            for name, error in [("ExecutorManagerThread", KeyError), ("ExecutorManagerThread", ValueError),
+                                ("worker", KeyError)]:
+                thread = threading.Thread(target=lambda e=error: (_ for _ in ()).throw(e(1)), name=name)
+                thread.start()
+                thread.join()
+        assert threading.excepthook is ours  # the filter is gone once the shutdown is over
+    finally:
+        threading.excepthook = previous
+    assert seen == ["ExecutorManagerThread: ValueError", "worker: KeyError"]
