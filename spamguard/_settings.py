@@ -32,7 +32,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
@@ -299,3 +299,22 @@ def masked_url(url: str) -> str:
     half-show) and a ``password=`` query parameter.
     """
     return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", url))
+
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+"""URL schemes that name a PostgreSQL store (the feedback store's, the server's keys and usage)."""
+
+
+def is_postgres_url(location: object) -> TypeGuard[str]:
+    """True when a store location is a ``postgresql://`` (or ``postgres://``) URL."""
+    return (isinstance(location, str) and "://" in location
+            and location.split("://", 1)[0].lower() in POSTGRES_SCHEMES)
+
+
+def postgres_unavailable(what: str, location: str, exc: ImportError) -> str:
+    """What to say when a PostgreSQL store is asked for and psycopg did not import (password masked)."""
+    return (
+        f"{what} ({masked_url(location)}) needs psycopg 3 and its pool, which did not import ({exc}): "
+        "pip install 'spamguard[postgres]' (with libpq installed, or add psycopg[binary])"
+    )
+

@@ -148,3 +148,16 @@ def test_masked_url_hides_the_password_wherever_a_url_carries_it(url: str, shown
     """A database URL's password shows as *** (in the user part, with a stray '@', or as a query parameter);
     a URL without one is unchanged."""
     assert _settings.masked_url(url) == shown
+
+
+def test_postgres_locations_are_told_apart_and_a_missing_driver_is_explained_without_the_password():
+    """One rule for every store that may live in PostgreSQL (feedback, keys, usage)."""
+    assert _settings.is_postgres_url("postgresql://blog:pw@db/blog")
+    assert _settings.is_postgres_url("POSTGRES://db/blog")
+    assert not _settings.is_postgres_url("sqlite:///feedback.sqlite3")
+    assert not _settings.is_postgres_url("postgresql.sqlite3")
+    assert not _settings.is_postgres_url(None)
+    message = _settings.postgres_unavailable("a PostgreSQL store", "postgresql://blog:s3cret@db/blog",
+                                             ImportError("no module named 'psycopg'"))
+    assert message.startswith("a PostgreSQL store (postgresql://blog:***@db/blog) needs psycopg 3")
+    assert "s3cret" not in message and "pip install 'spamguard[postgres]'" in message

@@ -26,7 +26,6 @@ Row = tuple[Any, ...]
 Params = Sequence[Any]
 
 _SCHEME = re.compile(r"\A([A-Za-z][A-Za-z0-9+.-]*)://")
-POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 class Transaction(Protocol):
@@ -132,14 +131,12 @@ def sqlite_path(url: str) -> Path:
 def open_backend(location: str | Path, *, timeout: float, create: bool) -> Backend:
     """The backend for a path, a ``sqlite:///`` URL or a ``postgresql://`` URL."""
     if isinstance(location, str) and (kind := scheme(location)) is not None:
-        if kind in POSTGRES_SCHEMES:
+        if kind in _settings.POSTGRES_SCHEMES:
             try:  # psycopg is an extra: imported only for a PostgreSQL store
                 from ._postgres import PostgresBackend
             except ImportError as exc:
                 raise FeedbackStoreError(
-                    f"a PostgreSQL feedback store ({_settings.masked_url(location)}) needs psycopg 3 and its pool, "
-                    f"which did not import ({exc}): pip install 'spamguard[postgres]' (with libpq installed, or "
-                    "add psycopg[binary])"
+                    _settings.postgres_unavailable("a PostgreSQL feedback store", location, exc)
                 ) from None
             return PostgresBackend(location, timeout=timeout)
         if kind == "sqlite":

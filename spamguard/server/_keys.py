@@ -57,7 +57,6 @@ __all__ = ["ApiKey", "KeyStore", "normalize_site", "DEFAULT_KEY_LENGTH", "MIN_KE
 _log = logging.getLogger("spamguard.server")
 
 _RELOAD_EVERY = 1.0  # seconds between checks for changed keys
-_POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 DEFAULT_KEY_LENGTH = 12
 """Hex characters in a new key: 48 bits, the length the WordPress Akismet plugin requires."""
@@ -241,16 +240,11 @@ class KeysBackend(Protocol):
 def open_keys(location: str | os.PathLike[str], *, timeout: float) -> KeysBackend:
     """The backend for a keys file path or a ``postgresql://`` URL."""
     if isinstance(location, str) and "://" in location:
-        scheme = location.split("://", 1)[0].lower()
-        if scheme in _POSTGRES_SCHEMES:
+        if _settings.is_postgres_url(location):
             try:  # psycopg is an extra: imported only for a PostgreSQL store
                 from ._postgres import PostgresKeys
             except ImportError as exc:
-                raise KeyStoreError(
-                    f"a PostgreSQL store ({_settings.masked_url(location)}) needs psycopg 3 and its pool, which did "
-                    f"not import ({exc}): pip install 'spamguard[postgres]' (with libpq installed, or add "
-                    "psycopg[binary])"
-                ) from None
+                raise KeyStoreError(_settings.postgres_unavailable("a PostgreSQL store", location, exc)) from None
             return PostgresKeys(location, timeout=timeout)
         raise KeyStoreError(
             f"{_settings.masked_url(location)} is not a place for keys: give a keys file's path or a "

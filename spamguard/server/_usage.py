@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from .. import _settings
 from ..akismet.protocol import KEY_SITES_COLUMNS
 
 __all__ = ["UsageStore", "UsageBackend", "COLUMNS", "UPSERT", "current_month"]
@@ -82,7 +83,7 @@ class UsageStore:
     def __init__(
         self, path: str | os.PathLike[str] | None = None, *, flush_every: float = 1.0, timeout: float = 10.0,
     ) -> None:
-        if isinstance(path, str) and path.split("://", 1)[0].lower() in ("postgresql", "postgres"):
+        if _settings.is_postgres_url(path):
             from ._postgres import PostgresUsage  # psycopg is an extra: imported only for a PostgreSQL store
 
             backend: UsageBackend = PostgresUsage.open(path, timeout=timeout)
