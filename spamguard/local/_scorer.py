@@ -26,8 +26,9 @@ from ._meta import META_FEATURES, SHORTENERS, meta_matrix, prepare, without_link
 __all__ = ["CompiledScorer"]
 
 _FEW = 60  # n-gram occurrences up to which plain Python groups them faster than numpy
-# 1 + ln(count) for counts 1..64, as numpy computes it (the table _sublinear indexes).
-_TF_TABLE = 1.0 + np.log(np.arange(1, 65, dtype=np.float64))
+# 1 + ln(count) for counts 1..64, as numpy computes it (the table _sublinear indexes; it covers
+# every count _sublinear_few can meet, as those are at most _FEW).
+_TF_TABLE = 1.0 + np.log(np.arange(1, max(64, _FEW) + 1, dtype=np.float64))
 _TF = _TF_TABLE.tolist()
 _REASON_MIN = 0.25  # log-odds a feature must move the score by to be named
 _MAX_REASONS = 4
@@ -169,7 +170,7 @@ class CompiledScorer:
         squares = [0.0] * n
         dots = [0.0] * n
         for (row, col), count in sorted(counts.items()):
-            tf = _TF[count - 1] if count <= len(_TF) else 1.0 + float(np.log(float(count)))
+            tf = _TF[count - 1]  # a count is at most _FEW, within the table
             idf2, w = pair[col].tolist()
             squares[row] += tf * idf2
             dots[row] += tf * w
