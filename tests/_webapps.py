@@ -37,32 +37,66 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-def load_flask_blog() -> ModuleType:
-    """examples/flask_blog/app.py as a module (examples are not a package)."""
-    pytest.importorskip("flask", reason="the Flask example needs flask: pip install -e '.[test]'")
-    name = "spamguard_example_flask_blog"
+def _load_example(folder: str, needs: str) -> ModuleType:
+    """examples/FOLDER/app.py as a module (examples are not a package); skipped without ``needs``."""
+    pytest.importorskip(needs, reason=f"the {folder} example needs {needs}: pip install -e '.[test]'")
+    name = f"spamguard_example_{folder}"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / "flask_blog" / "app.py")
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / folder / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_flask_blog() -> ModuleType:
+    """examples/flask_blog/app.py as a module."""
+    return _load_example("flask_blog", "flask")
 
 
 def load_starlette_blog() -> ModuleType:
     """examples/starlette_blog/app.py as a module."""
-    pytest.importorskip("starlette", reason="the Starlette example needs starlette: pip install -e '.[test]'")
-    name = "spamguard_example_starlette_blog"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / "starlette_blog" / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return _load_example("starlette_blog", "starlette")
+
+
+def run_example_and_fetch(folder: str, db_variable: str, tmp_path: Path, path: str) -> tuple[str, str, str]:
+    """Start ``python examples/FOLDER/app.py --port PORT`` as its README says (its database and a
+    feedback file in ``tmp_path``, no setting from this machine), fetch ``path`` once it answers,
+    stop it. Returns (page, problem, the server's stderr); ``problem`` is empty when the page came."""
+    import os
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
+    env[db_variable] = str(tmp_path / "blog.sqlite3")
+    env["SPAMGUARD_FEEDBACK_DB"] = str(tmp_path / "feedback.sqlite3")
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter running the example
+        [sys.executable, str(EXAMPLES / folder / "app.py"), "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    page, problem = "", ""
+    try:
+        deadline = time.monotonic() + 60
+        while not page and not problem:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                    page = response.read().decode()
+            except urllib.error.HTTPError as exc:  # it runs, but the page failed
+                problem = f"HTTP {exc.code}"
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    problem = "it did not start"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=10)
+    return page, problem, stderr
 
 
 def csrf_token(html: str) -> str:

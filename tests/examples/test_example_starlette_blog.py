@@ -7,20 +7,14 @@ AsyncAkismetClient talking to FakeAkismet.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from _webapps import EXAMPLES, HAM, SPAM, clean_env, csrf_token, load_starlette_blog, serve_asgi
+from _webapps import HAM, SPAM, clean_env, csrf_token, load_starlette_blog, run_example_and_fetch, serve_asgi
 
 VISITOR = "198.51.100.20"
 
@@ -226,34 +220,6 @@ def test_with_a_key_the_notice_names_where_comments_go_and_reports_reach_it(
 @pytest.mark.slow
 def test_the_example_runs_with_one_command(tmp_path: Path) -> None:
     """`python examples/starlette_blog/app.py --port PORT` serves the blog on 127.0.0.1."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    prefixes = ("SPAMGUARD_", "PYTHON_AKISMET_", "STARLETTE_BLOG_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env["STARLETTE_BLOG_DB"] = str(tmp_path / "blog.sqlite3")
-    env["SPAMGUARD_FEEDBACK_DB"] = str(tmp_path / "feedback.sqlite3")
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter running the example
-        [sys.executable, str(EXAMPLES / "starlette_blog" / "app.py"), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    page, problem = "", ""
-    try:
-        deadline = time.monotonic() + 60
-        while not page and not problem:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/posts/1", timeout=10) as response:
-                    page = response.read().decode()
-            except urllib.error.HTTPError as exc:  # it runs, but the page failed
-                problem = f"HTTP {exc.code}"
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    problem = "it did not start"
-                time.sleep(0.2)
-    finally:
-        proc.terminate()
-        _, stderr = proc.communicate(timeout=10)
+    page, problem, stderr = run_example_and_fetch("starlette_blog", "STARLETTE_BLOG_DB", tmp_path, "/posts/1")
     assert not problem, f"{problem}: {stderr[-3000:]}"
     assert "Leave a comment" in page and 'id="spamguard-notice"' in page
